@@ -13,7 +13,7 @@ import (
 // needs no dirty tracking: a slot that touches a few fields of a state with
 // 100,000 validators costs a linear scan plus O(changes · log n) hashes.
 type stateCache struct {
-	blockRoots, stateRoots, historicalRoots         *merkleTree
+	blockRoots, stateRoots, historicalRoots          *merkleTree
 	randaoMixes, activeIndexRoots, compactCommittees *merkleTree
 	eth1Votes                                        *merkleTree
 	eth1Snap                                         []Eth1Data
