@@ -1,6 +1,6 @@
 package types
 
-//go:generate go tool sszgen --path containers.go --objs Fork,Checkpoint,Validator,Crosslink,AttestationData,AttestationDataAndCustodyBit,IndexedAttestation,PendingAttestation,Eth1Data,DepositData,CompactCommittee,BeaconBlockHeader,ProposerSlashing,AttesterSlashing,Attestation,Deposit,VoluntaryExit,Transfer,BeaconBlockBody,BeaconBlock --output containers_encoding.go
+//go:generate go tool sszgen --path containers.go --include primitives.go --objs Fork,Checkpoint,Validator,Crosslink,AttestationData,AttestationDataAndCustodyBit,IndexedAttestation,PendingAttestation,Eth1Data,DepositData,CompactCommittee,BeaconBlockHeader,ProposerSlashing,AttesterSlashing,Attestation,Deposit,VoluntaryExit,Transfer,BeaconBlockBody,BeaconBlock --output containers_encoding.go
 
 // The v0.8.3 phase 0 containers whose SSZ shape does not depend on the preset.
 // Field order is the spec's; it defines the encoding. BeaconState and

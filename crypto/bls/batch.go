@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	hb "github.com/herumi/bls-eth-go-binary/bls"
 )
@@ -24,6 +27,8 @@ type Batch struct {
 	// Rand supplies the random scalars; nil means crypto/rand.Reader.
 	// Tests may inject a deterministic reader.
 	Rand io.Reader
+	// Parallelism bounds the goroutines Verify uses; 0 means GOMAXPROCS.
+	Parallelism int
 
 	sets []sigSet
 }
@@ -122,24 +127,70 @@ func (s *sigSet) wellFormed() bool {
 	return true
 }
 
-// verifyEach verifies the sets one by one and reports the first failure.
+// verifyEach verifies the sets one by one, spread over the batch's
+// goroutines, and reports the lowest-indexed failure. Indices are handed
+// out in increasing order and no worker starts one past a known failure,
+// so every set before the reported one has been checked.
 func (b *Batch) verifyEach() error {
-	for i := range b.sets {
+	n := len(b.sets)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var firstBad atomic.Int64
+	firstBad.Store(int64(n))
+	var wg sync.WaitGroup
+	for w := b.workers(n); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= firstBad.Load() {
+					return
+				}
+				if errs[i] = b.sets[i].check(); errs[i] != nil {
+					for {
+						cur := firstBad.Load()
+						if i >= cur || firstBad.CompareAndSwap(cur, i) {
+							break
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if i := firstBad.Load(); i < int64(n) {
 		s := &b.sets[i]
-		if !s.wellFormed() {
-			return &BatchError{Index: i, Desc: s.desc, Err: ErrMalformedSet}
-		}
-		var ok bool
-		if len(s.pks) == 1 {
-			ok = Verify(s.pks[0], s.msgs[0], s.sig, s.domain)
-		} else {
-			ok = VerifyMultiple(s.pks, s.msgs, s.sig, s.domain)
-		}
-		if !ok {
-			return &BatchError{Index: i, Desc: s.desc, Err: ErrInvalidSignature}
-		}
+		return &BatchError{Index: int(i), Desc: s.desc, Err: errs[i]}
 	}
 	return nil
+}
+
+// check verifies one set on its own.
+func (s *sigSet) check() error {
+	if !s.wellFormed() {
+		return ErrMalformedSet
+	}
+	var ok bool
+	if len(s.pks) == 1 {
+		ok = Verify(s.pks[0], s.msgs[0], s.sig, s.domain)
+	} else {
+		ok = VerifyMultiple(s.pks, s.msgs, s.sig, s.domain)
+	}
+	if !ok {
+		return ErrInvalidSignature
+	}
+	return nil
+}
+
+// workers returns how many goroutines to use for units pieces of work of
+// at least minTermsPerWorker each.
+func (b *Batch) workers(units int) int {
+	w := b.Parallelism
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, units/minTermsPerWorker))
 }
 
 // term is one pairing of the combined check: the G1 points and scalars
@@ -150,25 +201,26 @@ type term struct {
 	scalars []hb.Fr
 }
 
-// combined runs the random linear combination check over well-formed sets.
+// minTermsPerWorker keeps goroutine overhead small against the ~0.6 ms
+// (hash to G2 plus Miller loop) that each term costs.
+const minTermsPerWorker = 4
+
+// combined runs the random linear combination check over well-formed sets:
+// prod_k e(sum r_i pk_i, H_k) * e(-g1, sum r_i sig_i) == 1. Hashing,
+// scalar multiplications and Miller loops are spread over up to GOMAXPROCS
+// goroutines; one final exponentiation ends it.
 func (b *Batch) combined() (bool, error) {
 	n := len(b.sets)
 	rs, err := randomScalars(b.Rand, n)
 	if err != nil {
 		return false, err
 	}
-
 	sigs := make([]hb.G2, n)
-	for i := range b.sets {
-		sigs[i] = *hb.CastFromSign(&b.sets[i].sig.s)
-	}
-	var sigSum hb.G2
-	hb.G2MulVec(&sigSum, sigs, rs)
-
 	terms := make([]term, 0, n)
 	index := make(map[[40]byte]int, n)
 	for i := range b.sets {
 		s := &b.sets[i]
+		sigs[i] = *hb.CastFromSign(&s.sig.s)
 		ps, ms := groupByMessage(s.pks, s.msgs)
 		for j := range ps {
 			if ps[j].IsZero() {
@@ -186,24 +238,64 @@ func (b *Batch) combined() (bool, error) {
 		}
 	}
 
-	g1s := make([]hb.G1, len(terms)+1)
-	g2s := make([]hb.G2, len(terms)+1)
+	workers := b.workers(max(len(terms), n))
+	partial := make([]hb.GT, workers)
+	used := make([]bool, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		tlo, thi := w*len(terms)/workers, (w+1)*len(terms)/workers
+		slo, shi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			used[w] = millerChunk(&partial[w], terms[tlo:thi], sigs[slo:shi], rs[slo:shi])
+		}()
+	}
+	wg.Wait()
+
+	var acc hb.GT
+	acc.SetInt64(1)
+	for w := range partial {
+		if used[w] {
+			hb.GTMul(&acc, &acc, &partial[w])
+		}
+	}
+	hb.FinalExp(&acc, &acc)
+	return acc.IsOne(), nil
+}
+
+// millerChunk sets out to the product of the Miller loops of terms and of
+// e(-g1, sum rs[i] sigs[i]), and reports whether there was any pair.
+func millerChunk(out *hb.GT, terms []term, sigs []hb.G2, rs []hb.Fr) bool {
+	g1s := make([]hb.G1, 0, len(terms)+1)
+	g2s := make([]hb.G2, 0, len(terms)+1)
 	for k := range terms {
 		t := &terms[k]
+		var p hb.G1
 		if len(t.points) == 1 {
-			hb.G1Mul(&g1s[k], &t.points[0], &t.scalars[0])
+			hb.G1Mul(&p, &t.points[0], &t.scalars[0])
 		} else {
-			hb.G1MulVec(&g1s[k], t.points, t.scalars)
+			hb.G1MulVec(&p, t.points, t.scalars)
 		}
-		s := frOne.SignHashWithDomain(t.hwd[:])
-		if s == nil {
-			panic("bls: SignHashWithDomain failed")
+		if p.IsZero() {
+			continue
 		}
-		g2s[k] = *hb.CastFromSign(s)
+		g1s = append(g1s, p)
+		g2s = append(g2s, hashToG2Raw(t.hwd))
 	}
-	g1s[len(terms)] = negG1
-	g2s[len(terms)] = sigSum
-	return pairingProductIsOne(g1s, g2s), nil
+	if len(sigs) > 0 {
+		var sum hb.G2
+		hb.G2MulVec(&sum, sigs, rs)
+		if !sum.IsZero() {
+			g1s = append(g1s, negG1)
+			g2s = append(g2s, sum)
+		}
+	}
+	if len(g1s) == 0 {
+		return false
+	}
+	hb.MillerLoopVec(out, g1s, g2s)
+	return true
 }
 
 // randomScalars draws n non-zero 64-bit scalars from r.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 
@@ -48,7 +49,9 @@ func init() {
 	hb.G1Neg(&negG1, hb.CastFromPublicKey(g1))
 }
 
-// SecretKey is a BLS secret key: a scalar in [1, r).
+// SecretKey is a BLS secret key: a scalar in [1, r). Build it with one of
+// the constructors; the zero value is the scalar 0, whose signatures and
+// public key are the point at infinity.
 type SecretKey struct {
 	k hb.SecretKey
 }
@@ -147,9 +150,18 @@ func (sk *SecretKey) Bytes() [SecretKeySize]byte {
 	return out
 }
 
+// String hides the key, so that it cannot leak into logs. It and Format
+// have value receivers so that a SecretKey value is covered too.
+func (sk SecretKey) String() string { return "bls.SecretKey{redacted}" }
+
+// Format hides the key from every fmt verb.
+func (sk SecretKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, sk.String()) }
+
 // PublicKey returns sk times the generator of G1.
 func (sk *SecretKey) PublicKey() *PublicKey {
-	return &PublicKey{p: *sk.k.GetPublicKey()}
+	pk := &PublicKey{p: *sk.k.GetPublicKey()}
+	pk.normalize()
+	return pk
 }
 
 // Sign signs the 32-byte message hash under the 8-byte domain.
@@ -160,7 +172,9 @@ func (sk *SecretKey) Sign(msg [32]byte, domain [8]byte) *Signature {
 		// The C function only fails for a wrong-sized input.
 		panic("bls: SignHashWithDomain failed")
 	}
-	return &Signature{s: *s}
+	sig := &Signature{s: *s}
+	sig.normalize()
+	return sig
 }
 
 func hashWithDomain(msg [32]byte, domain [8]byte) [40]byte {
@@ -181,17 +195,31 @@ func PublicKeyFromBytes(b []byte) (*PublicKey, error) {
 	if err := pk.p.Deserialize(b); err != nil {
 		return nil, fmt.Errorf("decode public key: %w", ErrInvalidPublicKey)
 	}
-	if !bytes.Equal(pk.p.Serialize(), b) {
+	if !bytes.Equal(hb.CastFromPublicKey(&pk.p).Serialize(), b) {
 		return nil, fmt.Errorf("decode public key: %w", ErrNonCanonical)
 	}
 	return pk, nil
 }
 
+// normalize converts to affine coordinates (one field inversion), which
+// makes Bytes cheap; pairings need affine points anyway. Every constructor
+// calls it, so that values are never written after they are shared.
+func (pk *PublicKey) normalize() {
+	g := hb.CastFromPublicKey(&pk.p)
+	hb.G1Normalize(g, g)
+}
+
 // Bytes returns the 48-byte compressed encoding.
 func (pk *PublicKey) Bytes() [PublicKeySize]byte {
 	var out [PublicKeySize]byte
-	copy(out[:], pk.p.Serialize())
+	copy(out[:], hb.CastFromPublicKey(&pk.p).Serialize())
 	return out
+}
+
+// String returns the 0x-prefixed hex encoding.
+func (pk *PublicKey) String() string {
+	b := pk.Bytes()
+	return "0x" + hex.EncodeToString(b[:])
 }
 
 // IsInfinity reports whether pk is the point at infinity.
@@ -220,11 +248,22 @@ func SignatureFromBytes(b []byte) (*Signature, error) {
 	return sig, nil
 }
 
+func (s *Signature) normalize() {
+	g := hb.CastFromSign(&s.s)
+	hb.G2Normalize(g, g)
+}
+
 // Bytes returns the 96-byte compressed encoding.
 func (s *Signature) Bytes() [SignatureSize]byte {
 	var out [SignatureSize]byte
 	copy(out[:], s.s.Serialize())
 	return out
+}
+
+// String returns the 0x-prefixed hex encoding.
+func (s *Signature) String() string {
+	b := s.Bytes()
+	return "0x" + hex.EncodeToString(b[:])
 }
 
 // IsInfinity reports whether s is the point at infinity.
@@ -252,9 +291,14 @@ func HashToG2(msg [32]byte, domain [8]byte) (compressed [96]byte, affine [2][2][
 	return compressed, affine
 }
 
-// hashToG2 maps (msg, domain) to G2 by signing it with the scalar 1.
+// hashToG2 maps (msg, domain) to G2.
 func hashToG2(msg [32]byte, domain [8]byte) hb.G2 {
-	hwd := hashWithDomain(msg, domain)
+	return hashToG2Raw(hashWithDomain(msg, domain))
+}
+
+// hashToG2Raw maps hashWithDomain (message hash ++ domain) to G2 by
+// signing it with the scalar 1.
+func hashToG2Raw(hwd [40]byte) hb.G2 {
 	s := frOne.SignHashWithDomain(hwd[:])
 	if s == nil {
 		panic("bls: SignHashWithDomain failed")

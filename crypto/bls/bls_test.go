@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 
 	hb "github.com/herumi/bls-eth-go-binary/bls"
@@ -506,8 +508,12 @@ func TestHashToG2(t *testing.T) {
 	if !bytes.Equal(x1, affine[0][1][:]) || !bytes.Equal(compressed[48:], affine[0][0][:]) {
 		t.Fatal("compressed x does not match affine x")
 	}
-	if _, err := SignatureFromBytes(compressed[:]); err != nil {
+	h, err := SignatureFromBytes(compressed[:])
+	if err != nil {
 		t.Fatalf("hash is not a valid G2 point: %v", err)
+	}
+	if !h.Equal(sk.Sign(msg, dom)) || h.Equal(sk.Sign(msg, [8]byte{})) {
+		t.Fatal("Signature.Equal")
 	}
 }
 
@@ -561,5 +567,55 @@ func TestPubkeyCache(t *testing.T) {
 	}
 	if c.Len() != 9 {
 		t.Fatalf("Len = %d, want 9", c.Len())
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	dom := [8]byte{5}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			sk := InteropSecretKey(uint64(g))
+			pk := sk.PublicKey()
+			for i := 0; i < 10; i++ {
+				msg := [32]byte{byte(g), byte(i)}
+				sig := sk.Sign(msg, dom)
+				enc := sig.Bytes()
+				dec, err := SignatureFromBytes(enc[:])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !Verify(pk, msg, dec, dom) || Verify(pk, msg, dec, [8]byte{}) {
+					errs <- errors.New("wrong verification result")
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestString(t *testing.T) {
+	sk := InteropSecretKey(0)
+	if s := sk.String(); strings.Contains(s, hex.EncodeToString(func() []byte { b := sk.Bytes(); return b[:] }())) {
+		t.Fatal("secret key String leaks the key")
+	}
+	for _, s := range []string{fmt.Sprintf("%v", sk), fmt.Sprintf("%+v", *sk), fmt.Sprintf("%x", sk), fmt.Sprint(struct{ K SecretKey }{*sk})} {
+		if s != "bls.SecretKey{redacted}" && s != "{bls.SecretKey{redacted}}" {
+			t.Fatalf("secret key formatted as %q", s)
+		}
+	}
+	pk := sk.PublicKey()
+	if got := pk.String(); got != "0xa99a76ed7796f7be22d5b7e85deeb7c5677e88e511e0b337618f8c4eb61349b4bf2d153f649f7b53359fe8b94a38e44c" {
+		t.Fatalf("pubkey String = %s", got)
+	}
+	if got := new(Signature).String(); got != "0x"+hex.EncodeToString(infinity(96)) {
+		t.Fatalf("signature String = %s", got)
 	}
 }

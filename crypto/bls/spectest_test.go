@@ -1,8 +1,10 @@
 package bls
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,6 +74,43 @@ func TestSpecVectors(t *testing.T) {
 		total += passed
 	}
 	t.Logf("total: %d cases passed", total)
+}
+
+// TestRunVectorCaseDetectsMismatch tampers with the expected output of one
+// case per handler: the runner must notice.
+func TestRunVectorCaseDetectsMismatch(t *testing.T) {
+	dir := blsVectorDir(t)
+	for _, h := range VectorHandlers() {
+		cases, err := filepath.Glob(filepath.Join(dir, h, "*", "*"))
+		if err != nil || len(cases) == 0 {
+			t.Fatalf("handler %s: no cases (%v)", h, err)
+		}
+		data, err := os.ReadFile(filepath.Join(cases[0], "data.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		out := strings.Index(s, "output")
+		last := strings.LastIndexAny(s, "0123456789abcdef")
+		if out < 0 || last < out {
+			t.Fatalf("handler %s: cannot find output in %s", h, cases[0])
+		}
+		flip := byte('1')
+		if s[last] == '1' {
+			flip = '2'
+		}
+		tampered := s[:last] + string(flip) + s[last+1:]
+		tmp := t.TempDir()
+		if err := os.WriteFile(filepath.Join(tmp, "data.yaml"), []byte(tampered), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err = RunVectorCase(h, tmp)
+		if err == nil {
+			t.Errorf("handler %s: tampered output accepted", h)
+		} else if !errors.Is(err, ErrVectorMismatch) && !errors.Is(err, ErrInvalidPublicKey) && !errors.Is(err, ErrInvalidSignature) {
+			t.Logf("handler %s: tampered output rejected with %v", h, err)
+		}
+	}
 }
 
 func TestRunVectorCaseUnknownHandler(t *testing.T) {

@@ -29,18 +29,21 @@ func VerifyMultiple(pks []*PublicKey, msgs [][32]byte, sig *Signature, domain [8
 		}
 	}
 	ps, ms := groupByMessage(pks, msgs)
-	g1s := make([]hb.G1, 0, len(ps)+1)
-	g2s := make([]hb.G2, 0, len(ps)+1)
-	for i := range ps {
-		if ps[i].IsZero() {
-			continue
-		}
-		g1s = append(g1s, ps[i])
-		g2s = append(g2s, hashToG2(ms[i], domain))
+	if len(ps) == 0 {
+		// herumi refuses an empty product; the spec's equation then
+		// reads e(g1, sig) == 1.
+		return sig.IsInfinity()
 	}
-	g1s = append(g1s, negG1)
-	g2s = append(g2s, *hb.CastFromSign(&sig.s))
-	return pairingProductIsOne(g1s, g2s)
+	keys := make([]hb.PublicKey, len(ps))
+	hwds := make([]byte, 0, 40*len(ms))
+	for i := range ps {
+		keys[i] = *hb.CastToPublicKey(&ps[i])
+		hwd := hashWithDomain(ms[i], domain)
+		hwds = append(hwds, hwd[:]...)
+	}
+	// herumi computes e(g1, sig) == prod_i e(keys[i], H(hwd_i)); keys at
+	// infinity contribute one (checked by the tests).
+	return sig.s.VerifyAggregateHashWithDomain(keys, hwds)
 }
 
 // groupByMessage sums the keys of equal messages, keeping the order of
@@ -80,26 +83,6 @@ func groupByMessage(pks []*PublicKey, msgs [][32]byte) ([]hb.G1, [][32]byte) {
 	return ps, ms
 }
 
-// pairingProductIsOne reports whether prod_i e(ps[i], qs[i]) is one.
-// Pairs with a member at infinity contribute one and are skipped.
-func pairingProductIsOne(ps []hb.G1, qs []hb.G2) bool {
-	n := 0
-	for i := range ps {
-		if ps[i].IsZero() || qs[i].IsZero() {
-			continue
-		}
-		ps[n], qs[n] = ps[i], qs[i]
-		n++
-	}
-	if n == 0 {
-		return true
-	}
-	var gt hb.GT
-	hb.MillerLoopVec(&gt, ps[:n], qs[:n])
-	hb.FinalExp(&gt, &gt)
-	return gt.IsOne()
-}
-
 // AggregatePublicKeys returns the sum of pks (spec bls_aggregate_pubkeys).
 // An empty slice gives the point at infinity; nil entries count as
 // infinity.
@@ -110,6 +93,7 @@ func AggregatePublicKeys(pks []*PublicKey) *PublicKey {
 			agg.p.Add(&pk.p)
 		}
 	}
+	agg.normalize()
 	return agg
 }
 
@@ -123,5 +107,6 @@ func AggregateSignatures(sigs []*Signature) *Signature {
 			agg.s.Add(&s.s)
 		}
 	}
+	agg.normalize()
 	return agg
 }

@@ -1,0 +1,156 @@
+# shardlab build, test and tooling targets. `make help` lists them; each
+# target's help text is the `#?` comment on its line.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO       ?= go
+BIN      := bin/shardlab
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+# make test runs every fuzz target this long (the seed corpora also run in go test).
+TEST_FUZZTIME ?= 2s
+BENCH    ?= .
+BENCHTIME ?= 1s
+
+# --- Official spec vectors ----------------------------------------------------
+# SPEC_TESTS_DIR is a directory holding tests/{minimal,general} (and, for
+# spectest-mainnet, tests/mainnet). CI sets it to ../shared/spec-tests/v0.8.3.
+# When it is unset, the npm package of the vectors is fetched once into .cache/,
+# its sha512 checked, and only tests/minimal and tests/general extracted
+# (tests/mainnet is 3.9 GB: only spectest-mainnet extracts it).
+SPEC_VERSION   := 0.8.3
+SPEC_TGZ_URL   := https://registry.npmjs.org/@chainsafe/eth2-spec-tests/-/eth2-spec-tests-$(SPEC_VERSION).tgz
+SPEC_TGZ_SHA512 := 3r2u9NNHAVVlLZuWzQzU3jndu8mNjh2RAiyNoTySthVdnWqQOHmgOsyPz8iy/atH9RiUj57gguEhEwcA4tkr/Q==
+SPEC_CACHE     := .cache/eth2-spec-tests-$(SPEC_VERSION)
+SPEC_TGZ       := .cache/eth2-spec-tests-$(SPEC_VERSION).tgz
+SPEC_CACHE_DIR := $(CURDIR)/$(SPEC_CACHE)/package
+
+SPEC_TESTS_DIR ?=
+ifeq ($(strip $(SPEC_TESTS_DIR)),)
+override SPEC_TESTS_DIR := $(SPEC_CACHE_DIR)
+SPEC_FETCH := $(SPEC_CACHE)/.extracted-minimal-general
+else
+# go test runs in each package's directory: pass an absolute path.
+override SPEC_TESTS_DIR := $(abspath $(SPEC_TESTS_DIR))
+SPEC_FETCH :=
+endif
+
+# The mainnet vectors: SPEC_TESTS_DIR's when it has them, else the cache's.
+ifneq ($(wildcard $(SPEC_TESTS_DIR)/tests/mainnet),)
+MAINNET_DIR   := $(SPEC_TESTS_DIR)
+MAINNET_FETCH :=
+else
+MAINNET_DIR   := $(SPEC_CACHE_DIR)
+MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
+endif
+
+.PHONY: help build test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run clean distclean spec-vectors
+
+help: #? list the targets
+	@echo "usage: make TARGET [VAR=value]"
+	@echo
+	@awk -F ':.*#\\? ' '/^[a-zA-Z0-9_-]+:.*#\? / { printf "  %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "variables: SPEC_TESTS_DIR (vectors dir; fetched into .cache/ when unset), FUZZTIME ($(FUZZTIME)), BENCH ($(BENCH)), BENCHTIME ($(BENCHTIME))"
+
+build: #? compile bin/shardlab
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shardlab
+
+test: $(SPEC_FETCH) #? go vet, check generated code, go test ./... on the official vectors
+	$(GO) vet ./...
+	@$(MAKE) --no-print-directory check-gen
+	SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)' $(GO) test ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)'
+
+spectest: build $(SPEC_FETCH) #? run the minimal and general vectors with bin/shardlab spectest
+	$(BIN) spectest --dir '$(SPEC_TESTS_DIR)' --preset minimal
+
+spectest-mainnet: build $(MAINNET_FETCH) #? run the mainnet vectors (extracts 3.9 GB into .cache/ if needed)
+	$(BIN) spectest --dir '$(MAINNET_DIR)' --preset mainnet
+
+spec-vectors: $(SPEC_FETCH) #? fetch and extract the minimal and general vectors (when SPEC_TESTS_DIR is unset)
+	@echo "SPEC_TESTS_DIR=$(SPEC_TESTS_DIR)"
+
+$(SPEC_TGZ):
+	@mkdir -p $(@D)
+	curl -fsSL --retry 3 -o '$@.part' '$(SPEC_TGZ_URL)'
+	@if command -v openssl >/dev/null; then \
+		got=$$(openssl dgst -sha512 -binary '$@.part' | base64 -w0); \
+	else \
+		got=$$(sha512sum '$@.part' | cut -d' ' -f1 | xxd -r -p | base64 -w0); \
+	fi; \
+	if [ "$$got" != '$(SPEC_TGZ_SHA512)' ]; then \
+		echo "$@: sha512 mismatch: got $$got, want $(SPEC_TGZ_SHA512)" >&2; rm -f '$@.part'; exit 1; \
+	fi
+	mv '$@.part' '$@'
+
+$(SPEC_CACHE)/.extracted-minimal-general: $(SPEC_TGZ)
+	mkdir -p '$(SPEC_CACHE)'
+	chmod -R u+w '$(SPEC_CACHE)'
+	rm -rf '$(SPEC_CACHE)/package/tests/minimal' '$(SPEC_CACHE)/package/tests/general'
+	tar -xzf '$(SPEC_TGZ)' -C '$(SPEC_CACHE)' package/tests/minimal package/tests/general
+	touch '$@'
+
+$(SPEC_CACHE)/.extracted-all: $(SPEC_TGZ)
+	mkdir -p '$(SPEC_CACHE)'
+	chmod -R u+w '$(SPEC_CACHE)'
+	rm -rf '$(SPEC_CACHE)/package'
+	tar -xzf '$(SPEC_TGZ)' -C '$(SPEC_CACHE)' package
+	touch '$@' '$(SPEC_CACHE)/.extracted-minimal-general'
+
+# --- Generated code -------------------------------------------------------------
+
+gen: #? regenerate code (go generate ./...: the sszgen encodings)
+	$(GO) generate ./...
+
+check-gen: #? fail when generated code is stale (regenerates in a temporary copy)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tar --exclude=./.git --exclude=./.cache --exclude=./bin -cf - . | tar -xf - -C "$$tmp"; \
+	if ! (cd "$$tmp" && $(GO) generate ./...); then echo "check-gen: go generate failed" >&2; exit 1; fi; \
+	stale=0; \
+	for f in $$(cd "$$tmp" && grep -rlE --include='*.go' '^// Code generated .* DO NOT EDIT\.$$' . | sort); do \
+		if ! cmp -s "$$tmp/$$f" "$$f"; then echo "check-gen: $$f is stale: run make gen" >&2; stale=1; fi; \
+	done; \
+	if [ $$stale = 0 ]; then echo "check-gen: generated code is up to date"; fi; \
+	exit $$stale
+
+# --- Quality ----------------------------------------------------------------------
+
+fuzz: #? run each Fuzz* test for FUZZTIME
+	@targets=$$(mktemp); trap 'rm -f "$$targets"' EXIT; \
+	$(GO) test -list 'Fuzz.*' ./... | awk '/^Fuzz/ { f[n++] = $$1 } /^ok / { for (i = 0; i < n; i++) print $$2, f[i]; n = 0 }' > "$$targets"; \
+	if [ ! -s "$$targets" ]; then echo "fuzz: no Fuzz tests found"; exit 0; fi; \
+	while read -r pkg fn; do \
+		echo "fuzz: $$pkg $$fn for $(FUZZTIME)"; \
+		SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)' $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg" < /dev/null; \
+	done < "$$targets"
+
+bench: #? run the Go benchmarks (BENCH regexp, BENCHTIME)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem ./...
+
+# The package directories, relative to the repository (.cache/ and the other
+# dot directories hold no packages).
+GO_DIRS = $$($(GO) list -f '{{.Dir}}' ./... | sed 's|^$(CURDIR)/||')
+
+fmt: #? gofmt every Go file
+	gofmt -w $(GO_DIRS)
+
+lint: #? fail on unformatted files, then go vet
+	@out=$$(gofmt -l $(GO_DIRS)); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting (make fmt):" >&2; echo "$$out" >&2; exit 1; fi
+	$(GO) vet ./...
+
+# --- Running ----------------------------------------------------------------------
+
+run: build #? simulate 64 validators on the minimal preset for 8 epochs
+	$(BIN) statesim --preset minimal --validators 64 --epochs 8
+
+clean: #? remove bin/ and the go test cache (keeps the fetched vectors in .cache/)
+	rm -rf bin out
+	$(GO) clean -testcache
+
+distclean: clean #? also remove .cache/ (the fetched spec vectors)
+	rm -rf .cache

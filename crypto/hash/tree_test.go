@@ -1,0 +1,191 @@
+package hash
+
+import (
+	"errors"
+	"math/rand"
+	"testing"
+)
+
+func TestTreeRandomOps(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for iter := 0; iter < 40; iter++ {
+		depth := r.Intn(8)
+		capacity := 1 << depth
+		leaves := randChunks(r, r.Intn(capacity+1))
+		tr, err := NewTree(leaves, depth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := append([][32]byte(nil), leaves...)
+		for op := 0; op < 60; op++ {
+			var c [32]byte
+			r.Read(c[:])
+			switch {
+			case len(ref) < capacity && r.Intn(3) == 0:
+				if err := tr.Append(c); err != nil {
+					t.Fatal(err)
+				}
+				ref = append(ref, c)
+			case len(ref) > 0:
+				i := r.Intn(len(ref))
+				if err := tr.Set(i, c); err != nil {
+					t.Fatal(err)
+				}
+				ref[i] = c
+			}
+			if tr.Len() != len(ref) {
+				t.Fatalf("Len = %d, want %d", tr.Len(), len(ref))
+			}
+			want := naiveRoot(ref, depth)
+			if tr.Root() != want {
+				t.Fatalf("depth %d op %d: root %x, want %x", depth, op, tr.Root(), want)
+			}
+			i := r.Intn(capacity)
+			proof, err := tr.Proof(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var leaf [32]byte
+			if i < len(ref) {
+				leaf = ref[i]
+				if got, err := tr.Leaf(i); err != nil || got != leaf {
+					t.Fatalf("Leaf(%d) = %x, %v", i, got, err)
+				}
+			}
+			if !IsValidMerkleBranch(leaf, proof, uint64(depth), uint64(i), want) {
+				t.Fatalf("proof of %d invalid", i)
+			}
+		}
+	}
+}
+
+func TestTreeDeep(t *testing.T) {
+	// A deposit-style tree: depth 32, built by appends, equals Merkleize
+	// with limit 2^32 after every append.
+	r := rand.New(rand.NewSource(8))
+	tr, err := NewTree(nil, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Root() != ZeroHash(32) {
+		t.Fatal("empty tree root is not the zero hash")
+	}
+	var leaves [][32]byte
+	for i := 0; i < 40; i++ {
+		c := randChunks(r, 1)[0]
+		leaves = append(leaves, c)
+		if err := tr.Append(c); err != nil {
+			t.Fatal(err)
+		}
+		want, err := Merkleize(leaves, 1<<32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Root() != want {
+			t.Fatalf("after %d appends: root %x, want %x", i+1, tr.Root(), want)
+		}
+		proof, err := tr.Proof(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !IsValidMerkleBranch(c, proof, 32, uint64(i), want) {
+			t.Fatalf("proof of %d invalid", i)
+		}
+		// Deposit proofs carry the count as a 33rd element.
+		var count [32]byte
+		count[0] = byte(i + 1)
+		full := append(proof, count)
+		if !IsValidMerkleBranch(c, full, 33, uint64(i), MixInLength(want, uint64(i+1))) {
+			t.Fatalf("proof of %d with length mix-in invalid", i)
+		}
+	}
+	// Depth 64: the largest supported.
+	big, err := NewTree(leaves[:3], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := liftRoot(naiveRoot(leaves[:3], 2), 2, 64); big.Root() != want {
+		t.Fatalf("depth 64 root %x, want %x", big.Root(), want)
+	}
+	if err := big.Append(leaves[3]); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := big.Proof(1 << 40); err != nil || !IsValidMerkleBranch([32]byte{}, p, 64, 1<<40, big.Root()) {
+		t.Fatalf("proof of an empty leaf in a depth-64 tree: %v", err)
+	}
+}
+
+func TestTreeCopy(t *testing.T) {
+	leaves := randChunks(rand.New(rand.NewSource(9)), 5)
+	a, err := NewTree(leaves, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootA := a.Root()
+	b := a.Copy()
+	if err := b.Set(2, [32]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append([32]byte{2}); err != nil {
+		t.Fatal(err)
+	}
+	if a.Root() != rootA || a.Len() != 5 {
+		t.Fatal("modifying a copy changed the original")
+	}
+	if b.Root() == rootA || b.Len() != 6 {
+		t.Fatal("copy not modified")
+	}
+	leaves[0] = [32]byte{3}
+	if a.Root() != rootA {
+		t.Fatal("NewTree kept the caller's slice")
+	}
+}
+
+func TestTreeErrors(t *testing.T) {
+	leaves := randChunks(rand.New(rand.NewSource(10)), 4)
+	if _, err := NewTree(leaves, -1); !errors.Is(err, ErrDepth) {
+		t.Errorf("depth -1: %v", err)
+	}
+	if _, err := NewTree(leaves, 65); !errors.Is(err, ErrDepth) {
+		t.Errorf("depth 65: %v", err)
+	}
+	if _, err := NewTree(leaves, 1); !errors.Is(err, ErrTooManyChunks) {
+		t.Errorf("4 leaves at depth 1: %v", err)
+	}
+	tr, err := NewTree(leaves, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"append to full", tr.Append([32]byte{}), ErrTreeFull},
+		{"set past end", tr.Set(4, [32]byte{}), ErrIndex},
+		{"set negative", tr.Set(-1, [32]byte{}), ErrIndex},
+		{"proof past capacity", func() error { _, err := tr.Proof(4); return err }(), ErrIndex},
+		{"leaf past end", func() error { _, err := tr.Leaf(4); return err }(), ErrIndex},
+	}
+	for _, tc := range tests {
+		if !errors.Is(tc.err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+	zero, err := NewTree(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zero.Root() != ([32]byte{}) || zero.Depth() != 0 {
+		t.Fatal("empty depth-0 tree")
+	}
+	if err := zero.Append([32]byte{5}); err != nil || zero.Root() != ([32]byte{5}) {
+		t.Fatalf("depth-0 append: %v", err)
+	}
+	if err := zero.Append([32]byte{6}); !errors.Is(err, ErrTreeFull) {
+		t.Fatalf("second append to depth 0: %v", err)
+	}
+	if p, err := zero.Proof(0); err != nil || len(p) != 0 {
+		t.Fatalf("depth-0 proof: %v %v", p, err)
+	}
+}
