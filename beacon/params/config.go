@@ -276,6 +276,11 @@ func (c *Config) Validate() error {
 			bad("%s must be a power of two, got %d", f.name, f.v)
 		}
 	}
+	if c.SlotsPerEpoch == 1 {
+		// Epoch processing runs in an epoch's last slot and reads the block
+		// root of its first slot, which must lie in the past.
+		bad("SLOTS_PER_EPOCH must be at least 2")
+	}
 	if c.SlotsPerEpoch != 0 && c.SlotsPerHistoricalRoot%c.SlotsPerEpoch != 0 {
 		bad("SLOTS_PER_HISTORICAL_ROOT (%d) must be a multiple of SLOTS_PER_EPOCH (%d)",
 			c.SlotsPerHistoricalRoot, c.SlotsPerEpoch)

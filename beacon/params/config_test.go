@@ -70,6 +70,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad hex", "DOMAIN_RANDAO: 0x0100\n", "DOMAIN_RANDAO"},
 		{"no 0x", "DOMAIN_RANDAO: 01000000\n", "DOMAIN_RANDAO"},
 		{"zero slots", "SLOTS_PER_EPOCH: 0\n", "SLOTS_PER_EPOCH must be > 0"},
+		{"one slot", "SLOTS_PER_EPOCH: 1\n", "SLOTS_PER_EPOCH must be at least 2"},
 		{"not pow2", "SLOTS_PER_HISTORICAL_ROOT: 100\n", "power of two"},
 		{"fixed shape", "MAX_ATTESTATIONS: 64\n", "MAX_ATTESTATIONS"},
 		{"too few shards", "SHARD_COUNT: 4\n", "SHARD_COUNT (4) must be >= SLOTS_PER_EPOCH"},
