@@ -307,7 +307,9 @@ func (t *Transition) StartShard(st *types.BeaconState, epoch types.Epoch) (types
 }
 
 // Seed is get_seed.
-func (t *Transition) Seed(st *types.BeaconState, epoch types.Epoch) types.Root { return t.seed(st, epoch) }
+func (t *Transition) Seed(st *types.BeaconState, epoch types.Epoch) types.Root {
+	return t.seed(st, epoch)
+}
 
 // CrosslinkCommittee is get_crosslink_committee.
 func (t *Transition) CrosslinkCommittee(st *types.BeaconState, epoch types.Epoch, shard types.Shard) ([]types.ValidatorIndex, error) {

@@ -1,11 +1,9 @@
-package statesim
+package validator
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/shardlab/shardlab/beacon/validator"
 )
 
 func TestChunks(t *testing.T) {
@@ -30,11 +28,11 @@ func TestChunks(t *testing.T) {
 
 func TestInteropKeysParallel(t *testing.T) {
 	t.Parallel()
-	got, err := interopKeys(1100, 3)
+	got, err := NewInteropKeysParallel(1100, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := validator.NewInteropKeys(0, 1100)
+	want, err := NewInteropKeys(0, 1100)
 	if err != nil {
 		t.Fatal(err)
 	}
