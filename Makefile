@@ -61,8 +61,8 @@ help: #? list the targets
 build: #? compile bin/shardlab
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shardlab
 
-test: $(SPEC_FETCH) #? go vet, check generated code, go test ./... on the official vectors
-	$(GO) vet ./...
+test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... on the official vectors, brief fuzzing
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory check-gen
 	SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)' $(GO) test ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)'

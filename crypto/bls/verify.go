@@ -29,6 +29,17 @@ func VerifyMultiple(pks []*PublicKey, msgs [][32]byte, sig *Signature, domain [8
 		}
 	}
 	ps, ms := groupByMessage(pks, msgs)
+	// A key at infinity (after grouping) contributes e(O, H) = 1: drop its
+	// term, which saves a hash to G2 and a Miller loop. Phase 0 attestations
+	// always have an empty custody-bit-1 group, so this halves their cost.
+	w := 0
+	for i := range ps {
+		if !ps[i].IsZero() {
+			ps[w], ms[w] = ps[i], ms[i]
+			w++
+		}
+	}
+	ps, ms = ps[:w], ms[:w]
 	if len(ps) == 0 {
 		// herumi refuses an empty product; the spec's equation then
 		// reads e(g1, sig) == 1.
@@ -41,8 +52,7 @@ func VerifyMultiple(pks []*PublicKey, msgs [][32]byte, sig *Signature, domain [8
 		hwd := hashWithDomain(ms[i], domain)
 		hwds = append(hwds, hwd[:]...)
 	}
-	// herumi computes e(g1, sig) == prod_i e(keys[i], H(hwd_i)); keys at
-	// infinity contribute one (checked by the tests).
+	// herumi computes e(g1, sig) == prod_i e(keys[i], H(hwd_i)).
 	return sig.s.VerifyAggregateHashWithDomain(keys, hwds)
 }
 
