@@ -136,45 +136,14 @@ func RegisterStateTransition(r *Registry) {
 	ts := &transitions{}
 	r.Register("shuffling", "core", func(c *Case) error { return runShuffling(c) })
 
-	type opFn func(tr *core.Transition, st *types.BeaconState, c *Case, s core.Sigs) error
-	op := func(file string, newV func() types.Codec, apply func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error) opFn {
-		return func(tr *core.Transition, st *types.BeaconState, c *Case, s core.Sigs) error {
-			v := newV()
-			if err := decodeInto(c, file, v); err != nil {
-				return err
-			}
-			return apply(tr, st, v, s)
-		}
-	}
 	ops := map[string]opFn{
-		"attestation": op("attestation", func() types.Codec { return new(types.Attestation) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessAttestation(st, v.(*types.Attestation), s)
-			}),
-		"attester_slashing": op("attester_slashing", func() types.Codec { return new(types.AttesterSlashing) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessAttesterSlashing(st, v.(*types.AttesterSlashing), s)
-			}),
-		"block_header": op("block", func() types.Codec { return new(types.BeaconBlock) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessBlockHeader(st, v.(*types.BeaconBlock), s)
-			}),
-		"deposit": op("deposit", func() types.Codec { return new(types.Deposit) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessDeposit(st, v.(*types.Deposit), s)
-			}),
-		"proposer_slashing": op("proposer_slashing", func() types.Codec { return new(types.ProposerSlashing) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessProposerSlashing(st, v.(*types.ProposerSlashing), s)
-			}),
-		"transfer": op("transfer", func() types.Codec { return new(types.Transfer) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessTransfer(st, v.(*types.Transfer), s)
-			}),
-		"voluntary_exit": op("voluntary_exit", func() types.Codec { return new(types.VoluntaryExit) },
-			func(tr *core.Transition, st *types.BeaconState, v types.Codec, s core.Sigs) error {
-				return tr.ProcessVoluntaryExit(st, v.(*types.VoluntaryExit), s)
-			}),
+		"attestation":       op("attestation", (*core.Transition).ProcessAttestation),
+		"attester_slashing": op("attester_slashing", (*core.Transition).ProcessAttesterSlashing),
+		"block_header":      op("block", (*core.Transition).ProcessBlockHeader),
+		"deposit":           op("deposit", (*core.Transition).ProcessDeposit),
+		"proposer_slashing": op("proposer_slashing", (*core.Transition).ProcessProposerSlashing),
+		"transfer":          op("transfer", (*core.Transition).ProcessTransfer),
+		"voluntary_exit":    op("voluntary_exit", (*core.Transition).ProcessVoluntaryExit),
 	}
 	for name, fn := range ops {
 		r.Register("operations", name, func(c *Case) error {
@@ -321,6 +290,23 @@ func RegisterStateTransition(r *Registry) {
 		}
 		return nil
 	})
+}
+
+// opFn applies the operation stored in a case to a state.
+type opFn func(tr *core.Transition, st *types.BeaconState, c *Case, s core.Sigs) error
+
+// op decodes the operation of file (a container T) and applies it with apply.
+func op[T any, P interface {
+	*T
+	types.Codec
+}](file string, apply func(*core.Transition, *types.BeaconState, P, core.Sigs) error) opFn {
+	return func(tr *core.Transition, st *types.BeaconState, c *Case, s core.Sigs) error {
+		v := P(new(T))
+		if err := decodeInto(c, file, v); err != nil {
+			return err
+		}
+		return apply(tr, st, v, s)
+	}
 }
 
 // runShuffling checks a shuffling/core case: mapping[i] is
