@@ -49,7 +49,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: help build test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run clean distclean spec-vectors
+.PHONY: check-deps help build test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -63,6 +63,7 @@ build: #? compile bin/shardlab
 
 test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... on the official vectors, brief fuzzing
 	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory check-deps
 	@$(MAKE) --no-print-directory check-gen
 	SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)' $(GO) test ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) SPEC_TESTS_DIR='$(SPEC_TESTS_DIR)'
@@ -139,6 +140,23 @@ GO_DIRS = $$($(GO) list -f '{{.Dir}}' ./... | sed 's|^$(CURDIR)/||')
 
 fmt: #? gofmt every Go file
 	gofmt -w $(GO_DIRS)
+
+# The pure packages (STYLE.md P1, P2): no network, storage, clocks, randomness,
+# logging or OS access, and imports that point inward only.
+PURE_PKGS := ./beacon/params ./beacon/types ./beacon/core ./beacon/forkchoice
+PURE_FORBIDDEN_STD := os|net|net/.*|log/slog|log|math/rand|math/rand/v2|time|os/.*|syscall
+PURE_FORBIDDEN_DEPS := github.com/shardlab/shardlab/(p2p|sim|cmd|beacon/store|beacon/node|beacon/chain|shard/node|shard/store).*|github.com/libp2p/.*|github.com/cockroachdb/pebble.*
+
+check-deps: #? fail when a pure package imports what it must not (see STYLE.md)
+	@bad=0; for p in $(PURE_PKGS); do \
+		for i in $$($(GO) list -f '{{join .Imports "\n"}}' $$p); do \
+			if echo "$$i" | grep -qxE '$(PURE_FORBIDDEN_STD)'; then echo "check-deps: $$p imports $$i" >&2; bad=1; fi; \
+		done; \
+		for d in $$($(GO) list -deps -f '{{.ImportPath}}' $$p); do \
+			if echo "$$d" | grep -qxE '$(PURE_FORBIDDEN_DEPS)'; then echo "check-deps: $$p depends on $$d" >&2; bad=1; fi; \
+		done; \
+	done; \
+	if [ $$bad = 0 ]; then echo "check-deps: pure packages import nothing forbidden"; fi; exit $$bad
 
 lint: #? fail on unformatted files, then go vet
 	@out=$$(gofmt -l $(GO_DIRS)); \

@@ -44,7 +44,11 @@ func TestOfficialConfigFiles(t *testing.T) {
 			continue
 		}
 		found = true
-		got, err := LoadFile(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(data)
 		if err != nil {
 			t.Fatalf("%s: %v", preset, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -75,19 +74,6 @@ func (c *Config) fields() []field {
 		{key: "SHARD_FORK_VERSION", b: c.Shard.ForkVersion[:]},
 		{key: "SHARD_FORK_EPOCH", u64: &c.Shard.ForkEpoch},
 	}
-}
-
-// LoadFile reads a consensus-specs v0.8.3 style YAML config. See Parse.
-func LoadFile(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	c, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("load config %s: %w", path, err)
-	}
-	return c, nil
 }
 
 // Parse reads a consensus-specs v0.8.3 style YAML config: a flat mapping of

@@ -108,7 +108,7 @@ func statesimConfig(c *cli.Context) (statesim.Config, error) {
 		if c.IsSet("preset") {
 			return statesim.Config{}, fmt.Errorf("--preset and --config exclude each other: set PRESET_BASE in the config file")
 		}
-		if chain, err = params.LoadFile(c.Path("config")); err != nil {
+		if chain, err = loadConfigFile(c.Path("config")); err != nil {
 			return statesim.Config{}, fmt.Errorf("--config: %w", err)
 		}
 	} else if chain, err = params.Preset(c.String("preset")); err != nil {
