@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+
+	"github.com/shardlab/shardlab/crypto/hash"
 )
 
 // stateCache holds the Merkle trees of the BeaconState's large fields and a
@@ -13,16 +15,16 @@ import (
 // needs no dirty tracking: a slot that touches a few fields of a state with
 // 100,000 validators costs a linear scan plus O(changes · log n) hashes.
 type stateCache struct {
-	blockRoots, stateRoots, historicalRoots          *merkleTree
-	randaoMixes, activeIndexRoots, compactCommittees *merkleTree
-	eth1Votes                                        *merkleTree
+	blockRoots, stateRoots, historicalRoots          *hash.Tree
+	randaoMixes, activeIndexRoots, compactCommittees *hash.Tree
+	eth1Votes                                        *hash.Tree
 	eth1Snap                                         []Eth1Data
-	validators                                       *merkleTree
+	validators                                       *hash.Tree
 	validatorSnap                                    []Validator
-	balances, slashings                              *merkleTree
-	prevAtts, currAtts                               *merkleTree
+	balances, slashings                              *hash.Tree
+	prevAtts, currAtts                               *hash.Tree
 	prevAttSnap, currAttSnap                         []PendingAttestation
-	prevCrosslinks, currCrosslinks                   *merkleTree
+	prevCrosslinks, currCrosslinks                   *hash.Tree
 	prevCrossSnap, currCrossSnap                     []Crosslink
 }
 
@@ -31,76 +33,92 @@ func newStateCache(s *BeaconState) *stateCache {
 	histDepth := depthFor(uint64(cfg.SlotsPerHistoricalRoot))
 	vecDepth := depthFor(cfg.EpochsPerHistoricalVector)
 	return &stateCache{
-		blockRoots:        newMerkleTree(histDepth),
-		stateRoots:        newMerkleTree(histDepth),
-		historicalRoots:   newMerkleTree(depthFor(cfg.HistoricalRootsLimit)),
-		randaoMixes:       newMerkleTree(vecDepth),
-		activeIndexRoots:  newMerkleTree(vecDepth),
-		compactCommittees: newMerkleTree(vecDepth),
-		eth1Votes:         newMerkleTree(depthFor(cfg.SlotsPerEth1VotingPeriod)),
-		validators:        newMerkleTree(depthFor(cfg.ValidatorRegistryLimit)),
-		balances:          newMerkleTree(depthFor((cfg.ValidatorRegistryLimit*8 + 31) / 32)),
-		slashings:         newMerkleTree(depthFor((cfg.EpochsPerSlashingsVector*8 + 31) / 32)),
-		prevAtts:          newMerkleTree(depthFor(cfg.MaxPendingAttestations())),
-		currAtts:          newMerkleTree(depthFor(cfg.MaxPendingAttestations())),
-		prevCrosslinks:    newMerkleTree(depthFor(cfg.ShardCount)),
-		currCrosslinks:    newMerkleTree(depthFor(cfg.ShardCount)),
+		blockRoots:        newTree(histDepth),
+		stateRoots:        newTree(histDepth),
+		historicalRoots:   newTree(depthFor(cfg.HistoricalRootsLimit)),
+		randaoMixes:       newTree(vecDepth),
+		activeIndexRoots:  newTree(vecDepth),
+		compactCommittees: newTree(vecDepth),
+		eth1Votes:         newTree(depthFor(cfg.SlotsPerEth1VotingPeriod)),
+		validators:        newTree(depthFor(cfg.ValidatorRegistryLimit)),
+		balances:          newTree(depthFor((cfg.ValidatorRegistryLimit*8 + 31) / 32)),
+		slashings:         newTree(depthFor((cfg.EpochsPerSlashingsVector*8 + 31) / 32)),
+		prevAtts:          newTree(depthFor(cfg.MaxPendingAttestations())),
+		currAtts:          newTree(depthFor(cfg.MaxPendingAttestations())),
+		prevCrosslinks:    newTree(depthFor(cfg.ShardCount)),
+		currCrosslinks:    newTree(depthFor(cfg.ShardCount)),
 	}
 }
 
 func (c *stateCache) copy() *stateCache {
 	return &stateCache{
-		blockRoots:        c.blockRoots.copy(),
-		stateRoots:        c.stateRoots.copy(),
-		historicalRoots:   c.historicalRoots.copy(),
-		randaoMixes:       c.randaoMixes.copy(),
-		activeIndexRoots:  c.activeIndexRoots.copy(),
-		compactCommittees: c.compactCommittees.copy(),
-		eth1Votes:         c.eth1Votes.copy(),
+		blockRoots:        c.blockRoots.Copy(),
+		stateRoots:        c.stateRoots.Copy(),
+		historicalRoots:   c.historicalRoots.Copy(),
+		randaoMixes:       c.randaoMixes.Copy(),
+		activeIndexRoots:  c.activeIndexRoots.Copy(),
+		compactCommittees: c.compactCommittees.Copy(),
+		eth1Votes:         c.eth1Votes.Copy(),
 		eth1Snap:          slices.Clone(c.eth1Snap),
-		validators:        c.validators.copy(),
+		validators:        c.validators.Copy(),
 		validatorSnap:     slices.Clone(c.validatorSnap),
-		balances:          c.balances.copy(),
-		slashings:         c.slashings.copy(),
-		prevAtts:          c.prevAtts.copy(),
-		currAtts:          c.currAtts.copy(),
+		balances:          c.balances.Copy(),
+		slashings:         c.slashings.Copy(),
+		prevAtts:          c.prevAtts.Copy(),
+		currAtts:          c.currAtts.Copy(),
 		prevAttSnap:       slices.Clone(c.prevAttSnap),
 		currAttSnap:       slices.Clone(c.currAttSnap),
-		prevCrosslinks:    c.prevCrosslinks.copy(),
-		currCrosslinks:    c.currCrosslinks.copy(),
+		prevCrosslinks:    c.prevCrosslinks.Copy(),
+		currCrosslinks:    c.currCrosslinks.Copy(),
 		prevCrossSnap:     slices.Clone(c.prevCrossSnap),
 		currCrossSnap:     slices.Clone(c.currCrossSnap),
 	}
 }
 
-// rootsRoot updates a tree whose leaves are the roots themselves.
-func rootsRoot(t *merkleTree, roots []Root) Root {
-	t.resize(len(roots))
-	for i := range roots {
-		t.set(i, roots[i])
+// newTree returns an empty tree padded to 2^depth leaves.
+func newTree(depth int) *hash.Tree {
+	t, err := hash.NewTree(nil, depth)
+	if err != nil {
+		panic(fmt.Sprintf("types: tree of depth %d: %v", depth, err))
 	}
-	return t.root()
+	return t
+}
+
+// resize sets the number of leaves of t; new leaves are zero until set.
+func resize(t *hash.Tree, n int) {
+	if err := t.Resize(n); err != nil {
+		panic(fmt.Sprintf("types: %v (list lengths are checked against their limits first)", err))
+	}
+}
+
+// rootsRoot updates a tree whose leaves are the roots themselves.
+func rootsRoot(t *hash.Tree, roots []Root) Root {
+	resize(t, len(roots))
+	for i := range roots {
+		_ = t.Set(i, roots[i])
+	}
+	return t.Root()
 }
 
 // packedRoot updates a tree over uint64 values packed four to a chunk.
-func packedRoot(t *merkleTree, vals []Gwei) Root {
+func packedRoot(t *hash.Tree, vals []Gwei) Root {
 	chunks := (len(vals) + 3) / 4
-	t.resize(chunks)
+	resize(t, chunks)
 	for c := 0; c < chunks; c++ {
 		var leaf Root
 		for j := 0; j < 4 && 4*c+j < len(vals); j++ {
 			binary.LittleEndian.PutUint64(leaf[8*j:], uint64(vals[4*c+j]))
 		}
-		t.set(c, leaf)
+		_ = t.Set(c, leaf)
 	}
-	return t.root()
+	return t.Root()
 }
 
 // elemRoot updates a tree whose leaf i is the root of vals[i], rehashing only
 // the elements that differ from the snapshot, which it then updates.
-func elemRoot[T any](t *merkleTree, snap *[]T, vals []T, equal func(a, b *T) bool, root func(*T) (Root, error)) (Root, error) {
+func elemRoot[T any](t *hash.Tree, snap *[]T, vals []T, equal func(a, b *T) bool, root func(*T) (Root, error)) (Root, error) {
 	old := len(*snap)
-	t.resize(len(vals))
+	resize(t, len(vals))
 	for i := range vals {
 		if i < old && equal(&(*snap)[i], &vals[i]) {
 			continue
@@ -109,10 +127,10 @@ func elemRoot[T any](t *merkleTree, snap *[]T, vals []T, equal func(a, b *T) boo
 		if err != nil {
 			return Root{}, err
 		}
-		t.set(i, r)
+		_ = t.Set(i, r)
 	}
 	*snap = append((*snap)[:0], vals...)
-	return t.root(), nil
+	return t.Root(), nil
 }
 
 func eqComparable[T comparable](a, b *T) bool { return *a == *b }

@@ -1,19 +1,26 @@
 package hash
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Tree is a binary Merkle tree of fixed depth over a growing prefix of
-// leaves; the leaves past Len are zero chunks. It keeps every interior
-// node of the filled part (about 2*Len nodes plus one per level), so that
-// Set, Append and Proof cost O(depth) and Root O(1).
+// leaves; the leaves past Len are zero chunks. It keeps every interior node
+// of the filled part (about 2*Len nodes plus one per level).
 //
-// A Tree is not safe for concurrent modification; use Copy to hand a
-// snapshot to another goroutine.
+// Changes are lazy: Set, Append and Truncate only record which leaves
+// changed, and the next Root, Node or Proof rehashes the changed paths once,
+// so changing k leaves costs O(k log Len) hashes however they were made.
+//
+// A Tree is not safe for concurrent use (even Root may write); use Copy to
+// hand a snapshot to another goroutine.
 type Tree struct {
 	depth int
 	// layers[h] holds the nodes at height h (0 = leaves) covering the
 	// filled prefix: len(layers[h]) == ceil(Len / 2^h).
 	layers [][][32]byte
+	dirty  []int // leaf indices whose paths are stale
 }
 
 // NewTree builds the tree of the given depth (0 to MaxDepth) over a copy
@@ -27,15 +34,26 @@ func NewTree(leaves [][32]byte, depth int) (*Tree, error) {
 	}
 	t := &Tree{depth: depth, layers: make([][][32]byte, depth+1)}
 	t.layers[0] = append(make([][32]byte, 0, len(leaves)), leaves...)
+	t.reshape()
 	for h := 1; h <= depth; h++ {
-		below := t.layers[h-1]
-		layer := make([][32]byte, (len(below)+1)/2)
-		for i := range layer {
-			layer[i] = t.node(h, i)
+		for i := range t.layers[h] {
+			t.layers[h][i] = t.node(h, i)
 		}
-		t.layers[h] = layer
 	}
 	return t, nil
+}
+
+// reshape sizes the interior layers for the current number of leaves.
+func (t *Tree) reshape() {
+	width := len(t.layers[0])
+	for h := 1; h <= t.depth; h++ {
+		width = (width + 1) / 2
+		l := t.layers[h]
+		if cap(l) < width {
+			l = slices.Grow(l, width-len(l)) // amortised, as append grows
+		}
+		t.layers[h] = l[:width]
+	}
 }
 
 // node computes the node at height h >= 1, index i, from its children.
@@ -46,6 +64,32 @@ func (t *Tree) node(h, i int) [32]byte {
 		right = below[2*i+1]
 	}
 	return Hash64(below[2*i], right)
+}
+
+// flush rehashes the paths of the changed leaves, each shared node once.
+func (t *Tree) flush() {
+	if len(t.dirty) == 0 {
+		return
+	}
+	idx := t.dirty
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for h := 1; h <= t.depth; h++ {
+		w := 0
+		for _, i := range idx {
+			p := i >> 1
+			if w > 0 && idx[w-1] == p {
+				continue
+			}
+			idx[w] = p
+			w++
+			if p < len(t.layers[h]) {
+				t.layers[h][p] = t.node(h, p)
+			}
+		}
+		idx = idx[:w]
+	}
+	t.dirty = t.dirty[:0]
 }
 
 // Depth returns the depth the tree was built with.
@@ -59,6 +103,7 @@ func (t *Tree) Root() [32]byte {
 	if t.Len() == 0 {
 		return zeroHashes[t.depth]
 	}
+	t.flush()
 	return t.layers[t.depth][0]
 }
 
@@ -70,13 +115,28 @@ func (t *Tree) Leaf(i int) ([32]byte, error) {
 	return t.layers[0][i], nil
 }
 
-// Set replaces leaf i (i < Len) and updates its path to the root.
+// Node returns the node at height h (0 = leaves, Depth = root) and index i,
+// including the zero subtrees past the filled prefix.
+func (t *Tree) Node(h, i int) ([32]byte, error) {
+	if h < 0 || h > t.depth || i < 0 || (t.depth-h < 63 && uint64(i) >= uint64(1)<<(t.depth-h)) {
+		return [32]byte{}, fmt.Errorf("read node %d at height %d: %w", i, h, ErrIndex)
+	}
+	t.flush()
+	if i < len(t.layers[h]) {
+		return t.layers[h][i], nil
+	}
+	return zeroHashes[h], nil
+}
+
+// Set replaces leaf i (i < Len).
 func (t *Tree) Set(i int, leaf [32]byte) error {
 	if i < 0 || i >= t.Len() {
 		return fmt.Errorf("set leaf %d of %d: %w", i, t.Len(), ErrIndex)
 	}
-	t.layers[0][i] = leaf
-	t.updatePath(i)
+	if t.layers[0][i] != leaf {
+		t.layers[0][i] = leaf
+		t.dirty = append(t.dirty, i)
+	}
 	return nil
 }
 
@@ -87,20 +147,46 @@ func (t *Tree) Append(leaf [32]byte) error {
 		return fmt.Errorf("append leaf %d: %w", n, ErrTreeFull)
 	}
 	t.layers[0] = append(t.layers[0], leaf)
-	for h := 1; h <= t.depth; h++ {
-		if n>>h == len(t.layers[h]) {
-			t.layers[h] = append(t.layers[h], [32]byte{})
-		}
-	}
-	t.updatePath(n)
+	t.reshape()
+	t.dirty = append(t.dirty, n)
 	return nil
 }
 
-func (t *Tree) updatePath(i int) {
-	for h := 1; h <= t.depth; h++ {
-		j := i >> h
-		t.layers[h][j] = t.node(h, j)
+// Resize sets the number of leaves to n: new leaves are zero chunks, and
+// shrinking drops leaves as Truncate does.
+func (t *Tree) Resize(n int) error {
+	if n <= t.Len() {
+		return t.Truncate(n)
 	}
+	if t.depth < 64 && uint64(n) > uint64(1)<<t.depth {
+		return fmt.Errorf("resize to %d leaves: %w", n, ErrTreeFull)
+	}
+	old := t.Len()
+	t.layers[0] = slices.Grow(t.layers[0], n-old)[:n]
+	clear(t.layers[0][old:])
+	t.reshape()
+	for i := old; i < n; i++ {
+		t.dirty = append(t.dirty, i)
+	}
+	return nil
+}
+
+// Truncate drops the leaves from n on (n <= Len).
+func (t *Tree) Truncate(n int) error {
+	if n < 0 || n > t.Len() {
+		return fmt.Errorf("truncate to %d of %d leaves: %w", n, t.Len(), ErrIndex)
+	}
+	if n == t.Len() {
+		return nil
+	}
+	t.layers[0] = t.layers[0][:n]
+	t.reshape()
+	t.dirty = slices.DeleteFunc(t.dirty, func(i int) bool { return i >= n })
+	if n > 0 {
+		// The nodes on the new right edge lost part of their subtree.
+		t.dirty = append(t.dirty, n-1)
+	}
+	return nil
 }
 
 // Proof returns the branch of leaf i: depth siblings from the leaves up,
@@ -110,6 +196,7 @@ func (t *Tree) Proof(i int) ([][32]byte, error) {
 	if i < 0 || (t.depth < 63 && i >= 1<<t.depth) {
 		return nil, fmt.Errorf("prove leaf %d: %w", i, ErrIndex)
 	}
+	t.flush()
 	proof := make([][32]byte, t.depth)
 	for h := 0; h < t.depth; h++ {
 		sib := (i >> h) ^ 1
@@ -124,7 +211,7 @@ func (t *Tree) Proof(i int) ([][32]byte, error) {
 
 // Copy returns an independent copy of t.
 func (t *Tree) Copy() *Tree {
-	c := &Tree{depth: t.depth, layers: make([][][32]byte, len(t.layers))}
+	c := &Tree{depth: t.depth, layers: make([][][32]byte, len(t.layers)), dirty: slices.Clone(t.dirty)}
 	for h, layer := range t.layers {
 		c.layers[h] = append(make([][32]byte, 0, cap(layer)), layer...)
 	}

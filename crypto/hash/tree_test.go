@@ -189,3 +189,81 @@ func TestTreeErrors(t *testing.T) {
 		t.Fatalf("depth-0 proof: %v %v", p, err)
 	}
 }
+
+// TestTreeLazyMatchesRebuild applies random sets, appends and truncations
+// and checks root, nodes and proofs against a tree rebuilt from the leaves.
+func TestTreeLazyMatchesRebuild(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for _, depth := range []int{0, 1, 5, 12, 40} {
+		tr, err := NewTree(nil, depth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var leaves [][32]byte
+		for step := 0; step < 300; step++ {
+			switch k := r.Intn(10); {
+			case k < 4 && (depth >= 63 || len(leaves) < 1<<depth):
+				var l [32]byte
+				l[0], l[1] = byte(step), byte(step>>8)
+				leaves = append(leaves, l)
+				if err := tr.Append(l); err != nil {
+					t.Fatal(err)
+				}
+			case k < 8 && len(leaves) > 0:
+				i := r.Intn(len(leaves))
+				leaves[i][5]++
+				if err := tr.Set(i, leaves[i]); err != nil {
+					t.Fatal(err)
+				}
+			case len(leaves) > 0:
+				n := r.Intn(len(leaves) + 1)
+				leaves = leaves[:n]
+				if err := tr.Truncate(n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if r.Intn(3) > 0 {
+				continue // let changes pile up before the next check
+			}
+			want, err := NewTree(leaves, depth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Root() != want.Root() {
+				t.Fatalf("depth %d step %d: lazy root differs from a rebuild", depth, step)
+			}
+			if len(leaves) > 0 {
+				i := r.Intn(len(leaves))
+				p, _ := tr.Proof(i)
+				if !IsValidMerkleBranch(leaves[i], p, uint64(depth), uint64(i), want.Root()) {
+					t.Fatalf("depth %d step %d: proof of %d invalid", depth, step, i)
+				}
+				h := r.Intn(depth + 1)
+				a, err1 := tr.Node(h, i>>h)
+				b, err2 := want.Node(h, i>>h)
+				if err1 != nil || err2 != nil || a != b {
+					t.Fatalf("depth %d step %d: node (%d,%d) differs", depth, step, h, i>>h)
+				}
+			}
+		}
+	}
+}
+
+func TestTreeTruncateErrors(t *testing.T) {
+	tr, _ := NewTree([][32]byte{{1}, {2}}, 3)
+	if err := tr.Truncate(3); err == nil {
+		t.Error("truncating past the end accepted")
+	}
+	if err := tr.Truncate(-1); err == nil {
+		t.Error("negative truncate accepted")
+	}
+	if _, err := tr.Node(4, 0); err == nil {
+		t.Error("node above the root accepted")
+	}
+	if _, err := tr.Node(0, 8); err == nil {
+		t.Error("node past the tree accepted")
+	}
+	if err := tr.Truncate(0); err != nil || tr.Root() != ZeroHash(3) {
+		t.Errorf("empty tree root wrong: %v", err)
+	}
+}
