@@ -40,7 +40,7 @@ func bitlistLen(b []byte) int {
 //	assert data.crosslink.parent_root == hash_tree_root(parent_crosslink)
 //	assert data.crosslink.start_epoch == parent_crosslink.end_epoch
 //	assert data.crosslink.end_epoch == min(data.target.epoch, parent_crosslink.end_epoch + MAX_EPOCHS_PER_CROSSLINK)
-//	assert data.crosslink.data_root == Bytes32()  # [to be removed in phase 1]
+//	assert data.crosslink.data_root == Bytes32()  # [to be removed in phase 1: lifted by the shard fork]
 //	assert is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation))
 func (t *Transition) ProcessAttestation(st *types.BeaconState, a *types.Attestation, sigs Sigs) error {
 	return t.processAttestation(t.newCtx(st), a, sigs)
@@ -105,7 +105,9 @@ func (t *Transition) processAttestation(c *ctx, a *types.Attestation, sigs Sigs)
 	if uint64(d.Crosslink.EndEpoch) != end {
 		return fmt.Errorf("%w: crosslink end epoch %d, expected %d", ErrInvalidOperation, d.Crosslink.EndEpoch, end)
 	}
-	if d.Crosslink.DataRoot != (types.Root{}) {
+	// [phase 0] assert data.crosslink.data_root == Bytes32(); the shard fork
+	// lifts it: attesters vote the root of the shard headers they crosslink.
+	if d.Crosslink.DataRoot != (types.Root{}) && !t.ShardForkActive(st) {
 		return fmt.Errorf("%w: crosslink data root must be zero in phase 0", ErrInvalidOperation)
 	}
 	indexed, err := c.indexedAttestation(a)

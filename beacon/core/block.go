@@ -19,19 +19,25 @@ func (t *Transition) ProcessBlockHeader(st *types.BeaconState, b *types.BeaconBl
 }
 
 func (t *Transition) processBlockHeader(c *ctx, b *types.BeaconBlock, sigs Sigs) error {
-	st := c.st
-	if b.Slot != st.Slot {
-		return fmt.Errorf("%w: block slot %d, state slot %d", ErrInvalidBlock, b.Slot, st.Slot)
-	}
-	parent := st.LatestBlockHeader.SigningRoot()
-	if b.ParentRoot != parent {
-		return fmt.Errorf("%w: parent root %s, expected %s", ErrInvalidBlock, b.ParentRoot, parent)
-	}
 	header, err := b.Header()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidBlock, err)
 	}
-	st.LatestBlockHeader = types.BeaconBlockHeader{Slot: b.Slot, ParentRoot: b.ParentRoot, BodyRoot: header.BodyRoot}
+	return t.processHeader(c, &header, sigs)
+}
+
+// processHeader is process_block_header on a block's header (its body
+// replaced by the body root), shared by both block types.
+func (t *Transition) processHeader(c *ctx, header *types.BeaconBlockHeader, sigs Sigs) error {
+	st := c.st
+	if header.Slot != st.Slot {
+		return fmt.Errorf("%w: block slot %d, state slot %d", ErrInvalidBlock, header.Slot, st.Slot)
+	}
+	parent := st.LatestBlockHeader.SigningRoot()
+	if header.ParentRoot != parent {
+		return fmt.Errorf("%w: parent root %s, expected %s", ErrInvalidBlock, header.ParentRoot, parent)
+	}
+	st.LatestBlockHeader = types.BeaconBlockHeader{Slot: header.Slot, ParentRoot: header.ParentRoot, BodyRoot: header.BodyRoot}
 	proposer, err := c.proposerIndex()
 	if err != nil {
 		return err
@@ -41,7 +47,7 @@ func (t *Transition) processBlockHeader(c *ctx, b *types.BeaconBlock, sigs Sigs)
 		return fmt.Errorf("%w: proposer %d is slashed", ErrInvalidBlock, proposer)
 	}
 	domain := t.Domain(st, t.cfg.DomainBeaconProposer, c.current)
-	return t.verify(sigs, v.Pubkey, header.SigningRoot(), b.Signature, domain, fmt.Sprintf("block signature of proposer %d", proposer))
+	return t.verify(sigs, v.Pubkey, header.SigningRoot(), header.Signature, domain, fmt.Sprintf("block signature of proposer %d", proposer))
 }
 
 // ProcessRandao is process_randao.

@@ -404,3 +404,10 @@ func (t *Transition) Committees(st *types.BeaconState, epoch types.Epoch) (*Epoc
 func (ec *EpochCommittees) Slot(cfg *params.Config, k int) types.Slot {
 	return ComputeStartSlotOfEpoch(cfg, ec.Epoch) + types.Slot(uint64(k)/ec.PerSlot)
 }
+
+// ShuffledIndices returns active shuffled with seed (shuffled[i] =
+// active[compute_shuffled_index(i, len(active), seed)]), through the
+// transition's cache. The result must not be modified.
+func (t *Transition) ShuffledIndices(active []types.ValidatorIndex, seed types.Root) []types.ValidatorIndex {
+	return t.shufflings.get(seed, active, t.cfg.ShuffleRoundCount).shuffled
+}

@@ -153,6 +153,10 @@ func (t *Transition) InitializeBeaconStateFromEth1(eth1BlockHash types.Root, eth
 		st.ActiveIndexRoots[i] = activeRoot
 		st.CompactCommitteesRoots[i] = committeeRoot
 	}
+	if s := cfg.Shard; s.Enabled() && s.ForkEpoch == cfg.GenesisEpoch() {
+		// A chain with the shard fork at genesis starts in it (docs/protocol.md).
+		t.UpgradeToShardFork(st)
+	}
 	return st, nil
 }
 

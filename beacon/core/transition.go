@@ -16,6 +16,7 @@ type Transition struct {
 	cfg        *params.Config
 	shufflings *shufflingCache
 	pubkeys    *bls.PubkeyCache
+	shardFork  ShardFork // nil: fraud proofs cannot be verified
 }
 
 // New returns a Transition for cfg, which must be valid and is not modified.
@@ -73,6 +74,10 @@ func (t *Transition) ProcessSlots(st *types.BeaconState, slot types.Slot) error 
 			}
 		}
 		st.Slot++
+		if s := t.cfg.Shard; s.Enabled() && s.ForkEpoch > t.cfg.GenesisEpoch() &&
+			uint64(st.Slot) == s.ForkEpoch*t.cfg.SlotsPerEpoch {
+			t.UpgradeToShardFork(st)
+		}
 	}
 	return nil
 }
@@ -93,7 +98,12 @@ func (t *Transition) ProcessSlot(st *types.BeaconState) error {
 }
 
 // ProcessBlock is process_block: header, RANDAO, eth1 vote, operations.
+// From SHARD_FORK_EPOCH on, blocks are ShardBeaconBlocks
+// (ProcessShardBeaconBlock).
 func (t *Transition) ProcessBlock(st *types.BeaconState, b *types.BeaconBlock, sigs Sigs) error {
+	if t.ShardForkActive(st) {
+		return fmt.Errorf("%w: a phase 0 block at slot %d, after SHARD_FORK_EPOCH", ErrInvalidBlock, b.Slot)
+	}
 	c := t.newCtx(st)
 	if err := t.processBlockHeader(c, b, sigs); err != nil {
 		return err

@@ -19,7 +19,7 @@ func TestPresetsValidate(t *testing.T) {
 }
 
 func TestYAMLRoundTrip(t *testing.T) {
-	for _, want := range []*Config{Minimal(), Mainnet()} {
+	for _, want := range []*Config{Minimal(), Mainnet(), Minimal().WithShards()} {
 		got, err := Parse(want.MarshalYAML())
 		if err != nil {
 			t.Fatalf("%s: %v", want.Name, err)
@@ -81,6 +81,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate", "SHARD_COUNT: 8\nSHARD_COUNT: 16\n", "duplicate"},
 		{"bad preset", "PRESET_BASE: huge\n", "unknown preset"},
 		{"garbage", ":\n\t- [", "parse yaml"},
+		{"shard window", "SHARD_FORK_EPOCH: 0\nSHARD_CHALLENGE_WINDOW: 10\n", "SHARD_CHALLENGE_WINDOW"},
+		{"shard accounts", "SHARD_FORK_EPOCH: 0\nSHARD_ACCOUNTS: 0\n", "SHARD_ACCOUNTS"},
+		{"shard period", "SHARD_FORK_EPOCH: 0\nSHARD_COMMITTEE_PERIOD: 0\n", "SHARD_COMMITTEE_PERIOD"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

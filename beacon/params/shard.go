@@ -3,29 +3,108 @@ package params
 import "fmt"
 
 // ShardConfig is shardlab's phase 1 configuration: the shard-chain fork of
-// phase 0 described in docs/protocol.md. With ForkEpoch == FarFutureEpoch the
+// phase 0 specified in docs/protocol.md. With ForkEpoch == FarFutureEpoch the
 // chain is pure v0.8.3 phase 0.
 type ShardConfig struct {
 	// ForkVersion is the fork version the beacon state switches to at ForkEpoch.
 	ForkVersion [4]byte
 	// ForkEpoch is the epoch at which the shard fork activates (0: from genesis).
 	ForkEpoch uint64
+	// ChallengeWindow is the number of epochs after a crosslink's end epoch
+	// before receipts of the blocks it covers may be claimed, so that fraud
+	// proofs can land first (SHARD_CHALLENGE_WINDOW).
+	ChallengeWindow uint64
+	// CommitteePeriod is the number of epochs a shard committee (and so the
+	// set of shard proposers) stays the same (SHARD_COMMITTEE_PERIOD).
+	CommitteePeriod uint64
+	// Accounts is the number of accounts of every shard, all created at
+	// genesis (SHARD_ACCOUNTS).
+	Accounts uint64
+	// GenesisBalance is every account's balance at genesis, in Gwei
+	// (SHARD_GENESIS_BALANCE).
+	GenesisBalance uint64
+	// DomainTransaction is the domain type of shard transaction signatures.
+	DomainTransaction DomainType
+	// DomainFraudProof is the domain type of a fisherman's signature on the
+	// fraud proof it submits.
+	DomainFraudProof DomainType
 }
 
-// DefaultShardConfig leaves the shard fork off: a plain v0.8.3 phase 0 chain.
+// Fixed limits of the shard containers (their SSZ shapes do not depend on
+// the config).
+const (
+	MaxShards                = 1024 // SHARD_COUNT may not exceed it (nonce lists)
+	MaxShardTransactions     = 4096 // per shard block
+	MaxShardClaims           = 1024 // per shard block
+	MaxShardAccountsLog2     = 32   // the account list holds up to 2^32 accounts
+	MaxShardFraudProofs      = 4    // per beacon block
+	MaxShardFraudProofBytes  = 1 << 20
+	MaxCrosslinkChain        = 64 // crosslinks in a claim's or a rollback's chain
+	MaxMerkleBranch          = 64
+	MaxMultiproofNodes       = 1 << 16
+	DefaultShardAccounts     = 1024
+	DefaultShardGenesisGwei  = 1_000_000_000_000 // 1,000 ETH-equivalents per account
+	DefaultChallengeWindow   = 2
+	DefaultCommitteePeriod   = 4
+	shardDomainTransaction   = 0x82
+	shardDomainFraudProof    = 0x83
+	defaultShardForkVersion0 = 0x01
+)
+
+// DefaultShardConfig leaves the shard fork off: a plain v0.8.3 phase 0
+// chain. The other values are the defaults once it is switched on.
 func DefaultShardConfig() ShardConfig {
 	return ShardConfig{
-		ForkVersion: [4]byte{1, 0, 0, 0},
-		ForkEpoch:   FarFutureEpoch,
+		ForkVersion:       [4]byte{defaultShardForkVersion0, 0, 0, 0},
+		ForkEpoch:         FarFutureEpoch,
+		ChallengeWindow:   DefaultChallengeWindow,
+		CommitteePeriod:   DefaultCommitteePeriod,
+		Accounts:          DefaultShardAccounts,
+		GenesisBalance:    DefaultShardGenesisGwei,
+		DomainTransaction: DomainType{shardDomainTransaction, 0, 0, 0},
+		DomainFraudProof:  DomainType{shardDomainFraudProof, 0, 0, 0},
 	}
 }
 
 // Enabled reports whether the shard fork ever activates.
 func (s ShardConfig) Enabled() bool { return s.ForkEpoch != FarFutureEpoch }
 
+// WithShards returns a copy of c with the shard fork active from genesis.
+func (c *Config) WithShards() *Config {
+	cp := c.Copy()
+	cp.Shard.ForkEpoch = cp.GenesisEpoch()
+	return cp
+}
+
 func (s ShardConfig) validate(c *Config) error {
-	if s.Enabled() && s.ForkVersion == [4]byte{} {
+	if !s.Enabled() {
+		return nil
+	}
+	if s.ForkVersion == [4]byte{} {
 		return fmt.Errorf("SHARD_FORK_VERSION must differ from the phase 0 version 0x00000000")
+	}
+	if c.ShardCount > MaxShards {
+		return fmt.Errorf("SHARD_COUNT (%d) must be <= %d with the shard fork", c.ShardCount, MaxShards)
+	}
+	if s.CommitteePeriod == 0 {
+		return fmt.Errorf("SHARD_COMMITTEE_PERIOD must be > 0")
+	}
+	// A shard committee is computed from the seed of its period's first
+	// epoch, which must still be within the RANDAO history.
+	if s.CommitteePeriod+c.MinSeedLookahead+2 > c.EpochsPerHistoricalVector {
+		return fmt.Errorf("SHARD_COMMITTEE_PERIOD (%d) must leave the period's seed within EPOCHS_PER_HISTORICAL_VECTOR", s.CommitteePeriod)
+	}
+	if s.Accounts == 0 || s.Accounts > 1<<MaxShardAccountsLog2 {
+		return fmt.Errorf("SHARD_ACCOUNTS must be between 1 and 2^%d", MaxShardAccountsLog2)
+	}
+	// Fraud proofs and claims look beacon blocks up in block_roots, which
+	// reaches back SLOTS_PER_HISTORICAL_ROOT slots.
+	if (s.ChallengeWindow+c.MaxEpochsPerCrosslink+1)*c.SlotsPerEpoch > c.SlotsPerHistoricalRoot {
+		return fmt.Errorf("SHARD_CHALLENGE_WINDOW (%d) + MAX_EPOCHS_PER_CROSSLINK + 1 epochs must fit in SLOTS_PER_HISTORICAL_ROOT",
+			s.ChallengeWindow)
+	}
+	if s.DomainTransaction == s.DomainFraudProof {
+		return fmt.Errorf("SHARD_DOMAIN_TRANSACTION and SHARD_DOMAIN_FRAUD_PROOF must differ")
 	}
 	return nil
 }

@@ -73,6 +73,12 @@ func (c *Config) fields() []field {
 		// shardlab phase 1 keys.
 		{key: "SHARD_FORK_VERSION", b: c.Shard.ForkVersion[:]},
 		{key: "SHARD_FORK_EPOCH", u64: &c.Shard.ForkEpoch},
+		{key: "SHARD_CHALLENGE_WINDOW", u64: &c.Shard.ChallengeWindow},
+		{key: "SHARD_COMMITTEE_PERIOD", u64: &c.Shard.CommitteePeriod},
+		{key: "SHARD_ACCOUNTS", u64: &c.Shard.Accounts},
+		{key: "SHARD_GENESIS_BALANCE", u64: &c.Shard.GenesisBalance},
+		{key: "DOMAIN_SHARD_TRANSACTION", b: c.Shard.DomainTransaction[:]},
+		{key: "DOMAIN_SHARD_FRAUD_PROOF", b: c.Shard.DomainFraudProof[:]},
 	}
 }
 

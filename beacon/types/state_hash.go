@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/shardlab/shardlab/crypto/hash"
@@ -155,8 +156,25 @@ func uint64Leaf(v uint64) Root {
 // builds the Merkle trees of the large fields; later calls rehash only what
 // changed since (see stateCache).
 func (s *BeaconState) HashTreeRoot() (Root, error) {
-	if err := s.checkShape(); err != nil {
+	f, err := s.fieldRoots()
+	if err != nil {
 		return Root{}, err
+	}
+	return merkleizeRoots(toRoots(f), 32), nil
+}
+
+func toRoots(f [][32]byte) []Root {
+	out := make([]Root, len(f))
+	for i := range f {
+		out[i] = f[i]
+	}
+	return out
+}
+
+// fieldRoots returns the roots of the 25 fields, bringing the cache up to date.
+func (s *BeaconState) fieldRoots() ([][32]byte, error) {
+	if err := s.checkShape(); err != nil {
+		return nil, err
 	}
 	if s.cache == nil {
 		s.cache = newStateCache(s)
@@ -167,26 +185,26 @@ func (s *BeaconState) HashTreeRoot() (Root, error) {
 	f[0] = uint64Leaf(s.GenesisTime)
 	f[1] = uint64Leaf(uint64(s.Slot))
 	if f[2], err = htrOf(&s.Fork); err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	if f[3], err = htrOf(&s.LatestBlockHeader); err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	f[4] = rootsRoot(c.blockRoots, s.BlockRoots)
 	f[5] = rootsRoot(c.stateRoots, s.StateRoots)
 	f[6] = mixInLength(rootsRoot(c.historicalRoots, s.HistoricalRoots), uint64(len(s.HistoricalRoots)))
 	if f[7], err = htrOf(&s.Eth1Data); err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	r, err := elemRoot(c.eth1Votes, &c.eth1Snap, s.Eth1DataVotes, eqComparable[Eth1Data], htrOf[*Eth1Data])
 	if err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	f[8] = mixInLength(r, uint64(len(s.Eth1DataVotes)))
 	f[9] = uint64Leaf(s.Eth1DepositIndex)
 	r, err = elemRoot(c.validators, &c.validatorSnap, s.Validators, eqComparable[Validator], validatorRoot)
 	if err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	f[10] = mixInLength(r, uint64(len(s.Validators)))
 	f[11] = mixInLength(packedRoot(c.balances, s.Balances), uint64(len(s.Balances)))
@@ -196,24 +214,28 @@ func (s *BeaconState) HashTreeRoot() (Root, error) {
 	f[15] = rootsRoot(c.compactCommittees, s.CompactCommitteesRoots)
 	f[16] = packedRoot(c.slashings, s.Slashings)
 	if r, err = elemRoot(c.prevAtts, &c.prevAttSnap, s.PreviousEpochAttestations, eqPending, htrOf[*PendingAttestation]); err != nil {
-		return Root{}, fmt.Errorf("hash previous_epoch_attestations: %w", err)
+		return nil, fmt.Errorf("hash previous_epoch_attestations: %w", err)
 	}
 	f[17] = mixInLength(r, uint64(len(s.PreviousEpochAttestations)))
 	if r, err = elemRoot(c.currAtts, &c.currAttSnap, s.CurrentEpochAttestations, eqPending, htrOf[*PendingAttestation]); err != nil {
-		return Root{}, fmt.Errorf("hash current_epoch_attestations: %w", err)
+		return nil, fmt.Errorf("hash current_epoch_attestations: %w", err)
 	}
 	f[18] = mixInLength(r, uint64(len(s.CurrentEpochAttestations)))
 	if f[19], err = elemRoot(c.prevCrosslinks, &c.prevCrossSnap, s.PreviousCrosslinks, eqComparable[Crosslink], htrOf[*Crosslink]); err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	if f[20], err = elemRoot(c.currCrosslinks, &c.currCrossSnap, s.CurrentCrosslinks, eqComparable[Crosslink], htrOf[*Crosslink]); err != nil {
-		return Root{}, err
+		return nil, err
 	}
 	f[21] = Root{byte(s.JustificationBits)}
 	for i, cp := range []*Checkpoint{&s.PreviousJustifiedCheckpoint, &s.CurrentJustifiedCheckpoint, &s.FinalizedCheckpoint} {
 		f[22+i] = cp.TreeRoot()
 	}
-	return merkleizeRoots(f[:], 32), nil
+	out := make([][32]byte, len(f))
+	for i := range f {
+		out[i] = f[i]
+	}
+	return out, nil
 }
 
 // validatorRoot hashes a validator without going through the generic hasher
@@ -248,4 +270,74 @@ func (h *HistoricalBatch) HashTreeRoot() (Root, error) {
 	}
 	n := uint64(len(h.BlockRoots))
 	return hashPair(merkleizeRoots(h.BlockRoots, n), merkleizeRoots(h.StateRoots, n)), nil
+}
+
+// BeaconState field positions used by witnesses (generalized indices of the
+// container's 32-leaf tree are 32 + field).
+const (
+	stateFieldDepth          = 5
+	StateFieldSlot           = 1
+	StateFieldCurrentCrossln = 20
+	crosslinkFieldDepth      = 3
+)
+
+// GIndexCurrentCrosslinkField is the generalized index of field f (0 shard,
+// 1 parent_root, 2 start_epoch, 3 end_epoch, 4 data_root) of
+// current_crosslinks[shard] in a state shaped for shardCount shards.
+func GIndexCurrentCrosslinkField(shardCount uint64, shard uint64, f int) uint64 {
+	vec := uint64(1<<stateFieldDepth | StateFieldCurrentCrossln)
+	elem := vec<<depthFor(shardCount) | shard
+	return elem<<crosslinkFieldDepth | uint64(f)
+}
+
+// GIndexSlot is the generalized index of the state's slot.
+const GIndexSlot = 1<<stateFieldDepth | StateFieldSlot
+
+// NodeFunc returns an accessor of the state's tree by generalized index, for
+// building multiproofs: the container's nodes and everything within
+// current_crosslinks (what shard-layer witnesses need). The state is hashed
+// once; the accessor is valid until the state changes.
+func (s *BeaconState) NodeFunc() (func(g uint64) ([32]byte, error), error) {
+	if _, err := s.HashTreeRoot(); err != nil {
+		return nil, err
+	}
+	fields, err := s.fieldRoots()
+	if err != nil {
+		return nil, err
+	}
+	top, err := hash.NewTree(fields, stateFieldDepth)
+	if err != nil {
+		return nil, err
+	}
+	cl := s.cache.currCrosslinks
+	vecDepth := depthFor(s.cfg.ShardCount)
+	return func(g uint64) ([32]byte, error) {
+		if g == 0 {
+			return [32]byte{}, fmt.Errorf("state node 0: %w", hash.ErrIndex)
+		}
+		d := bits.Len64(g) - 1
+		if d <= stateFieldDepth {
+			return top.TreeNode(g)
+		}
+		if g>>(d-stateFieldDepth) != 1<<stateFieldDepth|StateFieldCurrentCrossln {
+			return [32]byte{}, fmt.Errorf("state node %d: only current_crosslinks is served below the fields: %w", g, hash.ErrIndex)
+		}
+		k := d - stateFieldDepth
+		rel := uint64(1)<<k | g&(1<<k-1)
+		if k <= vecDepth {
+			return cl.TreeNode(rel)
+		}
+		kk := k - vecDepth
+		elem := rel >> kk & (1<<vecDepth - 1)
+		if elem >= uint64(len(s.CurrentCrosslinks)) || kk > crosslinkFieldDepth {
+			return [32]byte{}, fmt.Errorf("state node %d: %w", g, hash.ErrIndex)
+		}
+		c := &s.CurrentCrosslinks[elem]
+		leaves := [][32]byte{uint64Leaf(uint64(c.Shard)), c.ParentRoot, uint64Leaf(uint64(c.StartEpoch)), uint64Leaf(uint64(c.EndEpoch)), c.DataRoot}
+		t, err := hash.NewTree(leaves, crosslinkFieldDepth)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		return t.TreeNode(uint64(1)<<kk | rel&(1<<kk-1))
+	}, nil
 }

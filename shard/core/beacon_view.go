@@ -1,0 +1,109 @@
+package core
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/hash"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// BeaconView is what a shard block reads of the beacon state it references
+// (the post-state of its beacon_block_root): the slot, and the current
+// crosslinks its claims prove receipts against.
+type BeaconView interface {
+	Slot() bt.Slot
+	CurrentCrosslink(shard bt.Shard) (bt.Crosslink, error)
+}
+
+// FullBeaconView reads a full beacon state.
+type FullBeaconView struct{ S *bt.BeaconState }
+
+func (v FullBeaconView) Slot() bt.Slot { return v.S.Slot }
+
+func (v FullBeaconView) CurrentCrosslink(shard bt.Shard) (bt.Crosslink, error) {
+	if uint64(shard) >= uint64(len(v.S.CurrentCrosslinks)) {
+		return bt.Crosslink{}, invalid("shard %d out of range", shard)
+	}
+	return v.S.CurrentCrosslinks[shard], nil
+}
+
+// WitnessBeaconView reads a multiproof of a beacon state; the slot comes
+// from the beacon block header the proof carries.
+type WitnessBeaconView struct {
+	P          *hash.PartialTree // nil: the witness reveals no crosslink
+	slot       bt.Slot
+	shardCount uint64
+}
+
+// NewWitnessBeaconView checks that the witness hashes to root (the beacon
+// block's state root). An empty witness is allowed for blocks without
+// claims: then every crosslink read fails with ErrMissingWitness.
+func NewWitnessBeaconView(w *st.Multiproof, root bt.Root, slot bt.Slot, shardCount uint64) (*WitnessBeaconView, error) {
+	v := &WitnessBeaconView{slot: slot, shardCount: shardCount}
+	if len(w.Indices) == 0 && len(w.Helpers) == 0 {
+		return v, nil
+	}
+	p, err := NewWitnessView(w, root)
+	if err != nil {
+		return nil, fmt.Errorf("beacon witness: %w", err)
+	}
+	v.P = p.P
+	return v, nil
+}
+
+func (v *WitnessBeaconView) Slot() bt.Slot { return v.slot }
+
+func (v *WitnessBeaconView) CurrentCrosslink(shard bt.Shard) (bt.Crosslink, error) {
+	if uint64(shard) >= v.shardCount {
+		return bt.Crosslink{}, invalid("shard %d out of range", shard)
+	}
+	if v.P == nil {
+		return bt.Crosslink{}, fmt.Errorf("%w: no beacon witness", ErrMissingWitness)
+	}
+	var c [5][32]byte
+	for f := range c {
+		chunk, err := v.P.Leaf(bt.GIndexCurrentCrosslinkField(v.shardCount, uint64(shard), f))
+		if err != nil {
+			return bt.Crosslink{}, fmt.Errorf("%w: crosslink of shard %d: %v", ErrMissingWitness, shard, err)
+		}
+		c[f] = chunk
+	}
+	return bt.Crosslink{
+		Shard:      bt.Shard(binary.LittleEndian.Uint64(c[0][:8])),
+		ParentRoot: c[1],
+		StartEpoch: bt.Epoch(binary.LittleEndian.Uint64(c[2][:8])),
+		EndEpoch:   bt.Epoch(binary.LittleEndian.Uint64(c[3][:8])),
+		DataRoot:   c[4],
+	}, nil
+}
+
+// RecordingBeaconView reads a full beacon state and notes the chunks read.
+type RecordingBeaconView struct {
+	FullBeaconView
+	Touched map[uint64]bool
+}
+
+// NewRecordingBeaconView records over s.
+func NewRecordingBeaconView(s *bt.BeaconState) *RecordingBeaconView {
+	return &RecordingBeaconView{FullBeaconView: FullBeaconView{S: s}, Touched: make(map[uint64]bool)}
+}
+
+func (r *RecordingBeaconView) CurrentCrosslink(shard bt.Shard) (bt.Crosslink, error) {
+	if uint64(shard) < uint64(len(r.S.CurrentCrosslinks)) {
+		for f := 0; f < 5; f++ {
+			r.Touched[bt.GIndexCurrentCrosslinkField(uint64(len(r.S.CurrentCrosslinks)), uint64(shard), f)] = true
+		}
+	}
+	return r.FullBeaconView.CurrentCrosslink(shard)
+}
+
+// Indices returns the chunks read.
+func (r *RecordingBeaconView) Indices() []uint64 {
+	out := make([]uint64, 0, len(r.Touched))
+	for g := range r.Touched {
+		out = append(out, g)
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package core
+
+import (
+	"errors"
+	"testing"
+
+	bt "github.com/shardlab/shardlab/beacon/types"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// claimSetup sends value from shard 0 to shard 1 in a block at slot 1, then
+// crosslinks it: a beacon state whose current crosslink of shard 0 covers
+// epoch 0 with that block's header, at an epoch where the challenge window
+// has passed. It returns the claim and that beacon state.
+func claimSetup(t *testing.T, f *fixture, amounts ...bt.Gwei) ([]*st.ReceiptClaim, *bt.BeaconState) {
+	t.Helper()
+	var txs []*st.Transaction
+	for i, a := range amounts {
+		txs = append(txs, f.tx(t, 0, 7, uint64(i), 1, 9, a))
+	}
+	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, f.proposerKey(t, 0, 1), ExecOptions{})
+	if err != nil || len(built.Receipts) != len(amounts) {
+		t.Fatalf("build: %v, %d receipts", err, len(built.Receipts))
+	}
+	header, _ := built.Block.Header()
+	roots := []bt.Root{header.SigningRoot()}
+	dataRoot, err := CrosslinkDataRoot(f.cfg, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	beacon := f.beacon.Copy()
+	parent := beacon.CurrentCrosslinks[0]
+	cl := bt.Crosslink{Shard: 0, ParentRoot: parent.TreeRoot(), StartEpoch: 0, EndEpoch: 1, DataRoot: dataRoot}
+	beacon.CurrentCrosslinks[0] = cl
+	beacon.Slot = bt.Slot((1 + f.cfg.Shard.ChallengeWindow) * f.cfg.SlotsPerEpoch)
+	hb, err := HeaderProof(f.cfg, roots, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims []*st.ReceiptClaim
+	for i, r := range built.Receipts {
+		rb, err := st.ReceiptProof(built.Receipts, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims = append(claims, &st.ReceiptClaim{
+			Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
+			Header: header, HeaderIndex: 0, HeaderBranch: hb,
+			Crosslinks: []*bt.Crosslink{&cl},
+		})
+	}
+	return claims, beacon
+}
+
+func execClaims(f *fixture, s *st.ShardState, beacon *bt.BeaconState, claims ...*st.ReceiptClaim) error {
+	b := &st.ShardBlock{Slot: beacon.Slot, Shard: s.Shard, Body: st.ShardBlockBody{Claims: claims}}
+	_, err := ExecuteBlock(f.cfg, FullView{S: s}, FullBeaconView{S: beacon}, b, ExecOptions{})
+	return err
+}
+
+func TestClaims(t *testing.T) {
+	f := newFixture(t)
+	claims, beacon := claimSetup(t, f, 300, 200)
+	genesis := bt.Gwei(f.cfg.Shard.GenesisBalance)
+
+	t.Run("valid in order", func(t *testing.T) {
+		s := f.shards[1].Copy()
+		if err := execClaims(f, s, beacon, claims[0], claims[1]); err != nil {
+			t.Fatal(err)
+		}
+		if s.Accounts[9].Balance != genesis+500 || s.InboxNonces[0] != 2 {
+			t.Fatalf("balance %d, inbox %d", s.Accounts[9].Balance, s.InboxNonces[0])
+		}
+	})
+	t.Run("chain of crosslinks", func(t *testing.T) {
+		// A newer crosslink on top: the claim proves the chain up to it.
+		b2 := beacon.Copy()
+		next := bt.Crosslink{Shard: 0, ParentRoot: b2.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 1, EndEpoch: 2}
+		b2.CurrentCrosslinks[0] = next
+		c := *claims[0]
+		c.Crosslinks = append([]*bt.Crosslink{}, c.Crosslinks[0], &next)
+		if err := execClaims(f, f.shards[1].Copy(), b2, &c); err != nil {
+			t.Fatal(err)
+		}
+		// Without the newer link the claim does not reach the current crosslink.
+		if err := execClaims(f, f.shards[1].Copy(), b2, claims[0]); !errors.Is(err, ErrInvalidShardBlock) {
+			t.Fatalf("stale chain accepted: %v", err)
+		}
+	})
+	bad := []struct {
+		name string
+		mut  func(c *st.ReceiptClaim, b *bt.BeaconState)
+	}{
+		{"early (challenge window)", func(c *st.ReceiptClaim, b *bt.BeaconState) { b.Slot -= bt.Slot(f.cfg.SlotsPerEpoch) }},
+		{"wrong destination", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.Receipt.DstShard = 0 }},
+		{"amount changed", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.Receipt.Amount++ }},
+		{"receipt branch", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.ReceiptBranch[3][0] ^= 1 }},
+		{"header branch", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.HeaderBranch[0][0] ^= 1 }},
+		{"header index", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.HeaderIndex = 1 }},
+		{"not crosslinked", func(c *st.ReceiptClaim, b *bt.BeaconState) { b.CurrentCrosslinks[0] = bt.Crosslink{} }},
+		{"out of order", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.Receipt.Nonce = 1 }},
+		{"header slot", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.Header.Slot = 9 }},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cloneClaim(t, claims[0])
+			b := beacon.Copy()
+			tc.mut(c, b)
+			s := f.shards[1].Copy()
+			if err := execClaims(f, s, b, c); !errors.Is(err, ErrInvalidShardBlock) {
+				t.Fatalf("claim accepted or wrong error: %v", err)
+			}
+		})
+	}
+	t.Run("replay", func(t *testing.T) {
+		s := f.shards[1].Copy()
+		if err := execClaims(f, s, beacon, claims[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := execClaims(f, s, beacon, claims[0]); !errors.Is(err, ErrInvalidShardBlock) {
+			t.Fatalf("replayed claim accepted: %v", err)
+		}
+		// Nothing was credited twice.
+		if s.Accounts[9].Balance != genesis+300 {
+			t.Fatalf("balance %d after a replay attempt", s.Accounts[9].Balance)
+		}
+	})
+}
+
+func cloneClaim(t *testing.T, c *st.ReceiptClaim) *st.ReceiptClaim {
+	t.Helper()
+	data, err := c.MarshalSSZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out st.ReceiptClaim
+	if err := bt.Decode(&out, data); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}

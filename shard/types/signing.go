@@ -1,0 +1,180 @@
+package types
+
+import (
+	"fmt"
+
+	ssz "github.com/ferranbt/fastssz"
+
+	"github.com/shardlab/shardlab/beacon/params"
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/hash"
+)
+
+// Signing roots follow v0.8.3: the hash tree root of the container without
+// its last field (the signature).
+
+func withHasher(fn func(hh *ssz.Hasher) error) (bt.Root, error) {
+	hh := ssz.DefaultHasherPool.Get()
+	defer ssz.DefaultHasherPool.Put(hh)
+	if err := fn(hh); err != nil {
+		return bt.Root{}, err
+	}
+	r, err := hh.HashRoot()
+	return bt.Root(r), err
+}
+
+func mustRoot(r bt.Root, err error) bt.Root {
+	if err != nil {
+		panic(fmt.Sprintf("shard types: hashing a fixed-size container failed: %v", err))
+	}
+	return r
+}
+
+// SigningRoot returns signing_root(h), the block root of the block h summarises.
+func (h *ShardBlockHeader) SigningRoot() bt.Root {
+	return mustRoot(withHasher(func(hh *ssz.Hasher) error {
+		indx := hh.Index()
+		hh.PutUint64(uint64(h.Slot))
+		hh.PutUint64(uint64(h.Shard))
+		hh.PutUint64(uint64(h.ProposerIndex))
+		hh.PutBytes(h.ParentRoot[:])
+		hh.PutBytes(h.BeaconBlockRoot[:])
+		hh.PutBytes(h.StateRoot[:])
+		hh.PutBytes(h.ReceiptsRoot[:])
+		hh.PutBytes(h.BodyRoot[:])
+		hh.Merkleize(indx)
+		return nil
+	}))
+}
+
+// Header returns the block's header (body replaced by its root).
+func (b *ShardBlock) Header() (ShardBlockHeader, error) {
+	body, err := b.Body.HashTreeRoot()
+	if err != nil {
+		return ShardBlockHeader{}, fmt.Errorf("hash shard block body: %w", err)
+	}
+	return ShardBlockHeader{
+		Slot: b.Slot, Shard: b.Shard, ProposerIndex: b.ProposerIndex, ParentRoot: b.ParentRoot,
+		BeaconBlockRoot: b.BeaconBlockRoot, StateRoot: b.StateRoot, ReceiptsRoot: b.ReceiptsRoot,
+		BodyRoot: body, Signature: b.Signature,
+	}, nil
+}
+
+// SigningRoot returns signing_root(b), the block's root.
+func (b *ShardBlock) SigningRoot() (bt.Root, error) {
+	h, err := b.Header()
+	if err != nil {
+		return bt.Root{}, err
+	}
+	return h.SigningRoot(), nil
+}
+
+// SigningRoot returns signing_root(tx).
+func (tx *Transaction) SigningRoot() bt.Root {
+	return mustRoot(withHasher(func(hh *ssz.Hasher) error {
+		indx := hh.Index()
+		hh.PutUint64(uint64(tx.Shard))
+		hh.PutUint64(tx.From)
+		hh.PutUint64(tx.Nonce)
+		hh.PutUint64(uint64(tx.ToShard))
+		hh.PutUint64(tx.To)
+		hh.PutUint64(uint64(tx.Amount))
+		hh.Merkleize(indx)
+		return nil
+	}))
+}
+
+// TreeRoot returns hash_tree_root(r).
+func (r *Receipt) TreeRoot() bt.Root {
+	root, err := r.HashTreeRoot()
+	return mustRoot(bt.Root(root), err)
+}
+
+// SigningRoot returns signing_root(p): what the whistleblower signs.
+func (p *ShardFraudProof) SigningRoot() (bt.Root, error) {
+	c := *p
+	c.Signature = bt.BLSSignature{}
+	// The container's root with the signature zeroed differs from the
+	// spec-style signing root, so compute the latter from the fields.
+	return withHasher(func(hh *ssz.Hasher) error {
+		indx := hh.Index()
+		if err := c.Block.HashTreeRootWith(hh); err != nil {
+			return err
+		}
+		if err := c.ParentHeader.HashTreeRootWith(hh); err != nil {
+			return err
+		}
+		if err := c.StateWitness.HashTreeRootWith(hh); err != nil {
+			return err
+		}
+		if err := c.BeaconHeader.HashTreeRootWith(hh); err != nil {
+			return err
+		}
+		if err := c.BeaconWitness.HashTreeRootWith(hh); err != nil {
+			return err
+		}
+		{
+			sub := hh.Index()
+			for _, e := range c.Evidence {
+				if err := e.HashTreeRootWith(hh); err != nil {
+					return err
+				}
+			}
+			hh.MerkleizeWithMixin(sub, uint64(len(c.Evidence)), 16)
+		}
+		{
+			sub := hh.Index()
+			for _, r := range c.Rollbacks {
+				if err := r.HashTreeRootWith(hh); err != nil {
+					return err
+				}
+			}
+			hh.MerkleizeWithMixin(sub, uint64(len(c.Rollbacks)), 1)
+		}
+		hh.PutUint64(uint64(c.Whistleblower))
+		hh.Merkleize(indx)
+		return nil
+	})
+}
+
+// ReceiptsRoot is hash_tree_root(List[Receipt, MAX_SHARD_TRANSACTIONS](receipts)),
+// the receipts_root a block commits to.
+func ReceiptsRoot(receipts []Receipt) (bt.Root, error) {
+	if len(receipts) > params.MaxShardTransactions {
+		return bt.Root{}, fmt.Errorf("%w: %d receipts", ErrInvalidSSZ, len(receipts))
+	}
+	leaves := make([][32]byte, len(receipts))
+	for i := range receipts {
+		leaves[i] = receipts[i].TreeRoot()
+	}
+	t, err := hash.NewTree(leaves, ReceiptsDepth)
+	if err != nil {
+		return bt.Root{}, err
+	}
+	return hash.MixInLength(t.Root(), uint64(len(receipts))), nil
+}
+
+// ReceiptsDepth is the depth of a block's receipts tree (log2 MAX_SHARD_TRANSACTIONS).
+const ReceiptsDepth = 12
+
+// ReceiptProof returns the branch of receipt i in ReceiptsRoot(receipts): the
+// ReceiptsDepth siblings, then the length chunk.
+func ReceiptProof(receipts []Receipt, i int) ([]bt.Root, error) {
+	leaves := make([][32]byte, len(receipts))
+	for k := range receipts {
+		leaves[k] = receipts[k].TreeRoot()
+	}
+	t, err := hash.NewTree(leaves, ReceiptsDepth)
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.Proof(i)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bt.Root, 0, len(p)+1)
+	for _, r := range p {
+		out = append(out, r)
+	}
+	return append(out, uint64Chunk(uint64(len(receipts)))), nil
+}
