@@ -24,7 +24,9 @@ import (
 // root.
 
 // MaxCrosslinkHeaders is MAX_CROSSLINK_HEADERS.
-func MaxCrosslinkHeaders(cfg *params.Config) uint64 { return cfg.SlotsPerEpoch * cfg.MaxEpochsPerCrosslink }
+func MaxCrosslinkHeaders(cfg *params.Config) uint64 {
+	return cfg.SlotsPerEpoch * cfg.MaxEpochsPerCrosslink
+}
 
 // headersDepth is the depth of the header-root tree, ceil(log2(MAX_CROSSLINK_HEADERS)).
 func headersDepth(cfg *params.Config) int { return hash.Depth(MaxCrosslinkHeaders(cfg)) }

@@ -58,9 +58,9 @@ func (v FullView) SetAccount(j uint64, a st.Account) error {
 
 func (v FullView) Outbox(dst uint64) (uint64, error) { return nonceAt(v.S.OutboxNonces, dst) }
 func (v FullView) Inbox(src uint64) (uint64, error)  { return nonceAt(v.S.InboxNonces, src) }
-func (v FullView) SetOutbox(dst, n uint64) error      { return setNonce(v.S.OutboxNonces, dst, n) }
-func (v FullView) SetInbox(src, n uint64) error       { return setNonce(v.S.InboxNonces, src, n) }
-func (v FullView) Root() (bt.Root, error)             { return v.S.HashTreeRoot() }
+func (v FullView) SetOutbox(dst, n uint64) error     { return setNonce(v.S.OutboxNonces, dst, n) }
+func (v FullView) SetInbox(src, n uint64) error      { return setNonce(v.S.InboxNonces, src, n) }
+func (v FullView) Root() (bt.Root, error)            { return v.S.HashTreeRoot() }
 
 func nonceAt(l []uint64, i uint64) (uint64, error) {
 	if i >= uint64(len(l)) {
@@ -195,8 +195,8 @@ func (w *WitnessView) setNonce(chunk func(uint64) uint64, i, n uint64) error {
 
 func (w *WitnessView) Outbox(dst uint64) (uint64, error) { return w.nonce(st.GIndexOutbox, dst) }
 func (w *WitnessView) Inbox(src uint64) (uint64, error)  { return w.nonce(st.GIndexInbox, src) }
-func (w *WitnessView) SetOutbox(dst, n uint64) error      { return w.setNonce(st.GIndexOutbox, dst, n) }
-func (w *WitnessView) SetInbox(src, n uint64) error       { return w.setNonce(st.GIndexInbox, src, n) }
+func (w *WitnessView) SetOutbox(dst, n uint64) error     { return w.setNonce(st.GIndexOutbox, dst, n) }
+func (w *WitnessView) SetInbox(src, n uint64) error      { return w.setNonce(st.GIndexInbox, src, n) }
 func (w *WitnessView) Root() (bt.Root, error) {
 	r, err := w.P.Root()
 	return bt.Root(r), err

@@ -50,11 +50,11 @@ type ShardBlockHeader struct {
 	Slot            bt.Slot
 	Shard           bt.Shard
 	ProposerIndex   bt.ValidatorIndex
-	ParentRoot      bt.Root `ssz-size:"32"`
-	BeaconBlockRoot bt.Root `ssz-size:"32"`
-	StateRoot       bt.Root `ssz-size:"32"`
-	ReceiptsRoot    bt.Root `ssz-size:"32"`
-	BodyRoot        bt.Root `ssz-size:"32"`
+	ParentRoot      bt.Root         `ssz-size:"32"`
+	BeaconBlockRoot bt.Root         `ssz-size:"32"`
+	StateRoot       bt.Root         `ssz-size:"32"`
+	ReceiptsRoot    bt.Root         `ssz-size:"32"`
+	BodyRoot        bt.Root         `ssz-size:"32"`
 	Signature       bt.BLSSignature `ssz-size:"96"`
 }
 
