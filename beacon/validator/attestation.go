@@ -44,8 +44,13 @@ func LatestBlockRoot(st *types.BeaconState) (types.Root, error) {
 //	    data_root=ZERO_HASH)
 //
 // It fails with ErrNotAssigned when the committee of shard does not attest at
-// slot.
-func ProduceAttestationData(tr *core.Transition, headState *types.BeaconState, headRoot types.Root, slot types.Slot, shard types.Shard) (*types.AttestationData, error) {
+// slot. In the shard fork, pass WithDataRoot: attesters vote the data root of
+// the shard blocks the crosslink covers (docs/protocol.md §4).
+func ProduceAttestationData(tr *core.Transition, headState *types.BeaconState, headRoot types.Root, slot types.Slot, shard types.Shard, opts ...AttestationOption) (*types.AttestationData, error) {
+	var o attestationOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg := tr.Config()
 	if headState.Slot > slot {
 		return nil, fmt.Errorf("produce attestation data: head state is at slot %d, after slot %d", headState.Slot, slot)
@@ -95,7 +100,31 @@ func ProduceAttestationData(tr *core.Transition, headState *types.BeaconState, h
 		}
 		data.Target.Root = root
 	}
+	if o.dataRoot != nil {
+		if !tr.ShardForkActive(st) {
+			return nil, fmt.Errorf("produce attestation data: a crosslink data root before the shard fork")
+		}
+		root, err := o.dataRoot(data.Crosslink)
+		if err != nil {
+			return nil, fmt.Errorf("produce attestation data: crosslink data root of shard %d: %w", shard, err)
+		}
+		data.Crosslink.DataRoot = root
+	}
 	return data, nil
+}
+
+// DataRootFunc returns the data root an attester votes for a crosslink of
+// the given shard, start and end epochs (data_root of the argument is zero).
+type DataRootFunc func(c types.Crosslink) (types.Root, error)
+
+type attestationOptions struct{ dataRoot DataRootFunc }
+
+// AttestationOption adjusts ProduceAttestationData.
+type AttestationOption func(*attestationOptions)
+
+// WithDataRoot makes the attestation vote fn's data root for its crosslink.
+func WithDataRoot(fn DataRootFunc) AttestationOption {
+	return func(o *attestationOptions) { o.dataRoot = fn }
 }
 
 // SignAttestation is the validator guide's attestation of one committee

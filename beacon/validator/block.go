@@ -34,59 +34,110 @@ import (
 // (eth1_deposit_index < eth1_data.deposit_count) is ErrUnsupported, as there
 // is no deposit source.
 func ProduceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root) (*types.BeaconBlock, *types.BeaconState, error) {
+	p, err := produceBody(tr, pre, slot, keys, pool, graffiti)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &types.BeaconBlock{Slot: slot, ParentRoot: p.st.LatestBlockHeader.SigningRoot(), Body: *p.body}
+	// Signatures are ours or were checked while selecting.
+	if err := tr.ProcessBlock(p.st, b, core.SkipSigs); err != nil {
+		return nil, nil, fmt.Errorf("produce block at slot %d: process block: %w", slot, err)
+	}
+	if b.StateRoot, err = p.st.HashTreeRoot(); err != nil {
+		return nil, nil, fmt.Errorf("produce block at slot %d: hash post-state: %w", slot, err)
+	}
+	signing, err := b.SigningRoot()
+	if err != nil {
+		return nil, nil, fmt.Errorf("produce block at slot %d: %w", slot, err)
+	}
+	b.Signature = p.sign(signing)
+	return b, p.st, nil
+}
+
+// ProduceShardBeaconBlock is ProduceBlock in the shard fork: the same body,
+// plus the given encoded shard fraud proofs (at most MAX_SHARD_FRAUD_PROOFS).
+// Its post-state is computed with tr's shard-fork verifier, which checks that
+// every proof establishes something; their signatures are not checked here:
+// pass proofs that were verified (built by a fisherman or checked on arrival).
+func ProduceShardBeaconBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root, fraudProofs [][]byte) (*types.ShardBeaconBlock, *types.BeaconState, error) {
+	p, err := produceBody(tr, pre, slot, keys, pool, graffiti)
+	if err != nil {
+		return nil, nil, err
+	}
+	body := p.body
+	b := &types.ShardBeaconBlock{
+		Slot:       slot,
+		ParentRoot: p.st.LatestBlockHeader.SigningRoot(),
+		Body: types.ShardBeaconBlockBody{
+			RandaoReveal: body.RandaoReveal, Eth1Data: body.Eth1Data, Graffiti: body.Graffiti,
+			ProposerSlashings: body.ProposerSlashings, AttesterSlashings: body.AttesterSlashings,
+			Attestations: body.Attestations, Deposits: body.Deposits, VoluntaryExits: body.VoluntaryExits,
+			Transfers: body.Transfers, ShardFraudProofs: fraudProofs,
+		},
+	}
+	if err := tr.ProcessShardBeaconBlock(p.st, b, core.SkipSigs); err != nil {
+		return nil, nil, fmt.Errorf("produce block at slot %d: process block: %w", slot, err)
+	}
+	if b.StateRoot, err = p.st.HashTreeRoot(); err != nil {
+		return nil, nil, fmt.Errorf("produce block at slot %d: hash post-state: %w", slot, err)
+	}
+	signing, err := b.SigningRoot()
+	if err != nil {
+		return nil, nil, fmt.Errorf("produce block at slot %d: %w", slot, err)
+	}
+	b.Signature = p.sign(signing)
+	return b, p.st, nil
+}
+
+// produced is a block body under construction and the state it applies to.
+type produced struct {
+	st   *types.BeaconState // pre processed to the block's slot
+	body *types.BeaconBlockBody
+	sign func(root types.Root) types.BLSSignature
+}
+
+// produceBody processes slots on a copy of pre, finds the proposer's key and
+// assembles the phase 0 body.
+func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root) (*produced, error) {
 	if slot <= pre.LatestBlockHeader.Slot {
-		return nil, nil, fmt.Errorf("produce block at slot %d: the parent block is at slot %d", slot, pre.LatestBlockHeader.Slot)
+		return nil, fmt.Errorf("produce block at slot %d: the parent block is at slot %d", slot, pre.LatestBlockHeader.Slot)
 	}
 	if pre.Slot > slot {
-		return nil, nil, fmt.Errorf("produce block at slot %d: pre-state is at slot %d", slot, pre.Slot)
+		return nil, fmt.Errorf("produce block at slot %d: pre-state is at slot %d", slot, pre.Slot)
 	}
 	st := pre.Copy()
 	if err := tr.ProcessSlots(st, slot); err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: process slots: %w", slot, err)
+		return nil, fmt.Errorf("produce block at slot %d: process slots: %w", slot, err)
 	}
 	proposer, err := tr.BeaconProposerIndex(st)
 	if err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: proposer: %w", slot, err)
+		return nil, fmt.Errorf("produce block at slot %d: proposer: %w", slot, err)
 	}
 	sk, _, err := keys.forValidator(st, proposer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: proposer: %w", slot, err)
+		return nil, fmt.Errorf("produce block at slot %d: proposer: %w", slot, err)
 	}
 	if st.Eth1DepositIndex < st.Eth1Data.DepositCount {
-		return nil, nil, fmt.Errorf("produce block at slot %d: %w: the state expects deposits %d to %d",
+		return nil, fmt.Errorf("produce block at slot %d: %w: the state expects deposits %d to %d",
 			slot, ErrUnsupported, st.Eth1DepositIndex, st.Eth1Data.DepositCount)
 	}
 	cfg := tr.Config()
 	epoch := tr.CurrentEpoch(st)
 	atts, err := selectAttestations(tr, st, pool)
 	if err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: %w", slot, err)
+		return nil, fmt.Errorf("produce block at slot %d: %w", slot, err)
 	}
-	b := &types.BeaconBlock{
-		Slot:       slot,
-		ParentRoot: st.LatestBlockHeader.SigningRoot(),
-		Body: types.BeaconBlockBody{
+	domain := tr.Domain(st, cfg.DomainBeaconProposer, epoch)
+	return &produced{
+		st: st,
+		body: &types.BeaconBlockBody{
 			RandaoReveal: randaoReveal(tr, st, sk, epoch),
 			Eth1Data:     st.Eth1Data,
 			Graffiti:     graffiti,
 			Attestations: atts,
 		},
-	}
-	// Signatures are ours or were checked while selecting.
-	if err := tr.ProcessBlock(st, b, core.SkipSigs); err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: process block: %w", slot, err)
-	}
-	root, err := st.HashTreeRoot()
-	if err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: hash post-state: %w", slot, err)
-	}
-	b.StateRoot = root
-	signing, err := b.SigningRoot()
-	if err != nil {
-		return nil, nil, fmt.Errorf("produce block at slot %d: %w", slot, err)
-	}
-	b.Signature = types.BLSSignature(sk.Sign(signing, tr.Domain(st, cfg.DomainBeaconProposer, epoch)).Bytes())
-	return b, st, nil
+		sign: func(root types.Root) types.BLSSignature { return types.BLSSignature(sk.Sign(root, domain).Bytes()) },
+	}, nil
 }
 
 // randaoReveal is the guide's get_epoch_signature: the signature of

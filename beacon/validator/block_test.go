@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/bls"
 )
@@ -257,5 +258,69 @@ func TestProduceBlockAggregatesAndFilters(t *testing.T) {
 	cands := includable(c.tr, st2, []*types.Attestation{a2})
 	if len(cands) != 0 {
 		t.Fatal("an attestation of the current slot is includable")
+	}
+}
+
+// TestProduceShardBeaconBlock runs a short chain of shard-fork blocks whose
+// attestations vote crosslink data roots, each accepted with every signature
+// checked.
+func TestProduceShardBeaconBlock(t *testing.T) {
+	cfg := params.Minimal().WithShards()
+	tr := core.New(cfg)
+	keys, err := NewInteropKeys(0, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := InteropGenesis(tr, 64, cfg.MinGenesisTime, WithKeys(keys), SkipDepositSignatures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataRoot := func(c types.Crosslink) (types.Root, error) {
+		return types.Root{byte(c.Shard) + 1, byte(c.EndEpoch)}, nil
+	}
+	var pool []*types.Attestation
+	for slot := types.Slot(1); slot <= types.Slot(2*cfg.SlotsPerEpoch); slot++ {
+		b, post, err := ProduceShardBeaconBlock(tr, st, slot, keys, pool, types.Root{}, nil)
+		if err != nil {
+			t.Fatalf("slot %d: %v", slot, err)
+		}
+		check := st.Copy()
+		if err := tr.StateTransitionShard(check, b, core.VerifySigs, true); err != nil {
+			t.Fatalf("slot %d: %v", slot, err)
+		}
+		st = post
+		head, _ := LatestBlockRoot(st)
+		coms, err := SlotCommittees(tr, st, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool = pool[:0]
+		for _, sc := range coms {
+			data, err := ProduceAttestationData(tr, st, head, slot, sc.Shard, WithDataRoot(dataRoot))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data.Crosslink.DataRoot.IsZero() {
+				t.Fatal("no data root voted")
+			}
+			a, err := AggregateCommittee(tr, st, data, sc.Committee, sc.Committee, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool = append(pool, a)
+		}
+	}
+	crosslinked := 0
+	for _, c := range st.CurrentCrosslinks {
+		if !c.DataRoot.IsZero() {
+			crosslinked++
+		}
+	}
+	if crosslinked == 0 {
+		t.Fatal("no crosslink with data was written")
+	}
+	// A phase 0 block is refused in the fork.
+	if _, _, err := ProduceBlock(tr, st, st.Slot+1, keys, nil, types.Root{}); err == nil {
+		t.Fatal("phase 0 block produced in the shard fork")
 	}
 }
