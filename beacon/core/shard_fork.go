@@ -172,3 +172,14 @@ func (t *Transition) processShardFraudProofs(c *ctx, proofs [][]byte, sigs Sigs)
 	}
 	return nil
 }
+
+// StateTransitionAny is state_transition for a block of either kind.
+func (t *Transition) StateTransitionAny(st *types.BeaconState, b types.AnyBlock, sigs Sigs, validateStateRoot bool) error {
+	switch blk := b.(type) {
+	case *types.BeaconBlock:
+		return t.StateTransition(st, blk, sigs, validateStateRoot)
+	case *types.ShardBeaconBlock:
+		return t.StateTransitionShard(st, blk, sigs, validateStateRoot)
+	}
+	return fmt.Errorf("%w: unknown block type %T", ErrInvalidBlock, b)
+}

@@ -29,7 +29,7 @@ import (
 // ErrUnknownParent, ErrFutureBlock, ErrNotDescendantOfFinalized,
 // ErrFinalizedSlot or ErrMalformed. A block already in the store is accepted
 // again as a no-op. The store keeps b: callers must not modify it afterwards.
-func (s *Store) OnBlock(b *types.BeaconBlock, sigs core.Sigs) error {
+func (s *Store) OnBlock(b types.AnyBlock, sigs core.Sigs) error {
 	if err := checkBlockShape(b); err != nil {
 		return fmt.Errorf("add block: %w", err)
 	}
@@ -40,37 +40,38 @@ func (s *Store) OnBlock(b *types.BeaconBlock, sigs core.Sigs) error {
 	if _, ok := s.nodes[root]; ok {
 		return nil
 	}
+	slot, parentRoot := b.GetSlot(), b.GetParentRoot()
 	finalizedStart := core.ComputeStartSlotOfEpoch(s.cfg, s.finalized.Epoch)
-	if b.Slot <= finalizedStart {
+	if slot <= finalizedStart {
 		return fmt.Errorf("add block %s: %w: slot %d, finalized epoch %d starts at slot %d",
-			root, ErrFinalizedSlot, b.Slot, s.finalized.Epoch, finalizedStart)
+			root, ErrFinalizedSlot, slot, s.finalized.Epoch, finalizedStart)
 	}
-	parent, ok := s.nodes[b.ParentRoot]
+	parent, ok := s.nodes[parentRoot]
 	if !ok {
-		return fmt.Errorf("add block %s: %w %s", root, ErrUnknownParent, b.ParentRoot)
+		return fmt.Errorf("add block %s: %w %s", root, ErrUnknownParent, parentRoot)
 	}
 	pre := parent.state
-	if !s.reached(pre.GenesisTime, uint64(b.Slot)) {
-		return fmt.Errorf("add block %s: %w: slot %d has not started at time %d", root, ErrFutureBlock, b.Slot, s.time)
+	if !s.reached(pre.GenesisTime, uint64(slot)) {
+		return fmt.Errorf("add block %s: %w: slot %d has not started at time %d", root, ErrFutureBlock, slot, s.time)
 	}
-	if b.Slot <= parent.slot {
+	if slot <= parent.slot {
 		// The state transition rejects this too (the parent's header would
 		// not match); checking it here keeps the tree's slots increasing.
-		return fmt.Errorf("add block %s: %w: slot %d is not after its parent's slot %d", root, core.ErrInvalidBlock, b.Slot, parent.slot)
+		return fmt.Errorf("add block %s: %w: slot %d is not after its parent's slot %d", root, core.ErrInvalidBlock, slot, parent.slot)
 	}
 	fin, ok := s.nodes[s.finalized.Root]
 	if !ok {
 		return fmt.Errorf("add block %s: %w: finalized block %s", root, ErrMissingState, s.finalized.Root)
 	}
 	// get_ancestor(store, root, fin.slot) with the block not yet stored.
-	// Normally b.Slot > finalizedStart >= fin.slot and the walk goes on
+	// Normally slot > finalizedStart >= fin.slot and the walk goes on
 	// from the parent.
 	var anc types.Root
 	known := true
 	switch {
-	case b.Slot > fin.slot:
+	case slot > fin.slot:
 		anc, known = ancestor(parent, fin.slot)
-	case b.Slot == fin.slot:
+	case slot == fin.slot:
 		anc = root
 	}
 	if !known || anc != fin.root {
@@ -78,10 +79,10 @@ func (s *Store) OnBlock(b *types.BeaconBlock, sigs core.Sigs) error {
 	}
 
 	st := pre.Copy()
-	if err := s.tr.StateTransition(st, b, sigs, true); err != nil {
+	if err := s.tr.StateTransitionAny(st, b, sigs, true); err != nil {
 		return fmt.Errorf("apply block %s: %w", root, err)
 	}
-	n := &node{root: root, slot: b.Slot, block: b, state: st, parent: parent}
+	n := &node{root: root, slot: slot, block: b, state: st, parent: parent}
 
 	justified, finalized := s.justified, s.finalized
 	if st.CurrentJustifiedCheckpoint.Epoch > justified.Epoch {
@@ -114,11 +115,22 @@ func (s *Store) OnBlock(b *types.BeaconBlock, sigs core.Sigs) error {
 
 // checkBlockShape rejects what hashing or the transition could not handle:
 // a nil block or nil operations.
-func checkBlockShape(b *types.BeaconBlock) error {
-	if b == nil {
-		return fmt.Errorf("%w: nil block", ErrMalformed)
+func checkBlockShape(blk types.AnyBlock) error {
+	var body *types.BeaconBlockBody
+	switch b := blk.(type) {
+	case *types.BeaconBlock:
+		if b == nil {
+			return fmt.Errorf("%w: nil block", ErrMalformed)
+		}
+		body = &b.Body
+	case *types.ShardBeaconBlock:
+		if b == nil {
+			return fmt.Errorf("%w: nil block", ErrMalformed)
+		}
+		body = b.Body.Phase0()
+	default:
+		return fmt.Errorf("%w: block of type %T", ErrMalformed, blk)
 	}
-	body := &b.Body
 	for i, op := range body.ProposerSlashings {
 		if op == nil {
 			return fmt.Errorf("%w: nil proposer slashing %d", ErrMalformed, i)

@@ -236,8 +236,8 @@ func TestPruneBoundsMemory(t *testing.T) {
 		s.Prune()
 		fin := s.FinalizedCheckpoint()
 		finBlock, _ := s.Block(fin.Root)
-		if want := slot - int(finBlock.Slot) + 1; s.Len() != want {
-			t.Fatalf("slot %d: %d blocks after Prune, want %d (finalized at slot %d)", slot, s.Len(), want, finBlock.Slot)
+		if want := slot - int(finBlock.GetSlot()) + 1; s.Len() != want {
+			t.Fatalf("slot %d: %d blocks after Prune, want %d (finalized at slot %d)", slot, s.Len(), want, finBlock.GetSlot())
 		}
 		for cp := range s.checkpointStates {
 			if cp.Epoch < fin.Epoch {

@@ -21,7 +21,7 @@ import (
 type specStore struct {
 	tr               *core.Transition
 	justified        types.Checkpoint
-	blocks           map[types.Root]*types.BeaconBlock
+	blocks           map[types.Root]types.AnyBlock
 	checkpointStates map[types.Checkpoint]*types.BeaconState
 	latestMessages   map[types.ValidatorIndex]LatestMessage
 }
@@ -30,7 +30,7 @@ func snapshot(s *Store) *specStore {
 	ss := &specStore{
 		tr:               s.tr,
 		justified:        s.justified,
-		blocks:           map[types.Root]*types.BeaconBlock{},
+		blocks:           map[types.Root]types.AnyBlock{},
 		checkpointStates: map[types.Checkpoint]*types.BeaconState{},
 		latestMessages:   map[types.ValidatorIndex]LatestMessage{},
 	}
@@ -54,9 +54,9 @@ func (ss *specStore) getAncestor(root types.Root, slot types.Slot) (types.Root, 
 	if !ok {
 		return types.Root{}, false
 	}
-	if block.Slot > slot {
-		return ss.getAncestor(block.ParentRoot, slot)
-	} else if block.Slot == slot {
+	if block.GetSlot() > slot {
+		return ss.getAncestor(block.GetParentRoot(), slot)
+	} else if block.GetSlot() == slot {
 		return root, true
 	}
 	return types.Root{}, true
@@ -72,7 +72,7 @@ func (ss *specStore) getLatestAttestingBalance(root types.Root) types.Gwei {
 		if !ok {
 			continue
 		}
-		if anc, ok := ss.getAncestor(msg.Root, ss.blocks[root].Slot); ok && anc == root {
+		if anc, ok := ss.getAncestor(msg.Root, ss.blocks[root].GetSlot()); ok && anc == root {
 			sum += state.Validators[i].EffectiveBalance
 		}
 	}
@@ -86,7 +86,7 @@ func (ss *specStore) getHead() types.Root {
 	for {
 		var children []types.Root
 		for root, b := range ss.blocks {
-			if b.ParentRoot == head && b.Slot > justifiedSlot {
+			if b.GetParentRoot() == head && b.GetSlot() > justifiedSlot {
 				children = append(children, root)
 			}
 		}
@@ -255,13 +255,13 @@ func checkTree(t *testing.T, s *Store) {
 			t.Fatalf("node %s is keyed %s or has no block", n.root, r)
 		}
 		if n.parent != nil {
-			if s.nodes[n.parent.root] != n.parent || n.block.ParentRoot != n.parent.root {
+			if s.nodes[n.parent.root] != n.parent || n.block.GetParentRoot() != n.parent.root {
 				t.Errorf("block %s: parent link to %s is stale", r, n.parent.root)
 			}
 			if !slices.Contains(n.parent.children, n) {
 				t.Errorf("block %s is not among its parent's children", r)
 			}
-		} else if p, ok := s.nodes[n.block.ParentRoot]; ok {
+		} else if p, ok := s.nodes[n.block.GetParentRoot()]; ok {
 			t.Errorf("block %s: parent %s is in the store but not linked", r, p.root)
 		}
 		for _, c := range n.children {

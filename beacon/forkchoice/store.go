@@ -47,7 +47,7 @@ type Store struct {
 type node struct {
 	root     types.Root
 	slot     types.Slot
-	block    *types.BeaconBlock
+	block    types.AnyBlock
 	state    *types.BeaconState
 	parent   *node // nil when the parent is unknown or pruned
 	children []*node
@@ -149,9 +149,10 @@ func (s *Store) FinalizedCheckpoint() types.Checkpoint { return s.finalized }
 // Len is the number of blocks in the store.
 func (s *Store) Len() int { return len(s.nodes) }
 
-// Block returns store.blocks[root]. The block is the store's own: callers
-// must not modify it.
-func (s *Store) Block(root types.Root) (*types.BeaconBlock, bool) {
+// Block returns store.blocks[root]: a *types.BeaconBlock (the genesis block
+// and phase 0 blocks) or a *types.ShardBeaconBlock. The block is the store's
+// own: callers must not modify it.
+func (s *Store) Block(root types.Root) (types.AnyBlock, bool) {
 	n, ok := s.nodes[root]
 	if !ok {
 		return nil, false

@@ -45,7 +45,7 @@ func TestNewIsGenesisStore(t *testing.T) {
 		t.Errorf("genesis store (-want +got):\n%s", diff)
 	}
 	b, ok := s.Block(c.genesisRoot)
-	if !ok || b.Slot != 0 || b.ParentRoot != (types.Root{}) {
+	if !ok || b.GetSlot() != 0 || b.GetParentRoot() != (types.Root{}) {
 		t.Errorf("genesis block = %+v, %v", b, ok)
 	}
 	wantRoot, _ := c.genesis.HashTreeRoot()
