@@ -1,0 +1,137 @@
+package shardbench
+
+import (
+	"fmt"
+	"time"
+
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/hash"
+	"github.com/shardlab/shardlab/shard/core"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// ClaimFixture is a block of shard 1 claiming, in nonce order, the receipts
+// of a block of shard 0 that sent to it, proved through a crosslink chain of
+// ChainLength crosslinks: the first holds the source block's header, the
+// last is shard 0's current crosslink in Beacon, the beacon state the block
+// references, at an epoch where the challenge window has passed.
+type ClaimFixture struct {
+	Chain       *Chain
+	ChainLength int
+	Pre         *st.ShardState // shard 1's genesis state, hashed; not modified
+	Beacon      *bt.BeaconState
+	Block       *st.ShardBlock
+}
+
+// NewClaimFixture builds the source block of n cross-shard sends and the
+// claiming block, with a crosslink chain of length chainLength.
+func NewClaimFixture(c *Chain, n, chainLength int) (*ClaimFixture, error) {
+	src, _, err := c.Shard(0)
+	if err != nil {
+		return nil, err
+	}
+	dst, _, err := c.Shard(1)
+	if err != nil {
+		return nil, err
+	}
+	g := NewTransfers(c.Cfg, src, 2)
+	txs := make([]*st.Transaction, n)
+	for i := range txs {
+		txs[i] = g.Next(-1, 1)
+	}
+	built, err := c.buildBlock(0, txs)
+	if err != nil {
+		return nil, err
+	}
+	header, err := built.Block.Header()
+	if err != nil {
+		return nil, err
+	}
+	roots := []bt.Root{header.SigningRoot()}
+	dataRoot, err := core.CrosslinkDataRoot(c.Cfg, roots)
+	if err != nil {
+		return nil, err
+	}
+	headerBranch, err := core.HeaderProof(c.Cfg, roots, 0)
+	if err != nil {
+		return nil, err
+	}
+	beacon := c.Beacon.Copy()
+	// The chain: the crosslink of epoch 0 holding the header, then one
+	// crosslink per epoch on top of it.
+	links := make([]*bt.Crosslink, chainLength)
+	links[0] = &bt.Crosslink{Shard: 0, ParentRoot: beacon.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 0, EndEpoch: 1, DataRoot: dataRoot}
+	for i := 1; i < chainLength; i++ {
+		links[i] = &bt.Crosslink{Shard: 0, ParentRoot: links[i-1].TreeRoot(), StartEpoch: bt.Epoch(i), EndEpoch: bt.Epoch(i + 1),
+			DataRoot: hash.Hash([]byte(fmt.Sprintf("crosslink data of epoch %d", i)))}
+	}
+	beacon.CurrentCrosslinks[0] = *links[chainLength-1]
+	beacon.Slot = bt.Slot((uint64(chainLength) + c.Cfg.Shard.ChallengeWindow) * c.Cfg.SlotsPerEpoch)
+
+	claims := make([]*st.ReceiptClaim, len(built.Receipts))
+	for i, r := range built.Receipts {
+		rb, err := st.ReceiptProof(built.Receipts, i)
+		if err != nil {
+			return nil, err
+		}
+		claims[i] = &st.ReceiptClaim{
+			Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
+			Header: header, HeaderIndex: 0, HeaderBranch: headerBranch,
+			Crosslinks: links,
+		}
+	}
+	b := &st.ShardBlock{Slot: beacon.Slot, Shard: 1, Body: st.ShardBlockBody{Claims: claims}}
+	return &ClaimFixture{Chain: c, ChainLength: chainLength, Pre: dst, Beacon: beacon, Block: b}, nil
+}
+
+// Claims is the number of claims in the block.
+func (f *ClaimFixture) Claims() int { return len(f.Block.Body.Claims) }
+
+// Execute applies the claiming block to s (a copy of Pre): every claim's
+// proofs are verified and its amount credited.
+func (f *ClaimFixture) Execute(s *st.ShardState) error {
+	_, err := core.ExecuteBlock(f.Chain.Cfg, core.FullView{S: s}, core.FullBeaconView{S: f.Beacon}, f.Block, core.ExecOptions{})
+	if err != nil {
+		return err
+	}
+	if got := s.InboxNonces[0]; got != uint64(f.Claims()) {
+		return fmt.Errorf("claim_verify: inbox nonce %d after %d claims", got, f.Claims())
+	}
+	return nil
+}
+
+func benchClaims(c *Chain, opts Options) ([]Result, error) {
+	var out []Result
+	var first []time.Duration
+	for i, l := range opts.ChainLengths {
+		name := fmt.Sprintf("claim_verify_chain%d", l)
+		if i > 0 && !Selected(opts.Only, name) {
+			continue // the first is the others' baseline
+		}
+		f, err := NewClaimFixture(c, opts.Claims, l)
+		if err != nil {
+			return nil, err
+		}
+		var s *st.ShardState
+		samples, err := measureRounds(opts.Runs, timed{
+			func() error { s = f.Pre.Copy(); return nil },
+			func() error { return f.Execute(s) },
+		})
+		if err != nil {
+			return nil, err
+		}
+		per := scale(samples[0], f.Claims())
+		r := newResult(name,
+			fmt.Sprintf("one receipt claim through a crosslink chain of %d (per claim, of a block of %d claims), %s config", l, f.Claims(), c.Cfg.Name), per)
+		if first == nil {
+			first = per
+		} else {
+			r.withBaseline(fmt.Sprintf("chain of %d", opts.ChainLengths[0]), first)
+		}
+		r.Extra["claims_per_s"] = perSecond(1, r.Median)
+		r.Extra["chain_length"] = float64(l)
+		r.Extra["claim_bytes"] = float64(f.Block.Body.Claims[0].SizeSSZ())
+		out = append(out, r)
+	}
+	return out, nil
+}
