@@ -38,8 +38,9 @@ type FraudVerdict struct {
 	// slash_validator.
 	Whistleblower types.ValidatorIndex
 	// Rollback, when set, becomes the shard's current (and previous)
-	// crosslink: the parent of the crosslink that contained the block.
+	// crosslink: the parent of Voided, the crosslink that contained the block.
 	Rollback *types.Crosslink
+	Voided   *types.Crosslink
 }
 
 // WithShardFork sets the verifier of the shard fork's evidence. Call it once,
@@ -132,6 +133,10 @@ func (t *Transition) ProcessShardFraudProof(st *types.BeaconState, proof []byte,
 //	    if verdict.rollback is not None:
 //	        state.current_crosslinks[verdict.shard] = verdict.rollback
 //	        state.previous_crosslinks[verdict.shard] = verdict.rollback
+//	        for a in state.previous_epoch_attestations + state.current_epoch_attestations:
+//	            if a.data.crosslink == verdict.voided:    # votes that would write it back
+//	                for index in get_attesting_indices(state, a.data, a.aggregation_bits):
+//	                    if is_slashable_validator(...): slash_validator(state, index, verdict.whistleblower); slashed_any = True
 //	    assert slashed_any or verdict.rollback is not None   # a second proof of the same offence is rejected
 func (t *Transition) processShardFraudProofs(c *ctx, proofs [][]byte, sigs Sigs) error {
 	if len(proofs) == 0 {
@@ -163,14 +168,55 @@ func (t *Transition) processShardFraudProofs(c *ctx, proofs [][]byte, sigs Sigs)
 			}
 		}
 		if v.Rollback != nil {
+			if v.Voided == nil {
+				return fmt.Errorf("%w: shard fraud proof %d rolls back without naming the voided crosslink", ErrInvalidOperation, i)
+			}
 			st.CurrentCrosslinks[v.Shard] = *v.Rollback
 			st.PreviousCrosslinks[v.Shard] = *v.Rollback
+			// Pending votes for the voided crosslink still name the rollback
+			// target as their parent and would write it back at the next
+			// epoch transition. Their attesters crosslinked the fraudulent
+			// block too: slash them, which also removes their weight.
+			n, err := t.slashPendingVoters(c, *v.Voided, &wb)
+			if err != nil {
+				return err
+			}
+			slashed = slashed || n > 0
 		}
 		if !slashed && v.Rollback == nil {
 			return fmt.Errorf("%w: shard fraud proof %d slashes nobody and rolls nothing back (already processed?)", ErrInvalidOperation, i)
 		}
 	}
 	return nil
+}
+
+// slashPendingVoters slashes the unslashed attesters of every pending
+// attestation (previous and current epoch) that votes for crosslink c, and
+// returns how many it slashed.
+func (t *Transition) slashPendingVoters(c *ctx, cl types.Crosslink, whistleblower *types.ValidatorIndex) (int, error) {
+	st := c.st
+	n := 0
+	for _, list := range [][]types.PendingAttestation{st.PreviousEpochAttestations, st.CurrentEpochAttestations} {
+		for i := range list {
+			a := &list[i]
+			if a.Data.Crosslink != cl {
+				continue
+			}
+			voters, err := c.attestingIndices(&a.Data, a.AggregationBits)
+			if err != nil {
+				return n, err
+			}
+			for _, v := range voters {
+				if IsSlashableValidator(&st.Validators[v], c.current) {
+					if err := t.slashValidator(c, v, whistleblower); err != nil {
+						return n, err
+					}
+					n++
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
 // StateTransitionAny is state_transition for a block of either kind.

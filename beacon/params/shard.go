@@ -90,9 +90,14 @@ func (s ShardConfig) validate(c *Config) error {
 		return fmt.Errorf("SHARD_COMMITTEE_PERIOD must be > 0")
 	}
 	// A shard committee is computed from the seed of its period's first
-	// epoch, which must still be within the RANDAO history.
-	if s.CommitteePeriod+c.MinSeedLookahead+2 > c.EpochsPerHistoricalVector {
-		return fmt.Errorf("SHARD_COMMITTEE_PERIOD (%d) must leave the period's seed within EPOCHS_PER_HISTORICAL_VECTOR", s.CommitteePeriod)
+	// epoch, which must stay the same for the whole period: its RANDAO mix
+	// (MIN_SEED_LOOKAHEAD + 1 epochs earlier) and its active index root
+	// (written ACTIVATION_EXIT_DELAY + 1 epochs ahead) must not be
+	// overwritten in the EPOCHS_PER_HISTORICAL_VECTOR rings meanwhile.
+	if s.CommitteePeriod+c.MinSeedLookahead+2 > c.EpochsPerHistoricalVector ||
+		s.CommitteePeriod+c.ActivationExitDelay+1 > c.EpochsPerHistoricalVector {
+		return fmt.Errorf("SHARD_COMMITTEE_PERIOD (%d) is too long: the period's seed would change within it (EPOCHS_PER_HISTORICAL_VECTOR %d)",
+			s.CommitteePeriod, c.EpochsPerHistoricalVector)
 	}
 	if s.Accounts == 0 || s.Accounts > 1<<MaxShardAccountsLog2 {
 		return fmt.Errorf("SHARD_ACCOUNTS must be between 1 and 2^%d", MaxShardAccountsLog2)

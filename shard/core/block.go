@@ -83,6 +83,9 @@ func checkHeader(tr *bcore.Transition, ctx BlockContext, b *st.ShardBlock, sigs 
 	if b.ProposerIndex != proposer {
 		return invalid("proposer %d, expected %d for shard %d slot %d", b.ProposerIndex, proposer, b.Shard, b.Slot)
 	}
+	if ctx.Beacon.Validators[proposer].Slashed {
+		return invalid("shard proposer %d is slashed", proposer)
+	}
 	return verifyProposerSignature(tr, ctx.Beacon, b, sigs)
 }
 
@@ -105,11 +108,19 @@ func verifyProposerSignature(tr *bcore.Transition, beacon *bt.BeaconState, b *st
 	if err != nil {
 		return invalid("proposer signature: %v", err)
 	}
-	domain := tr.Domain(beacon, tr.Config().DomainShardProposer, bcore.ComputeEpochOfSlot(tr.Config(), b.Slot))
-	if !bls.Verify(pk, root, sig, domain) {
+	if !bls.Verify(pk, root, sig, ShardDomain(tr.Config(), tr.Config().DomainShardProposer)) {
 		return invalid("bad signature of shard proposer %d", b.ProposerIndex)
 	}
 	return nil
+}
+
+// ShardDomain is the signature domain of a shard-layer message:
+// compute_domain(domain_type, SHARD_FORK_VERSION). Shard blocks, transactions
+// and fraud proofs exist only in the shard fork, so their domain never
+// depends on a state's fork (which would differ between a block's beacon
+// reference and the state that later verifies a proof against it).
+func ShardDomain(cfg *params.Config, dt params.DomainType) bt.Domain {
+	return bcore.ComputeDomain(dt, bt.Version(cfg.Shard.ForkVersion))
 }
 
 // SignBlock sets b's signature with the proposer's key.
@@ -118,8 +129,7 @@ func SignBlock(tr *bcore.Transition, beacon *bt.BeaconState, b *st.ShardBlock, s
 	if err != nil {
 		return err
 	}
-	domain := tr.Domain(beacon, tr.Config().DomainShardProposer, bcore.ComputeEpochOfSlot(tr.Config(), b.Slot))
-	b.Signature = bt.BLSSignature(sk.Sign(root, domain).Bytes())
+	b.Signature = bt.BLSSignature(sk.Sign(root, ShardDomain(tr.Config(), tr.Config().DomainShardProposer)).Bytes())
 	return nil
 }
 

@@ -19,7 +19,7 @@ func TxMessage(cfg *params.Config, tx *st.Transaction) [40]byte {
 	var m [40]byte
 	r := tx.SigningRoot()
 	copy(m[:32], r[:])
-	d := bcore.ComputeDomain(cfg.Shard.DomainTransaction, bt.Version(cfg.Shard.ForkVersion))
+	d := ShardDomain(cfg, cfg.Shard.DomainTransaction)
 	copy(m[32:], d[:])
 	return m
 }
@@ -70,6 +70,9 @@ func ExecuteBlock(cfg *params.Config, v StateView, bv BeaconView, b *st.ShardBlo
 	}
 	if b.Slot <= slot {
 		return nil, invalid("block slot %d is not after the parent's %d", b.Slot, slot)
+	}
+	if uint64(bcore.ComputeEpochOfSlot(cfg, b.Slot)) < cfg.Shard.ForkEpoch {
+		return nil, invalid("block at slot %d, before SHARD_FORK_EPOCH %d", b.Slot, cfg.Shard.ForkEpoch)
 	}
 	bslot, err := v.BeaconSlot()
 	if err != nil {

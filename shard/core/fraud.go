@@ -104,8 +104,7 @@ func SignFraudProof(tr *bcore.Transition, beacon *bt.BeaconState, p *st.ShardFra
 	if err != nil {
 		return err
 	}
-	domain := tr.Domain(beacon, tr.Config().Shard.DomainFraudProof, tr.CurrentEpoch(beacon))
-	p.Signature = bt.BLSSignature(sk.Sign(root, domain).Bytes())
+	p.Signature = bt.BLSSignature(sk.Sign(root, ShardDomain(tr.Config(), tr.Config().Shard.DomainFraudProof)).Bytes())
 	return nil
 }
 
@@ -253,14 +252,24 @@ func (FraudVerifier) VerifyFraudProof(tr *bcore.Transition, state *bt.BeaconStat
 		if err := verifyHeaderInCrosslink(cfg, &header, r.HeaderIndex, r.HeaderBranch, r.Chain[0]); err != nil {
 			return nil, fmt.Errorf("%w: rollback: %v", ErrInvalidFraudProof, err)
 		}
-		if r.Parent.TreeRoot() != r.Chain[0].ParentRoot || r.Parent.Shard != b.Shard {
+		// The parent's own shard field is not checked: a shard's first
+		// crosslink has the genesis Crosslink() (shard 0) as parent.
+		if r.Parent.TreeRoot() != r.Chain[0].ParentRoot {
 			return nil, fmt.Errorf("%w: rollback parent is not the parent of the crosslink", ErrInvalidFraudProof)
 		}
 		if err := verifyCrosslinkChain(r.Chain, b.Shard, state.CurrentCrosslinks[b.Shard]); err != nil {
 			return nil, fmt.Errorf("%w: rollback: %v", ErrInvalidFraudProof, err)
 		}
-		parent := r.Parent
-		v.Rollback = &parent
+		parent, voided := r.Parent, *r.Chain[0]
+		v.Rollback, v.Voided = &parent, &voided
+	}
+	for _, o := range v.Offenders {
+		if o == p.Whistleblower {
+			return nil, fmt.Errorf("%w: the whistleblower %d is one of the offenders", ErrInvalidFraudProof, o)
+		}
+	}
+	if state.Validators[p.Whistleblower].Slashed {
+		return nil, fmt.Errorf("%w: the whistleblower %d is slashed", ErrInvalidFraudProof, p.Whistleblower)
 	}
 	return v, nil
 }
@@ -288,13 +297,12 @@ func verifyFraudSignatures(tr *bcore.Transition, state *bt.BeaconState, p *st.Sh
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidFraudProof, err)
 	}
-	if err := check(p.Whistleblower, root, p.Signature, tr.Domain(state, cfg.Shard.DomainFraudProof, tr.CurrentEpoch(state)), "whistleblower signature"); err != nil {
+	if err := check(p.Whistleblower, root, p.Signature, ShardDomain(cfg, cfg.Shard.DomainFraudProof), "whistleblower signature"); err != nil {
 		return err
 	}
 	broot, err := p.Block.SigningRoot()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidFraudProof, err)
 	}
-	domain := tr.Domain(state, cfg.DomainShardProposer, bcore.ComputeEpochOfSlot(cfg, p.Block.Slot))
-	return check(p.Block.ProposerIndex, broot, p.Block.Signature, domain, "shard proposer signature")
+	return check(p.Block.ProposerIndex, broot, p.Block.Signature, ShardDomain(cfg, cfg.DomainShardProposer), "shard proposer signature")
 }
