@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardlab/shardlab/beacon/spectest"
+	shardspectest "github.com/shardlab/shardlab/shard/spectest"
 )
 
 const (
@@ -110,11 +111,14 @@ func runSpectest(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit("spectest: "+err.Error(), 2)
 	}
+	reg := spectest.Default()
+	shardspectest.Register(reg) // shardlab's shard vectors (shard/testdata, fork "shard")
 	opts := spectest.Options{
-		Dir:     dir,
-		Configs: configs,
-		Filter:  c.String("run"),
-		Workers: c.Int("workers"),
+		Dir:      dir,
+		Configs:  configs,
+		Filter:   c.String("run"),
+		Workers:  c.Int("workers"),
+		Registry: reg,
 	}
 	if isTerminal(c.App.ErrWriter) {
 		opts.Progress = progressPrinter(c.App.ErrWriter)

@@ -1,0 +1,871 @@
+package spectest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	bcore "github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/beacon/validator"
+	"github.com/shardlab/shardlab/crypto/bls"
+	"github.com/shardlab/shardlab/crypto/hash"
+	"github.com/shardlab/shardlab/shard/core"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// The generator of the shard vectors. Everything is derived from public
+// data (interop validator keys, interop shard account keys) and BLS and
+// ed25519 signatures are deterministic, so Generate writes the same bytes on
+// every run: a protocol change shows up as a diff of shard/testdata.
+//
+// The beacon states are those of a 64-validator interop genesis with the
+// shard fork at genesis, advanced with process_slots; the crosslinks the
+// claims and fraud proofs need are written into them directly, and a state
+// "after a beacon block at slot N" gets a latest block header at N with a
+// zero state root (see BeaconBlockRoot).
+
+// genError carries a generator failure through panics to Generate.
+type genError struct{ err error }
+
+func must(err error) {
+	if err != nil {
+		panic(genError{err})
+	}
+}
+
+func check[T any](v T, err error) T {
+	must(err)
+	return v
+}
+
+func fail(format string, args ...any) { panic(genError{fmt.Errorf(format, args...)}) }
+
+// Generate writes every shard vector under dir/tests/minimal/shard, which it
+// removes first, and returns the number of cases per runner/handler.
+func Generate(dir string) (counts map[string]int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ge, ok := r.(genError)
+			if !ok {
+				panic(r)
+			}
+			counts, err = nil, fmt.Errorf("generate shard vectors: %w", ge.err)
+		}
+	}()
+	root := filepath.Join(dir, "tests", ConfigName, ForkName)
+	must(os.RemoveAll(root))
+	g := newGenerator(root)
+	g.writeFile(filepath.Join(root, ConfigFile), ConfigYAML(g.cfg))
+	g.processCases()
+	g.claimCases()
+	g.dataRootCases()
+	g.fraudCases()
+	return g.counts, nil
+}
+
+type generator struct {
+	root     string // the fork directory
+	cfg      *params.Config
+	tr       *bcore.Transition
+	keys     *validator.Keys
+	genesis  *bt.BeaconState // post-state of the genesis block, slot 0
+	bodyRoot bt.Root         // root of an empty beacon block body
+	shards   []*st.ShardState
+	ghdrs    []st.ShardBlockHeader
+	counts   map[string]int
+	names    map[string]bool
+}
+
+func newGenerator(root string) *generator {
+	cfg := Config()
+	must(cfg.Validate())
+	tr := bcore.New(cfg).WithShardFork(core.FraudVerifier{})
+	keys := check(validator.NewInteropKeys(0, Validators))
+	genesis := check(validator.InteropGenesis(tr, Validators, cfg.MinGenesisTime, validator.WithKeys(keys)))
+	if genesis.Fork.CurrentVersion != bt.Version(cfg.Shard.ForkVersion) {
+		fail("genesis fork %v is not the shard fork", genesis.Fork)
+	}
+	g := &generator{
+		root: root, cfg: cfg, tr: tr, keys: keys, genesis: genesis,
+		bodyRoot: check((&bt.BeaconBlockBody{}).HashTreeRoot()),
+		counts:   make(map[string]int), names: make(map[string]bool),
+	}
+	for s := range 4 {
+		ss := check(st.GenesisState(cfg, bt.Shard(s), core.AccountPubkeys(cfg, bt.Shard(s))))
+		g.shards = append(g.shards, ss)
+		g.ghdrs = append(g.ghdrs, check(core.GenesisHeader(ss)))
+	}
+	return g
+}
+
+// --- files -------------------------------------------------------------------
+
+type file struct {
+	name string
+	data []byte
+}
+
+type encoder interface{ MarshalSSZ() ([]byte, error) }
+
+func sszFile(name string, v encoder) file { return file{name, check(v.MarshalSSZ())} }
+
+var blsRequired = file{"meta.yaml", []byte("bls_setting: 1\n")}
+
+func (g *generator) writeFile(path string, data []byte) {
+	must(os.MkdirAll(filepath.Dir(path), 0o755))
+	must(os.WriteFile(path, data, 0o644))
+}
+
+func (g *generator) writeCase(runner, handler, name string, files ...file) {
+	id := runner + "/" + handler + "/" + name
+	if g.names[id] {
+		fail("case %s written twice", id)
+	}
+	g.names[id] = true
+	dir := filepath.Join(g.root, runner, handler, Suite, name)
+	for _, f := range files {
+		g.writeFile(filepath.Join(dir, f.name), f.data)
+	}
+	g.counts[runner+"/"+handler]++
+}
+
+// expectOutcome checks, before a case is written, that it passes or fails
+// as intended: want is "" for a valid case, else a piece of the error.
+func expectOutcome(id string, err error, want string) {
+	switch {
+	case want == "" && err != nil:
+		fail("%s: valid case fails: %v", id, err)
+	case want == "":
+	case err == nil:
+		fail("%s: invalid case (%q) passes", id, want)
+	case !errors.Is(err, bcore.ErrInvalid):
+		fail("%s: fails with a non-consensus error: %v", id, err)
+	case !strings.Contains(err.Error(), want):
+		fail("%s: fails for another reason than %q: %v", id, want, err)
+	}
+}
+
+// --- beacon chain ------------------------------------------------------------
+
+// beaconAt returns the post-state of a beacon block at slot: base advanced
+// with process_slots, edited, with a latest block header at slot.
+func (g *generator) beaconAt(base *bt.BeaconState, slot bt.Slot, edit func(s *bt.BeaconState)) *bt.BeaconState {
+	s := base.Copy()
+	if slot > s.Slot {
+		must(g.tr.ProcessSlots(s, slot))
+		parent := s.LatestBlockHeader.SigningRoot() // its state root was filled in by process_slot
+		s.LatestBlockHeader = bt.BeaconBlockHeader{Slot: slot, ParentRoot: parent, BodyRoot: g.bodyRoot}
+	}
+	if edit != nil {
+		edit(s)
+	}
+	return s
+}
+
+// advance returns base after process_slots to slot: a state that verifies
+// fraud proofs at slot.
+func (g *generator) advance(base *bt.BeaconState, slot bt.Slot) *bt.BeaconState {
+	s := base.Copy()
+	must(g.tr.ProcessSlots(s, slot))
+	return s
+}
+
+func withCrosslinks(cls ...bt.Crosslink) func(s *bt.BeaconState) {
+	return func(s *bt.BeaconState) {
+		for _, c := range cls {
+			s.CurrentCrosslinks[c.Shard] = c
+		}
+	}
+}
+
+func (g *generator) key(i bt.ValidatorIndex) *bls.SecretKey {
+	sk, ok := g.keys.SecretKey(uint64(i))
+	if !ok {
+		fail("no key for validator %d", i)
+	}
+	return sk
+}
+
+// --- shard chains ------------------------------------------------------------
+
+// tip is the head of a shard chain: a header and its post-state.
+type tip struct {
+	hdr   st.ShardBlockHeader
+	state *st.ShardState
+}
+
+func (g *generator) genesisTip(shard int) tip {
+	return tip{hdr: g.ghdrs[shard], state: g.shards[shard].Copy()}
+}
+
+func (g *generator) ctx(on tip, beacon *bt.BeaconState) core.BlockContext {
+	hdr := on.hdr
+	return core.BlockContext{Parent: &hdr, BeaconRoot: check(BeaconBlockRoot(beacon)), Beacon: beacon}
+}
+
+func (g *generator) tx(shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
+	tx := &st.Transaction{Shard: shard, From: from, Nonce: nonce, ToShard: toShard, To: to, Amount: amount}
+	core.SignTx(g.cfg, tx, core.AccountKey(shard, from))
+	return tx
+}
+
+func (g *generator) genesisBalance() bt.Gwei { return bt.Gwei(g.cfg.Shard.GenesisBalance) }
+
+// spec describes a shard block to build.
+type spec struct {
+	on     tip
+	beacon *bt.BeaconState
+	slot   bt.Slot
+	txs    []*st.Transaction
+	claims []*st.ReceiptClaim
+	edit   func(b *st.ShardBlock) // applied before the proposer signs
+	after  func(b *st.ShardBlock) // applied after
+}
+
+// build assembles the block of x: its proposer, the roots of its lenient
+// execution (for an invalid body, the roots a proposer who ignores the rule
+// it breaks commits to), then x.edit, the signature of the validator named
+// as proposer, and x.after.
+func (g *generator) build(x spec) *st.ShardBlock {
+	ctx := g.ctx(x.on, x.beacon)
+	proposer := check(core.ShardProposerIndex(g.tr, x.beacon, x.on.state.Shard, x.slot))
+	b := &st.ShardBlock{
+		Slot: x.slot, Shard: x.on.state.Shard, ProposerIndex: proposer,
+		ParentRoot: x.on.hdr.SigningRoot(), BeaconBlockRoot: ctx.BeaconRoot,
+		Body: st.ShardBlockBody{Transactions: x.txs, Claims: x.claims},
+	}
+	post, receipts := lenient(x.on.state, x.beacon, b)
+	real := x.on.state.Copy()
+	if rr, err := core.ExecuteBlock(g.cfg, core.FullView{S: real}, core.FullBeaconView{S: x.beacon}, b, core.ExecOptions{}); err == nil {
+		// The lenient execution of a valid body is the real one.
+		if check(real.HashTreeRoot()) != check(post.HashTreeRoot()) || !slices.Equal(rr, receipts) {
+			fail("lenient execution of a valid block at slot %d differs from ExecuteBlock", b.Slot)
+		}
+	}
+	b.StateRoot = check(post.HashTreeRoot())
+	b.ReceiptsRoot = check(st.ReceiptsRoot(receipts))
+	if x.edit != nil {
+		x.edit(b)
+	}
+	must(core.SignBlock(g.tr, x.beacon, b, g.key(b.ProposerIndex)))
+	if x.after != nil {
+		x.after(b)
+	}
+	return b
+}
+
+// lenient executes b on a copy of pre the way a proposer who checks nothing
+// would: every transaction debits its sender (wrapping on overdraft) and
+// bumps its nonce, then credits its recipient or emits a receipt; every
+// claim credits its recipient and bumps the inbox nonce of its source
+// shard. Out-of-range indices are skipped. On a valid body it is
+// process_shard_block. The roots of an invalid block are those of its
+// lenient execution, so that an implementation that misses the rule the
+// block breaks computes exactly the roots the block commits to and accepts
+// it: the vector then fails, rather than passing because of a root
+// mismatch.
+func lenient(pre *st.ShardState, beacon *bt.BeaconState, b *st.ShardBlock) (*st.ShardState, []st.Receipt) {
+	s := pre.Copy()
+	s.Slot, s.BeaconSlot = b.Slot, beacon.Slot
+	n := uint64(len(s.Accounts))
+	credit := func(j uint64, amount bt.Gwei) {
+		if j < n {
+			a := s.Accounts[j]
+			a.Balance += amount
+			s.SetAccount(j, a)
+		}
+	}
+	var receipts []st.Receipt
+	for _, tx := range b.Body.Transactions {
+		if tx.From < n {
+			a := s.Accounts[tx.From]
+			a.Balance -= tx.Amount
+			a.Nonce++
+			s.SetAccount(tx.From, a)
+		}
+		switch {
+		case tx.ToShard == s.Shard:
+			credit(tx.To, tx.Amount)
+		case uint64(tx.ToShard) < uint64(len(s.OutboxNonces)):
+			receipts = append(receipts, st.Receipt{SrcShard: s.Shard, DstShard: tx.ToShard, Nonce: s.OutboxNonces[tx.ToShard],
+				SrcSlot: b.Slot, Sender: tx.From, Recipient: tx.To, Amount: tx.Amount})
+			s.OutboxNonces[tx.ToShard]++
+		}
+	}
+	for _, c := range b.Body.Claims {
+		credit(c.Receipt.Recipient, c.Receipt.Amount)
+		if src := uint64(c.Receipt.SrcShard); src < uint64(len(s.InboxNonces)) {
+			s.InboxNonces[src]++
+		}
+	}
+	return s, receipts
+}
+
+// apply processes a valid block and returns the new head and its receipts.
+func (g *generator) apply(on tip, beacon *bt.BeaconState, b *st.ShardBlock) (tip, []st.Receipt) {
+	post := on.state.Copy()
+	receipts, err := core.ProcessBlock(g.tr, g.ctx(on, beacon), post, b, bcore.VerifySigs, core.ExecOptions{})
+	must(err)
+	return tip{hdr: check(b.Header()), state: post}, receipts
+}
+
+// blockCase writes a shard_block case: b on x.on referencing x.beacon. want
+// is "" for a valid case, else a piece of the expected error. It returns the
+// new head of a valid case.
+func (g *generator) blockCase(handler, name string, x spec, want string) tip {
+	b := g.build(x)
+	post := x.on.state.Copy()
+	_, err := core.ProcessBlock(g.tr, g.ctx(x.on, x.beacon), post, b, bcore.VerifySigs, core.ExecOptions{})
+	expectOutcome(RunnerShardBlock+"/"+handler+"/"+name, err, want)
+	files := []file{
+		sszFile("beacon.ssz", x.beacon),
+		sszFile("parent.ssz", &x.on.hdr),
+		sszFile("pre.ssz", x.on.state),
+		sszFile("block.ssz", b),
+		blsRequired,
+	}
+	if want == "" {
+		files = append(files, sszFile("post.ssz", post))
+	}
+	g.writeCase(RunnerShardBlock, handler, name, files...)
+	if want != "" {
+		return tip{}
+	}
+	return tip{hdr: check(b.Header()), state: post}
+}
+
+func txs(t ...*st.Transaction) []*st.Transaction { return t }
+
+// --- shard_block/process -----------------------------------------------------
+
+func (g *generator) processCases() {
+	ok := func(name string, x spec) tip { return g.blockCase(HandlerProcess, name, x, "") }
+	bad := func(name, want string, x spec) { g.blockCase(HandlerProcess, name, x, want) }
+	gen := g.genesis
+	t0 := g.genesisTip(0)
+	bal := g.genesisBalance()
+	b2 := g.beaconAt(gen, 2, nil)
+	b4 := g.beaconAt(gen, 4, nil)
+
+	ok("transfers_intra_shard", spec{on: t0, beacon: gen, slot: 1, txs: txs(
+		g.tx(0, 1, 0, 0, 2, 1000), g.tx(0, 2, 0, 0, 3, 500), g.tx(0, 3, 0, 0, 1, 42), g.tx(0, 1, 1, 0, 2, 7))})
+	ok("cross_shard_sends", spec{on: t0, beacon: gen, slot: 1, txs: txs(
+		g.tx(0, 1, 0, 1, 5, 100), g.tx(0, 1, 1, 2, 5, 200), g.tx(0, 4, 0, 1, 6, 300), g.tx(0, 4, 1, 7, 15, 1))})
+	ok("transfers_and_sends", spec{on: t0, beacon: gen, slot: 1, txs: txs(
+		g.tx(0, 1, 0, 0, 2, 1000), g.tx(0, 2, 0, 3, 0, 1500), g.tx(0, 1, 1, 3, 0, 1), g.tx(0, 9, 0, 0, 1, 5))})
+	ok("empty_block", spec{on: t0, beacon: gen, slot: 1})
+	ok("self_transfer", spec{on: t0, beacon: gen, slot: 1, txs: txs(g.tx(0, 5, 0, 0, 5, 123))})
+	ok("send_whole_balance", spec{on: t0, beacon: gen, slot: 1, txs: txs(g.tx(0, 6, 0, 1, 0, bal))})
+	ok("spend_what_was_received", spec{on: t0, beacon: gen, slot: 1, txs: txs(
+		g.tx(0, 1, 0, 0, 2, bal), g.tx(0, 2, 0, 2, 3, 2*bal))})
+	ok("last_account", spec{on: t0, beacon: gen, slot: 1, txs: txs(g.tx(0, 15, 0, 3, 15, 1), g.tx(0, 0, 0, 0, 15, 2))})
+	ok("skipped_slots", spec{on: t0, beacon: b4, slot: 7, txs: txs(g.tx(0, 1, 0, 0, 2, 10))})
+	ok("beacon_reference_one_epoch_old", spec{on: t0, beacon: gen, slot: 8, txs: txs(g.tx(0, 1, 0, 0, 2, 10))})
+	t1, _ := g.apply(t0, gen, g.build(spec{on: t0, beacon: gen, slot: 1, txs: txs(g.tx(0, 1, 0, 0, 2, 10))}))
+	ok("second_block", spec{on: t1, beacon: b2, slot: 2, txs: txs(g.tx(0, 1, 1, 1, 2, 10), g.tx(0, 2, 0, 0, 1, 5))})
+
+	base := func() spec {
+		return spec{on: t0, beacon: gen, slot: 1, txs: txs(g.tx(0, 1, 0, 0, 2, 1000), g.tx(0, 3, 0, 1, 4, 77))}
+	}
+	with := func(edit, after func(b *st.ShardBlock)) spec {
+		x := base()
+		x.edit, x.after = edit, after
+		return x
+	}
+	withTxs := func(t ...*st.Transaction) spec { return spec{on: t0, beacon: gen, slot: 1, txs: t} }
+
+	bad("wrong_parent_root", "parent root", with(func(b *st.ShardBlock) { b.ParentRoot[0] ^= 1 }, nil))
+	bad("wrong_beacon_block_root", "beacon block root", with(func(b *st.ShardBlock) { b.BeaconBlockRoot = check(BeaconBlockRoot(b4)) }, nil))
+	bad("wrong_proposer", "proposer", with(func(b *st.ShardBlock) { b.ProposerIndex = (b.ProposerIndex + 1) % Validators }, nil))
+	bad("bad_proposer_signature", "bad signature of shard proposer", with(nil, func(b *st.ShardBlock) {
+		must(core.SignBlock(g.tr, gen, b, g.key((b.ProposerIndex+1)%Validators)))
+	}))
+	bad("unsigned_block", "signature", with(nil, func(b *st.ShardBlock) { b.Signature = bt.BLSSignature{} }))
+	bad("wrong_state_root", "state root", with(func(b *st.ShardBlock) { b.StateRoot[0] ^= 1 }, nil))
+	bad("wrong_receipts_root", "receipts root", with(func(b *st.ShardBlock) { b.ReceiptsRoot[0] ^= 1 }, nil))
+	bad("receipts_root_without_receipts", "receipts root", with(func(b *st.ShardBlock) {
+		b.ReceiptsRoot = check(st.ReceiptsRoot(nil))
+	}, nil))
+	badSig := g.tx(0, 1, 0, 0, 2, 1000)
+	core.SignTx(g.cfg, badSig, core.AccountKey(0, 2))
+	bad("bad_tx_signature", "bad signature of account 1", withTxs(badSig))
+	otherDomain := g.tx(0, 1, 0, 0, 2, 1000)
+	cfg2 := g.cfg.Copy()
+	cfg2.Shard.DomainTransaction = cfg2.Shard.DomainFraudProof
+	core.SignTx(cfg2, otherDomain, core.AccountKey(0, 1))
+	bad("tx_signed_for_other_domain", "bad signature of account 1", withTxs(otherDomain))
+	bad("nonce_replay", "nonce 0, account 1 expects 1", withTxs(g.tx(0, 1, 0, 0, 2, 10), g.tx(0, 1, 0, 0, 2, 10)))
+	bad("nonce_from_the_future", "nonce 1, account 1 expects 0", withTxs(g.tx(0, 1, 1, 0, 2, 10)))
+	bad("overdraft", "sends", withTxs(g.tx(0, 1, 0, 0, 2, bal+1)))
+	bad("overdraft_after_spending", "sends", withTxs(g.tx(0, 1, 0, 0, 2, bal-10), g.tx(0, 1, 1, 1, 2, 11)))
+	bad("unknown_sender", "out of range", withTxs(g.tx(0, ShardAccounts, 0, 0, 2, 10)))
+	bad("unknown_recipient", "out of range", withTxs(g.tx(0, 1, 0, 0, ShardAccounts, 10)))
+	bad("unknown_destination_shard", "out of range", withTxs(g.tx(0, 1, 0, bt.Shard(g.cfg.ShardCount), 2, 10)))
+	// Signed by the sender's own key: only the shard field makes it invalid here.
+	otherShard := &st.Transaction{Shard: 1, From: 1, ToShard: 1, To: 2, Amount: 10}
+	core.SignTx(g.cfg, otherShard, core.AccountKey(0, 1))
+	bad("tx_of_other_shard", "out of range", withTxs(otherShard))
+	bad("zero_amount", "zero amount", withTxs(g.tx(0, 1, 0, 1, 2, 0)))
+	bad("invalid_tx_after_valid_ones", "transaction 2", withTxs(g.tx(0, 1, 0, 0, 2, 10), g.tx(0, 2, 0, 1, 2, 10), g.tx(0, 3, 5, 0, 2, 10)))
+	bad("wrong_shard", "applied to shard", with(func(b *st.ShardBlock) {
+		b.Shard = 1
+		b.ProposerIndex = check(core.ShardProposerIndex(g.tr, gen, 1, b.Slot))
+	}, nil))
+	slashed := g.beaconAt(gen, 0, func(s *bt.BeaconState) {
+		s.Validators[check(core.ShardProposerIndex(g.tr, s, 0, 1))].Slashed = true
+	})
+	bad("slashed_proposer", "is slashed", spec{on: t0, beacon: slashed, slot: 1, txs: txs(g.tx(0, 1, 0, 0, 2, 10))})
+	t3, _ := g.apply(t0, gen, g.build(spec{on: t0, beacon: gen, slot: 3}))
+	bad("slot_equal_to_parent", "not after", spec{on: t3, beacon: gen, slot: 3})
+	bad("slot_before_parent", "not after", spec{on: t3, beacon: gen, slot: 2})
+	t5, _ := g.apply(t0, b4, g.build(spec{on: t0, beacon: b4, slot: 5}))
+	bad("beacon_reference_older_than_parents", "beacon reference", spec{on: t5, beacon: b2, slot: 6})
+	bad("beacon_reference_in_the_future", "beacon reference", spec{on: t0, beacon: b4, slot: 3})
+	bad("beacon_reference_too_old", "beacon reference", spec{on: t0, beacon: gen, slot: 9})
+}
+
+// --- shard_block/claims ------------------------------------------------------
+
+// claimWorld is shard 0 sending value to shards 1 and 2 in blocks at slots 1
+// and 2, crosslinked by c0 (epoch 0), and c1 (epoch 1, no blocks) on top.
+type claimWorld struct {
+	headers []st.ShardBlockHeader
+	c0, c1  bt.Crosslink
+	// claims: 0, 1: 0→1 nonces 0 and 1 (block 1); 2: 0→2 nonce 0 (block 1);
+	// 3: 0→1 nonce 2 (block 2). Each proves the chain [c0].
+	claims []*st.ReceiptClaim
+}
+
+func (g *generator) newClaimWorld() *claimWorld {
+	gen := g.genesis
+	t0 := g.genesisTip(0)
+	s1 := g.build(spec{on: t0, beacon: gen, slot: 1, txs: txs(
+		g.tx(0, 7, 0, 1, 9, 300), g.tx(0, 7, 1, 1, 9, 200), g.tx(0, 7, 2, 2, 3, 50), g.tx(0, 5, 0, 0, 6, 10))})
+	t1, r1 := g.apply(t0, gen, s1)
+	s2 := g.build(spec{on: t1, beacon: gen, slot: 2, txs: txs(g.tx(0, 8, 0, 1, 4, 70))})
+	t2, r2 := g.apply(t1, gen, s2)
+	w := &claimWorld{headers: []st.ShardBlockHeader{t1.hdr, t2.hdr}}
+	roots := []bt.Root{t1.hdr.SigningRoot(), t2.hdr.SigningRoot()}
+	w.c0 = bt.Crosslink{Shard: 0, ParentRoot: gen.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 0, EndEpoch: 1,
+		DataRoot: check(core.CrosslinkDataRoot(g.cfg, roots))}
+	w.c1 = bt.Crosslink{Shard: 0, ParentRoot: w.c0.TreeRoot(), StartEpoch: 1, EndEpoch: 2,
+		DataRoot: check(core.CrosslinkDataRoot(g.cfg, nil))}
+	mk := func(receipts []st.Receipt, i int, hi int) *st.ReceiptClaim {
+		c0 := w.c0
+		return &st.ReceiptClaim{
+			Receipt: receipts[i], ReceiptIndex: uint64(i), ReceiptBranch: check(st.ReceiptProof(receipts, i)),
+			Header: w.headers[hi], HeaderIndex: uint64(hi), HeaderBranch: check(core.HeaderProof(g.cfg, roots, hi)),
+			Crosslinks: []*bt.Crosslink{&c0},
+		}
+	}
+	w.claims = []*st.ReceiptClaim{mk(r1, 0, 0), mk(r1, 1, 0), mk(r1, 2, 0), mk(r2, 0, 1)}
+	return w
+}
+
+// claim returns a deep copy of claim i, edited.
+func (w *claimWorld) claim(i int, edit func(c *st.ReceiptClaim)) *st.ReceiptClaim {
+	var c st.ReceiptClaim
+	must(bt.Decode(&c, check(w.claims[i].MarshalSSZ())))
+	if edit != nil {
+		edit(&c)
+	}
+	return &c
+}
+
+func chain(cls ...bt.Crosslink) func(c *st.ReceiptClaim) {
+	return func(c *st.ReceiptClaim) {
+		c.Crosslinks = nil
+		for i := range cls {
+			c.Crosslinks = append(c.Crosslinks, &cls[i])
+		}
+	}
+}
+
+func claims(c ...*st.ReceiptClaim) []*st.ReceiptClaim { return c }
+
+func (g *generator) claimCases() {
+	ok := func(name string, x spec) tip { return g.blockCase(HandlerClaims, name, x, "") }
+	bad := func(name, want string, x spec) { g.blockCase(HandlerClaims, name, x, want) }
+	gen := g.genesis
+	w := g.newClaimWorld()
+	b24 := g.beaconAt(gen, 24, withCrosslinks(w.c0))
+	b24chain := g.beaconAt(gen, 24, withCrosslinks(w.c1))
+	b24none := g.beaconAt(gen, 24, nil)
+	b16 := g.beaconAt(gen, 16, withCrosslinks(w.c0))
+	b40 := g.beaconAt(gen, 40, withCrosslinks(w.c0))
+	on1, on2 := g.genesisTip(1), g.genesisTip(2)
+	at := func(on tip, beacon *bt.BeaconState, cs ...*st.ReceiptClaim) spec {
+		return spec{on: on, beacon: beacon, slot: beacon.Slot, claims: cs}
+	}
+
+	first := ok("claim_one", at(on1, b24, w.claim(0, nil)))
+	ok("two_claims_in_order", at(on1, b24, w.claim(0, nil), w.claim(1, nil)))
+	ok("claims_from_two_headers", at(on1, b24, w.claim(0, nil), w.claim(1, nil), w.claim(3, nil)))
+	ok("claim_via_crosslink_chain", at(on1, b24chain, w.claim(0, chain(w.c0, w.c1))))
+	ok("claim_on_other_destination", at(on2, b24, w.claim(2, nil)))
+	ok("claim_long_after_window", at(on1, b40, w.claim(0, nil)))
+	x := at(on1, b24, w.claim(0, nil))
+	x.txs = txs(g.tx(1, 9, 0, 1, 2, 1000), g.tx(1, 4, 0, 3, 0, 20))
+	ok("claims_with_transactions", x)
+	later := spec{on: first, beacon: b24, slot: 25, claims: claims(w.claim(1, nil))}
+	ok("claim_in_later_block", later)
+
+	bad("early_challenge_window", "challenge window", at(on1, b16, w.claim(0, nil)))
+	bad("replayed_claim", "next claimable is 1", spec{on: first, beacon: b24, slot: 25, claims: claims(w.claim(0, nil))})
+	bad("replayed_in_same_block", "next claimable is 1", at(on1, b24, w.claim(0, nil), w.claim(0, nil)))
+	bad("out_of_order", "next claimable is 0", at(on1, b24, w.claim(1, nil)))
+	bad("gap_in_nonces", "next claimable is 1", at(on1, b24, w.claim(0, nil), w.claim(3, nil)))
+	bad("wrong_receipt_branch", "receipt is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.ReceiptBranch[3][0] ^= 1 })))
+	bad("wrong_receipt_index", "receipt is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.ReceiptIndex = 1 })))
+	bad("tampered_amount", "receipt is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.Receipt.Amount++ })))
+	bad("header_of_other_slot", "does not match receipt", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.Header.Slot = 2 })))
+	bad("wrong_header_branch", "is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.HeaderBranch[0][0] ^= 1 })))
+	bad("wrong_header_index", "is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.HeaderIndex = 1 })))
+	bad("wrong_destination_shard", "cannot be claimed on shard 2", at(on2, b24, w.claim(0, nil)))
+	bad("not_crosslinked", "does not end at the current crosslink", at(on1, b24none, w.claim(0, nil)))
+	bad("stale_crosslink_chain", "does not end at the current crosslink", at(on1, b24chain, w.claim(0, nil)))
+	fake := bt.Crosslink{Shard: 0, ParentRoot: w.c0.TreeRoot(), StartEpoch: 1, EndEpoch: 2, DataRoot: hash.Hash([]byte("not a data root"))}
+	bad("broken_crosslink_chain", "does not follow", at(on1, b24chain, w.claim(0, chain(w.c0, fake, w.c1))))
+	bad("no_crosslinks", "without crosslinks", at(on1, b24, w.claim(0, chain())))
+	// A fraudulent source block at slot 2 commits to a receipt that says it
+	// was sent at slot 1; crosslinked, its proof and the crosslink's are
+	// valid: only the receipt's src_slot against the header's slot tells.
+	t0 := g.genesisTip(0)
+	var forged []st.Receipt
+	liar := g.build(spec{on: t0, beacon: gen, slot: 2, txs: txs(g.tx(0, 7, 0, 1, 9, 300)), edit: func(b *st.ShardBlock) {
+		_, forged = lenient(t0.state, gen, b)
+		forged[0].SrcSlot = 1
+		b.ReceiptsRoot = check(st.ReceiptsRoot(forged))
+	}})
+	liarHdr := check(liar.Header())
+	liarRoots := []bt.Root{liarHdr.SigningRoot()}
+	liarCL := bt.Crosslink{Shard: 0, ParentRoot: gen.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 0, EndEpoch: 1,
+		DataRoot: check(core.CrosslinkDataRoot(g.cfg, liarRoots))}
+	liarClaim := &st.ReceiptClaim{Receipt: forged[0], ReceiptBranch: check(st.ReceiptProof(forged, 0)),
+		Header: liarHdr, HeaderBranch: check(core.HeaderProof(g.cfg, liarRoots, 0)), Crosslinks: []*bt.Crosslink{&liarCL}}
+	bad("receipt_src_slot_mismatch", "does not match receipt", at(on1, g.beaconAt(gen, 24, withCrosslinks(liarCL)), liarClaim))
+	shifted := w.c0
+	shifted.StartEpoch, shifted.EndEpoch = 1, 2
+	b32 := g.beaconAt(gen, 32, withCrosslinks(shifted))
+	bad("header_outside_crosslink_range", "outside crosslink", at(on1, b32, w.claim(0, chain(shifted))))
+}
+
+// --- crosslink/data_root -----------------------------------------------------
+
+func (g *generator) dataRootCases() {
+	headers := func(slots []bt.Slot) []st.ShardBlockHeader {
+		var out []st.ShardBlockHeader
+		parent := g.ghdrs[3].SigningRoot()
+		for i, s := range slots {
+			h := st.ShardBlockHeader{
+				Slot: s, Shard: 3, ProposerIndex: bt.ValidatorIndex(i * 7 % Validators), ParentRoot: parent,
+				BeaconBlockRoot: hash.Hash(fmt.Appendf(nil, "beacon block %d", s)),
+				StateRoot:       hash.Hash(fmt.Appendf(nil, "state %d", s)),
+				ReceiptsRoot:    hash.Hash(fmt.Appendf(nil, "receipts %d", s)),
+				BodyRoot:        hash.Hash(fmt.Appendf(nil, "body %d", s)),
+			}
+			out = append(out, h)
+			parent = h.SigningRoot()
+		}
+		return out
+	}
+	span := func(from, n int) []bt.Slot {
+		var out []bt.Slot
+		for i := range n {
+			out = append(out, bt.Slot(from+i))
+		}
+		return out
+	}
+	write := func(name string, hs []st.ShardBlockHeader, valid bool) {
+		// headers.ssz: List[ShardBlockHeader, MAX_CROSSLINK_HEADERS], whose
+		// SSZ encoding is the concatenation of the (fixed-size) headers.
+		var list []byte
+		roots := make([]bt.Root, len(hs))
+		for i := range hs {
+			list = append(list, check(hs[i].MarshalSSZ())...)
+			roots[i] = hs[i].SigningRoot()
+		}
+		files := []file{{"headers.ssz", list}}
+		dr, err := core.CrosslinkDataRoot(g.cfg, roots)
+		if valid != (err == nil) {
+			fail("crosslink/data_root/%s: valid %v, error %v", name, valid, err)
+		}
+		if valid {
+			out := DataRoot{DataRoot: dr.String(), HeaderRoots: []string{}, Branches: [][]string{}}
+			for i, r := range roots {
+				out.HeaderRoots = append(out.HeaderRoots, r.String())
+				var b []string
+				for _, x := range check(core.HeaderProof(g.cfg, roots, i)) {
+					b = append(b, x.String())
+				}
+				out.Branches = append(out.Branches, b)
+			}
+			files = append(files, file{"data_root.yaml", check(yaml.Marshal(&out))})
+		}
+		g.writeCase(RunnerCrosslink, HandlerDataRoot, name, files...)
+	}
+	limit := int(core.MaxCrosslinkHeaders(g.cfg))
+	write("empty", nil, true)
+	write("one_header", headers(span(1, 1)), true)
+	write("two_headers", headers(span(1, 2)), true)
+	write("headers_with_gaps", headers([]bt.Slot{1, 2, 5, 6, 7}), true)
+	write("one_epoch", headers(span(8, int(g.cfg.SlotsPerEpoch))), true)
+	write("full_range", headers(span(8, limit)), true)
+	write("over_the_limit", headers(span(8, limit+1)), false)
+}
+
+// --- fraud_proof/verify ------------------------------------------------------
+
+func cloneProof(p *st.ShardFraudProof) *st.ShardFraudProof {
+	var c st.ShardFraudProof
+	must(bt.Decode(&c, check(p.MarshalSSZ())))
+	return &c
+}
+
+// whistleblower is the fisherman's validator: never the block's proposer.
+func whistleblower(b *st.ShardBlock) bt.ValidatorIndex { return (b.ProposerIndex + 1) % Validators }
+
+// prove builds the fraud proof of b (on on, referencing beacon), signed by
+// its whistleblower.
+func (g *generator) prove(on tip, beacon *bt.BeaconState, b *st.ShardBlock, ev core.FraudEvidence) *st.ShardFraudProof {
+	bh := check(BeaconBlockHeader(beacon))
+	wb := whistleblower(b)
+	return check(core.BuildFraudProof(g.tr, on.state, &on.hdr, b, &bh, beacon, ev, wb, g.key(wb)))
+}
+
+// mutate returns a copy of p, edited and signed again by its whistleblower
+// (when in range) with the domain of state.
+func (g *generator) mutate(p *st.ShardFraudProof, state *bt.BeaconState, edit func(p *st.ShardFraudProof)) *st.ShardFraudProof {
+	c := cloneProof(p)
+	edit(c)
+	must(core.SignFraudProof(g.tr, state, c, g.key(c.Whistleblower%Validators)))
+	return c
+}
+
+// fraudCase writes a fraud_proof/verify case and returns its post-state.
+func (g *generator) fraudCase(name string, pre *bt.BeaconState, proof []byte, want string) *bt.BeaconState {
+	post := pre.Copy()
+	err := g.tr.ProcessShardFraudProof(post, proof, bcore.VerifySigs)
+	expectOutcome(RunnerFraudProof+"/"+HandlerVerify+"/"+name, err, want)
+	files := []file{sszFile("pre.ssz", pre), {"proof.ssz", proof}, blsRequired}
+	if want == "" {
+		files = append(files, sszFile("post.ssz", post))
+	}
+	g.writeCase(RunnerFraudProof, HandlerVerify, name, files...)
+	return post
+}
+
+// multiproof is a witness of the given chunks of s.
+func (g *generator) multiproof(s *st.ShardState, indices []uint64) st.Multiproof {
+	nodes := check(s.NodeFunc())
+	sorted, leaves, helpers, err := hash.BuildMultiproof(nodes, indices)
+	must(err)
+	m := st.Multiproof{Indices: sorted, Leaves: make([]bt.Root, len(leaves)), Helpers: make([]bt.Root, len(helpers))}
+	for i := range leaves {
+		m.Leaves[i] = leaves[i]
+	}
+	for i := range helpers {
+		m.Helpers[i] = helpers[i]
+	}
+	return m
+}
+
+// bitlistAll is the SSZ bitlist of n set bits.
+func bitlistAll(n int) []byte {
+	b := make([]byte, n/8+1)
+	for i := range n {
+		b[i/8] |= 1 << (i % 8)
+	}
+	b[n/8] |= 1 << (n % 8)
+	return b
+}
+
+func enc(p *st.ShardFraudProof) []byte { return check(p.MarshalSSZ()) }
+
+func (g *generator) fraudCases() {
+	ok := func(name string, pre *bt.BeaconState, p *st.ShardFraudProof) *bt.BeaconState {
+		return g.fraudCase(name, pre, enc(p), "")
+	}
+	bad := func(name, want string, pre *bt.BeaconState, p []byte) { g.fraudCase(name, pre, p, want) }
+	gen := g.genesis
+	t0 := g.genesisTip(0)
+	bal := g.genesisBalance()
+	base := func(edit func(b *st.ShardBlock)) spec {
+		return spec{on: t0, beacon: gen, slot: 1, txs: txs(g.tx(0, 1, 0, 0, 2, 1000), g.tx(0, 3, 0, 1, 4, 77)), edit: edit}
+	}
+	v := g.advance(gen, 3) // verifies proofs of blocks referencing the genesis beacon block
+
+	wrongState := g.build(base(func(b *st.ShardBlock) { b.StateRoot[3] ^= 0xff }))
+	pWrongState := g.prove(t0, gen, wrongState, core.FraudEvidence{})
+	afterWrongState := ok("wrong_state_root", v, pWrongState)
+	ok("wrong_receipts_root", v, g.prove(t0, gen, g.build(base(func(b *st.ShardBlock) { b.ReceiptsRoot[0] ^= 1 })), core.FraudEvidence{}))
+	badSig := g.tx(0, 1, 0, 0, 2, 1000)
+	badSig.Signature[0] ^= 1
+	invalidTx := func(t ...*st.Transaction) *st.ShardFraudProof {
+		return g.prove(t0, gen, g.build(spec{on: t0, beacon: gen, slot: 1, txs: t}), core.FraudEvidence{})
+	}
+	ok("invalid_tx_signature", v, invalidTx(g.tx(0, 3, 0, 1, 4, 77), badSig))
+	ok("invalid_tx_nonce", v, invalidTx(g.tx(0, 1, 0, 0, 2, 10), g.tx(0, 1, 0, 0, 2, 10)))
+	ok("invalid_tx_overdraft", v, invalidTx(g.tx(0, 1, 0, 1, 2, bal+1)))
+	ok("invalid_block_slot", v, g.prove(t0, gen, g.build(spec{on: t0, beacon: gen, slot: 0}), core.FraudEvidence{}))
+
+	// Blocks with claims: the proofs carry a witness of the beacon state's crosslinks.
+	w := g.newClaimWorld()
+	b16 := g.beaconAt(gen, 16, withCrosslinks(w.c0))
+	b24 := g.beaconAt(gen, 24, withCrosslinks(w.c0))
+	on1 := g.genesisTip(1)
+	early := g.build(spec{on: on1, beacon: b16, slot: 16, claims: claims(w.claim(0, nil))})
+	ok("invalid_claim_in_block", g.advance(b16, 18), g.prove(on1, b16, early, core.FraudEvidence{}))
+	claimBlock := g.build(spec{on: on1, beacon: b24, slot: 24, claims: claims(w.claim(0, nil), w.claim(1, nil)),
+		edit: func(b *st.ShardBlock) { b.StateRoot[0] ^= 1 }})
+	v26 := g.advance(b24, 26)
+	pClaim := g.prove(on1, b24, claimBlock, core.FraudEvidence{})
+	ok("wrong_state_root_with_claims", v26, pClaim)
+	bad("missing_beacon_witness", "incomplete witness", v26, enc(g.mutate(pClaim, v26, func(p *st.ShardFraudProof) {
+		p.BeaconWitness = st.Multiproof{}
+	})))
+
+	// The block crosslinked, with an attestation of four validators.
+	hdr := check(wrongState.Header())
+	roots := []bt.Root{hdr.SigningRoot()}
+	parentCL := v.CurrentCrosslinks[0]
+	cl := bt.Crosslink{Shard: 0, ParentRoot: parentCL.TreeRoot(), StartEpoch: 0, EndEpoch: 1, DataRoot: check(core.CrosslinkDataRoot(g.cfg, roots))}
+	vc := v.Copy()
+	vc.CurrentCrosslinks[0] = cl
+	hb := check(core.HeaderProof(g.cfg, roots, 0))
+	attest := func(indices ...uint64) *st.CrosslinkEvidence {
+		data := bt.AttestationData{Target: bt.Checkpoint{Epoch: 0}, Crosslink: cl}
+		msg := (&bt.AttestationDataAndCustodyBit{Data: data}).TreeRoot()
+		domain := g.tr.Domain(vc, g.cfg.DomainAttestation, 0)
+		var sigs []*bls.Signature
+		for _, i := range indices {
+			sigs = append(sigs, g.key(bt.ValidatorIndex(i)).Sign(msg, domain))
+		}
+		ia := bt.IndexedAttestation{CustodyBit0Indices: indices, Data: data,
+			Signature: bt.BLSSignature(bls.AggregateSignatures(sigs).Bytes())}
+		return &st.CrosslinkEvidence{Attestation: ia, HeaderIndex: 0, HeaderBranch: hb}
+	}
+	rollback := &st.CrosslinkRollback{Parent: parentCL, Chain: []*bt.Crosslink{&cl}, HeaderIndex: 0, HeaderBranch: hb}
+	evidence := core.FraudEvidence{Attestations: []*st.CrosslinkEvidence{attest(10, 11, 12, 13)}}
+	ok("with_crosslink_evidence", vc, g.prove(t0, gen, wrongState, evidence))
+	ok("with_two_attestations", vc, g.prove(t0, gen, wrongState, core.FraudEvidence{
+		Attestations: []*st.CrosslinkEvidence{attest(10, 11), attest(20, 21, 22)}}))
+	ok("with_rollback", vc, g.prove(t0, gen, wrongState, core.FraudEvidence{Rollback: rollback}))
+	pBoth := g.prove(t0, gen, wrongState, core.FraudEvidence{Attestations: evidence.Attestations, Rollback: rollback})
+	afterBoth := ok("with_evidence_and_rollback", vc, pBoth)
+	slashedVC := vc.Copy()
+	must(g.tr.ProcessShardFraudProof(slashedVC, enc(pWrongState), bcore.VerifySigs))
+	ok("rollback_after_proposer_slashed", slashedVC, g.prove(t0, gen, wrongState, core.FraudEvidence{Rollback: rollback}))
+
+	// A rollback also slashes the attesters of pending votes for the voided
+	// crosslink, which would otherwise write it back at the epoch transition.
+	committee := check(g.tr.CrosslinkCommittee(vc, 0, 0))
+	pending := vc.Copy()
+	pending.CurrentEpochAttestations = []bt.PendingAttestation{{
+		AggregationBits: bitlistAll(len(committee)), InclusionDelay: 1,
+		Data: bt.AttestationData{Target: bt.Checkpoint{Epoch: 0}, Crosslink: cl},
+	}}
+	ok("rollback_slashes_pending_voters", pending, g.prove(t0, gen, wrongState, core.FraudEvidence{Rollback: rollback}))
+	// A shard's first crosslink has the genesis Crosslink() (of shard 0) as
+	// parent: shard 1 rolls back to it.
+	on1g := g.genesisTip(1)
+	bad1 := g.build(spec{on: on1g, beacon: gen, slot: 1, txs: txs(g.tx(1, 1, 0, 0, 2, 5)),
+		edit: func(b *st.ShardBlock) { b.StateRoot[5] ^= 1 }})
+	hdr1 := check(bad1.Header())
+	roots1 := []bt.Root{hdr1.SigningRoot()}
+	cl1 := bt.Crosslink{Shard: 1, ParentRoot: v.CurrentCrosslinks[1].TreeRoot(), StartEpoch: 0, EndEpoch: 1,
+		DataRoot: check(core.CrosslinkDataRoot(g.cfg, roots1))}
+	vc1 := v.Copy()
+	vc1.CurrentCrosslinks[1] = cl1
+	ok("rollback_to_genesis_crosslink", vc1, g.prove(on1g, gen, bad1, core.FraudEvidence{Rollback: &st.CrosslinkRollback{
+		Parent: v.CurrentCrosslinks[1], Chain: []*bt.Crosslink{&cl1}, HeaderBranch: check(core.HeaderProof(g.cfg, roots1, 0))}}))
+
+	// Rejections.
+	honest := g.build(base(nil))
+	bad("whistleblower_is_proposer", "one of the offenders", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
+		p.Whistleblower = p.Block.ProposerIndex
+	})))
+	wb := whistleblower(wrongState)
+	pair := []uint64{uint64(wb), uint64(wb) + 1} // sorted attesting indices that include the whistleblower
+	if wb == Validators-1 {
+		pair = []uint64{uint64(wb) - 1, uint64(wb)}
+	}
+	bad("whistleblower_is_crosslink_attester", "one of the offenders", vc, enc(g.prove(t0, gen, wrongState, core.FraudEvidence{
+		Attestations: []*st.CrosslinkEvidence{attest(pair...)}})))
+	slashedWB := v.Copy()
+	slashedWB.Validators[wb].Slashed = true
+	bad("whistleblower_slashed", "is slashed", slashedWB, enc(pWrongState))
+	bad("honest_block", "the block is valid", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.Block = *honest })))
+	bad("missing_state_witness", "incomplete witness", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
+		// A witness that hashes to the parent's state root but leaves out
+		// account 2, which the block credits.
+		var keep []uint64
+		for _, gi := range p.StateWitness.Indices {
+			if gi>>2 != st.GIndexAccountField(2, 0)>>2 {
+				keep = append(keep, gi)
+			}
+		}
+		p.StateWitness = g.multiproof(t0.state, keep)
+	})))
+	bad("tampered_state_witness", "witness root", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
+		p.StateWitness.Helpers[0][0] ^= 1
+	})))
+	otherSigner := cloneProof(pWrongState)
+	must(core.SignFraudProof(g.tr, v, otherSigner, g.key((otherSigner.Whistleblower+1)%Validators)))
+	bad("bad_whistleblower_signature", "bad whistleblower signature", v, enc(otherSigner))
+	stolen := cloneProof(pWrongState)
+	stolen.Whistleblower = (stolen.Whistleblower + 7) % Validators
+	bad("stolen_proof", "bad whistleblower signature", v, enc(stolen))
+	unsigned := cloneProof(pWrongState)
+	unsigned.Signature = bt.BLSSignature{}
+	bad("unsigned_proof", "whistleblower signature", v, enc(unsigned))
+	bad("bad_proposer_signature", "bad shard proposer signature", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
+		must(core.SignBlock(g.tr, gen, &p.Block, g.key((p.Block.ProposerIndex+2)%Validators)))
+	})))
+	bad("wrong_parent_header", "parent header", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.ParentHeader.Slot++ })))
+	bad("wrong_beacon_header", "beacon header", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.BeaconHeader.Slot++ })))
+	far := g.advance(v, bt.Slot(g.cfg.SlotsPerHistoricalRoot+1))
+	bad("beacon_block_out_of_lookback", "recent history", far, enc(pWrongState))
+	bad("beacon_block_not_yet_in_history", "recent history", gen, enc(pWrongState))
+	other := v.Copy()
+	other.BlockRoots[0][0] ^= 1
+	bad("beacon_block_of_other_chain", "recent history", other, enc(pWrongState))
+	bad("second_proof_same_offence", "slashes nobody", afterWrongState, enc(pWrongState))
+	bad("second_proof_after_rollback", "the chain does not end at the current crosslink", afterBoth, enc(pBoth))
+	forged := *evidence.Attestations[0]
+	forged.Attestation.CustodyBit0Indices = []uint64{10, 11, 12, 14}
+	bad("forged_crosslink_evidence", "evidence 0", vc, enc(g.prove(t0, gen, wrongState, core.FraudEvidence{
+		Attestations: []*st.CrosslinkEvidence{&forged}})))
+	misplaced := *evidence.Attestations[0]
+	misplaced.HeaderIndex = 1
+	bad("evidence_header_not_in_crosslink", "is not at index 1", vc, enc(g.prove(t0, gen, wrongState, core.FraudEvidence{
+		Attestations: []*st.CrosslinkEvidence{&misplaced}})))
+	bad("rollback_not_on_current_chain", "does not end at the current crosslink", v, enc(g.prove(t0, gen, wrongState, core.FraudEvidence{Rollback: rollback})))
+	wrongParent := *rollback
+	wrongParent.Parent.EndEpoch++
+	bad("rollback_wrong_parent", "rollback parent", vc, enc(g.prove(t0, gen, wrongState, core.FraudEvidence{Rollback: &wrongParent})))
+	bad("whistleblower_out_of_range", "out of range", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.Whistleblower = Validators })))
+	bad("shard_out_of_range", "block of shard", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
+		p.Block.Shard = bt.Shard(g.cfg.ShardCount)
+		must(core.SignBlock(g.tr, gen, &p.Block, g.key(p.Block.ProposerIndex)))
+	})))
+	bad("malformed_ssz", "invalid ssz", v, enc(pWrongState)[:100])
+	bad("empty_proof", "invalid ssz", v, []byte{})
+}
+
+// Counts returns the case counts of Generate as sorted "runner/handler: n" lines.
+func Counts(counts map[string]int) []string {
+	var out []string
+	for k, n := range counts {
+		out = append(out, fmt.Sprintf("%s: %d", k, n))
+	}
+	slices.Sort(out)
+	return out
+}
