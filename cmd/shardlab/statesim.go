@@ -20,6 +20,7 @@ import (
 const (
 	categoryChain      = "Chain"
 	categorySimulation = "Simulation"
+	categoryShards     = "Shard layer"
 )
 
 func init() { register(statesimCommand) }
@@ -29,7 +30,7 @@ func statesimCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "statesim",
 		Usage:     "run a beacon chain in one process, without a network, and report every epoch",
-		UsageText: "shardlab statesim [--preset minimal|mainnet | --config FILE] [--validators N] [--epochs N] [--participation P] [--seed N] [--json] [--out DIR]",
+		UsageText: "shardlab statesim [--preset minimal|mainnet | --config FILE] [--validators N] [--epochs N] [--participation P] [--seed N] [--shards N [--tx-rate R] [--cross-shard F] [--fraud-at SLOT]] [--json] [--out DIR]",
 		Description: `Builds an interop genesis (validator i holds interop key i), then at every slot
 the proposer builds a block from the attestation pool, the block is applied with
 every signature verified, and each committee of the slot attests, each member
@@ -41,7 +42,23 @@ same chain; only the timings vary.
 
 With --out DIR the run is also written as an official v0.8.3 sanity/blocks test
 case (pre.ssz, blocks_<i>.ssz, post.ssz, meta.yaml), replayable by any v0.8.3
-client's test runner.`,
+client's test runner.
+
+With --shards N the chain runs shardlab's shard layer from genesis with
+SHARD_COUNT = N: beacon blocks are shard-fork blocks carrying fraud proofs; at
+every slot each shard's proposer builds a block on its shard's head from the
+transaction pool and the relayer's receipt claims, a fisherman re-executes it,
+and attesters vote the data roots of their shard's chain. --tx-rate R
+transactions per second of simulated time are spread over the shards, a
+fraction --cross-shard of them sending to another shard (claimed there once
+their crosslink is SHARD_CHALLENGE_WINDOW epochs old). --fraud-at SLOT makes a
+shard proposer publish a block with a wrong state root at SLOT and its shard's
+next crosslink committee crosslink it: the fisherman's fraud proofs slash them
+and roll the crosslink back. Each epoch adds the shard layer's lines (heads,
+crosslinked state roots, receipts, claim latency, the conservation check), and
+the run ends with a summary; a broken conservation fails the run. With --out a
+shard run also writes config.yaml and shards/<n>/ (genesis, blocks, post-state)
+and meta.yaml says fork: shard.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
 				Name:     "preset",
@@ -75,7 +92,7 @@ client's test runner.`,
 			},
 			&cli.Uint64Flag{
 				Name:     "seed",
-				Usage:    "seed of the participation draws; the same seed gives the same chain",
+				Usage:    "seed of the participation draws and the shard workload; the same seed gives the same chain",
 				Value:    1,
 				Category: categorySimulation,
 			},
@@ -83,6 +100,26 @@ client's test runner.`,
 				Name:     "fast-genesis",
 				Usage:    "build genesis without deposit signatures (much faster for large registries; the genesis deposit root differs)",
 				Category: categorySimulation,
+			},
+			&cli.Uint64Flag{
+				Name:     "shards",
+				Usage:    "run the shard layer with this many shards (SHARD_COUNT; at least SLOTS_PER_EPOCH, at most 1024, at most --validators); 0: a phase 0 chain",
+				Category: categoryShards,
+			},
+			&cli.Float64Flag{
+				Name:     "tx-rate",
+				Usage:    "shard transactions per second of simulated time, over all shards (needs --shards)",
+				Category: categoryShards,
+			},
+			&cli.Float64Flag{
+				Name:     "cross-shard",
+				Usage:    "fraction in [0, 1] of the transactions that send to another shard (needs --shards)",
+				Category: categoryShards,
+			},
+			&cli.Uint64Flag{
+				Name:     "fraud-at",
+				Usage:    "slot at which a shard proposer publishes a block with a wrong state root, crosslinked by its complicit committee (needs --shards)",
+				Category: categoryShards,
 			},
 			&cli.BoolFlag{
 				Name:     "json",
@@ -122,6 +159,10 @@ func statesimConfig(c *cli.Context) (statesim.Config, error) {
 		Seed:                  c.Uint64("seed"),
 		SkipDepositSignatures: c.Bool("fast-genesis"),
 		OutDir:                c.Path("out"),
+		Shards:                c.Uint64("shards"),
+		TxRate:                c.Float64("tx-rate"),
+		CrossShard:            c.Float64("cross-shard"),
+		FraudAt:               c.Uint64("fraud-at"),
 	}
 	if cfg.Validators == 0 {
 		cfg.Validators = chain.MinGenesisActiveValidatorCount
@@ -136,10 +177,48 @@ func statesimConfig(c *cli.Context) (statesim.Config, error) {
 	if cfg.Epochs == 0 {
 		return cfg, fmt.Errorf("--epochs must be at least 1")
 	}
+	if err := shardFlags(c, chain, &cfg); err != nil {
+		return cfg, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// shardFlags checks the shard-layer flags against the chain config.
+func shardFlags(c *cli.Context, chain *params.Config, cfg *statesim.Config) error {
+	if cfg.Shards == 0 {
+		for _, name := range []string{"shards", "tx-rate", "cross-shard", "fraud-at"} {
+			if c.IsSet(name) && name != "shards" {
+				return fmt.Errorf("--%s needs --shards", name)
+			}
+		}
+		if c.IsSet("shards") {
+			return fmt.Errorf("--shards must be at least 1 (leave it out for a phase 0 chain)")
+		}
+		return nil
+	}
+	switch spe := chain.SlotsPerEpoch; {
+	case cfg.Shards < spe:
+		return fmt.Errorf("--shards %d is below SLOTS_PER_EPOCH of the %s config: use at least %d", cfg.Shards, chain.Name, spe)
+	case cfg.Shards > params.MaxShards:
+		return fmt.Errorf("--shards %d is above the shard fork's limit: use at most %d", cfg.Shards, params.MaxShards)
+	case cfg.Validators < cfg.Shards:
+		return fmt.Errorf("--validators %d is below --shards %d: every shard committee needs a member", cfg.Validators, cfg.Shards)
+	}
+	if r := cfg.TxRate; math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+		return fmt.Errorf("--tx-rate %v must be a finite number >= 0", r)
+	}
+	if f := cfg.CrossShard; math.IsNaN(f) || f < 0 || f > 1 {
+		return fmt.Errorf("--cross-shard %v is outside [0, 1]", f)
+	}
+	if c.IsSet("fraud-at") {
+		if last := cfg.Epochs*chain.SlotsPerEpoch - 1; cfg.FraudAt == 0 || cfg.FraudAt > last {
+			return fmt.Errorf("--fraud-at %d must be a slot from 1 to the run's last, %d", cfg.FraudAt, last)
+		}
+	}
+	return nil
 }
 
 func runStatesim(c *cli.Context) error {
@@ -149,11 +228,21 @@ func runStatesim(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.Info("starting simulation", "config", cfg.Chain.Name, "validators", cfg.Validators,
-		"epochs", cfg.Epochs, "participation", cfg.Participation, "seed", cfg.Seed)
-	res, err := statesim.Run(ctx, cfg, statesimPrinter(c.App.Writer, c.Bool("json")))
+	args := []any{"config", cfg.Chain.Name, "validators", cfg.Validators,
+		"epochs", cfg.Epochs, "participation", cfg.Participation, "seed", cfg.Seed}
+	if cfg.Shards > 0 {
+		args = append(args, "shards", cfg.Shards, "tx_rate", cfg.TxRate, "cross_shard", cfg.CrossShard, "fraud_at", cfg.FraudAt)
+	}
+	slog.Info("starting simulation", args...)
+	asJSON := c.Bool("json")
+	res, err := statesim.Run(ctx, cfg, statesimPrinter(c.App.Writer, asJSON))
 	if err != nil {
 		return cli.Exit("statesim: "+err.Error(), 1)
+	}
+	if res.Shard != nil {
+		if err := printShardSummary(c.App.Writer, &res.Shard.Summary, asJSON); err != nil {
+			return cli.Exit("statesim: "+err.Error(), 1)
+		}
 	}
 	slog.Info("simulation done", "blocks", res.Blocks, "root", res.HeadRoot,
 		"genesis_ms", res.GenesisTime.Milliseconds(), "run_ms", res.RunTime.Milliseconds())
@@ -181,4 +270,21 @@ func statesimPrinter(w io.Writer, asJSON bool) func(statesim.EpochReport) error 
 		}
 		return nil
 	}
+}
+
+// printShardSummary prints a shard run's summary: text lines, or one JSON
+// line {"summary": ...}.
+func printShardSummary(w io.Writer, s *statesim.ShardSummary, asJSON bool) error {
+	if asJSON {
+		if err := json.NewEncoder(w).Encode(struct {
+			Summary *statesim.ShardSummary `json:"summary"`
+		}{s}); err != nil {
+			return fmt.Errorf("write summary: %w", err)
+		}
+		return nil
+	}
+	if _, err := fmt.Fprintln(w, s); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
 }

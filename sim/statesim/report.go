@@ -45,6 +45,8 @@ type EpochReport struct {
 	Attestations int `json:"attestations"`
 	// StateRoot is the root of the reported state, 0x-prefixed hex.
 	StateRoot string `json:"state_root"`
+	// Shard is the shard layer's state, in shard runs only.
+	Shard *ShardLayerReport `json:"shard,omitempty"`
 	// Timing is wall-clock time, excluded from determinism checks.
 	Timing Timing `json:"timing"`
 }
@@ -63,6 +65,16 @@ type Timing struct {
 	VerifyMS          float64 `json:"verify_ms"`
 	AttestMS          float64 `json:"attest_ms"`
 	EpochProcessingMS float64 `json:"epoch_processing_ms"`
+	// Shard runs only: drawing and signing the transactions (WorkloadMS),
+	// the relayer's claims (RelayMS), and the shard blocks (ShardMS, wall
+	// clock: proposers building them and the fisherman re-executing them,
+	// shards in parallel), with the CPU time of building (ShardBuildMS) and
+	// of re-executing (ShardReexecMS) summed over the shards.
+	WorkloadMS    float64 `json:"workload_ms,omitempty"`
+	RelayMS       float64 `json:"relay_ms,omitempty"`
+	ShardMS       float64 `json:"shard_ms,omitempty"`
+	ShardBuildMS  float64 `json:"shard_build_ms,omitempty"`
+	ShardReexecMS float64 `json:"shard_reexec_ms,omitempty"`
 }
 
 // WithoutTiming returns r with its Timing zeroed: the deterministic part.
@@ -71,12 +83,17 @@ func (r EpochReport) WithoutTiming() EpochReport {
 	return r
 }
 
-// String renders r as one aligned line of text.
+// String renders r as one aligned line of text, followed in shard runs by
+// the shard layer's lines.
 func (r EpochReport) String() string {
-	return fmt.Sprintf("epoch %3d  justified %3d  finalized %3d  crosslinks %3d/%-3d  participation %5.1f%% (current %5.1f%%)  attesters %5d/%-5d  slot %8.2f ms  epoch %9.2f ms",
+	line := fmt.Sprintf("epoch %3d  justified %3d  finalized %3d  crosslinks %3d/%-3d  participation %5.1f%% (current %5.1f%%)  attesters %5d/%-5d  slot %8.2f ms  epoch %9.2f ms",
 		r.Epoch, r.JustifiedEpoch, r.FinalizedEpoch, r.CrosslinksUpdated, r.Shards,
 		100*r.Participation, 100*r.CurrentParticipation, r.Attesters, r.Duties,
 		r.Timing.SlotMeanMS, r.Timing.EpochMS)
+	if r.Shard != nil {
+		line += "\n" + r.Shard.String()
+	}
+	return line
 }
 
 // Result is a finished run.
@@ -93,6 +110,8 @@ type Result struct {
 	// (keys included) and of the slots.
 	GenesisTime time.Duration
 	RunTime     time.Duration
+	// Shard is the shard layer's outcome, in shard runs only.
+	Shard *ShardResult
 }
 
 // Deterministic returns the reports without their timings, for comparing

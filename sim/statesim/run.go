@@ -57,6 +57,9 @@ func Run(ctx context.Context, cfg Config, onEpoch func(EpochReport) error) (*Res
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Shards > 0 {
+		return runShards(ctx, cfg, onEpoch)
+	}
 	chain := cfg.Chain
 	r := &run{
 		cfg: cfg,
@@ -158,7 +161,7 @@ func (r *run) slot(st *types.BeaconState, slot types.Slot) (*types.BeaconState, 
 			return nil, types.Root{}, err
 		}
 	}
-	r.prune(b, slot)
+	r.prune(b.Body.Attestations, slot)
 	if err := r.attest(next, head, slot); err != nil {
 		return nil, types.Root{}, err
 	}
@@ -206,16 +209,16 @@ func (r *run) attest(st *types.BeaconState, head types.Root, slot types.Slot) er
 	return nil
 }
 
-// prune drops from the pool what block b (at slot) included, meaning every
-// attestation whose attesters an included one of equal data covers, and
-// what can no longer be included after slot.
-func (r *run) prune(b *types.BeaconBlock, slot types.Slot) {
+// prune drops from the pool what a block at slot included (included),
+// meaning every attestation whose attesters an included one of equal data
+// covers, and what can no longer be included after slot.
+func (r *run) prune(included []*types.Attestation, slot types.Slot) {
 	spe := types.Slot(r.cfg.Chain.SlotsPerEpoch)
 	r.pool = slices.DeleteFunc(r.pool, func(p pooled) bool {
 		if p.slot+spe <= slot {
 			return true
 		}
-		for _, in := range b.Body.Attestations {
+		for _, in := range included {
 			if in.Data == p.att.Data && covers(in.AggregationBits, p.att.AggregationBits) {
 				return true
 			}

@@ -190,6 +190,17 @@ func TestConfigValidate(t *testing.T) {
 		{"one-slot epochs", func(c *Config) { c.Chain = params.Minimal(); c.Chain.SlotsPerEpoch = 1 }, "SLOTS_PER_EPOCH 1 cannot run"},
 		{"too many epochs", func(c *Config) { c.Epochs = 1 << 62 }, "too many"},
 		{"early genesis", func(c *Config) { c.GenesisTime = 1000 }, "below MIN_GENESIS_TIME"},
+		{"shard run", func(c *Config) { c.Shards, c.TxRate, c.CrossShard, c.FraudAt = 8, 100, 0.3, 40 }, ""},
+		{"few shards", func(c *Config) { c.Shards = 4 }, "4 shards is below SLOTS_PER_EPOCH (8) of the minimal config"},
+		{"many shards", func(c *Config) { c.Shards, c.Validators = 2048, 4096 }, "2048 shards is above the shard fork's limit of 1024"},
+		{"shards without validators", func(c *Config) { c.Shards = 128 }, "64 validators for 128 shards"},
+		{"tx rate without shards", func(c *Config) { c.TxRate = 10 }, "needs the shard layer"},
+		{"fraud without shards", func(c *Config) { c.FraudAt = 10 }, "needs the shard layer"},
+		{"negative tx rate", func(c *Config) { c.Shards, c.TxRate = 8, -1 }, "transaction rate -1 must be a finite number >= 0"},
+		{"tx rate over capacity", func(c *Config) { c.Shards, c.TxRate = 8, 1e6 }, "exceeds the capacity"},
+		{"cross-shard above 1", func(c *Config) { c.Shards, c.CrossShard = 8, 2 }, "cross-shard fraction 2 is outside [0, 1]"},
+		{"fraud after the end", func(c *Config) { c.Shards, c.FraudAt = 8, 64 }, "fraud slot 64 is not before the run's end (slot 63)"},
+		{"fork config without shards", func(c *Config) { c.Chain = params.Minimal().WithShards() }, "a phase 0 run needs it off"},
 	}
 	for _, tc := range tests {
 		cfg := DefaultConfig()

@@ -1,0 +1,209 @@
+package statesim
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+
+	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/hash"
+	shardcore "github.com/shardlab/shardlab/shard/core"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// blockRec is a canonical shard block with what the relayer needs of it.
+type blockRec struct {
+	block    *st.ShardBlock
+	header   st.ShardBlockHeader
+	root     types.Root // signing_root(header), the block root
+	receipts []st.Receipt
+	// beaconSlot is the slot of the beacon block it references.
+	beaconSlot types.Slot
+	// branches are the receipts' Merkle branches in receipts_root,
+	// computed when the first receipt is claimed.
+	branches [][]types.Root
+}
+
+// receiptBranch returns the branch of receipt i in the block's receipts_root
+// (st.ReceiptProof's layout: the tree siblings, then the length chunk),
+// building the tree once for all the block's receipts.
+func (b *blockRec) receiptBranch(i int) ([]types.Root, error) {
+	if b.branches == nil {
+		leaves := make([][32]byte, len(b.receipts))
+		for k := range b.receipts {
+			leaves[k] = b.receipts[k].TreeRoot()
+		}
+		t, err := hash.NewTree(leaves, st.ReceiptsDepth)
+		if err != nil {
+			return nil, fmt.Errorf("receipt branches of shard %d slot %d: %w", b.block.Shard, b.block.Slot, err)
+		}
+		var length [32]byte
+		binary.LittleEndian.PutUint64(length[:], uint64(len(b.receipts)))
+		b.branches = make([][]types.Root, len(b.receipts))
+		for k := range b.receipts {
+			p, err := t.Proof(k)
+			if err != nil {
+				return nil, fmt.Errorf("receipt branches of shard %d slot %d: %w", b.block.Shard, b.block.Slot, err)
+			}
+			br := make([]types.Root, 0, len(p)+1)
+			for _, n := range p {
+				br = append(br, n)
+			}
+			b.branches[k] = append(br, length)
+		}
+	}
+	return b.branches[i], nil
+}
+
+// shardChain is one shard's canonical chain as the honest nodes see it: the
+// valid blocks, each on the previous one (a block the fisherman rejects is
+// never part of it), the head state, and the transaction pool.
+type shardChain struct {
+	shard         types.Shard
+	genesis       *st.ShardState // never modified
+	genesisHeader st.ShardBlockHeader
+	blocks        []*blockRec // by slot
+	head          *st.ShardState
+	headHeader    st.ShardBlockHeader
+	// pool holds the transactions waiting for a block, in arrival order
+	// (so in nonce order per account); a block includes a prefix of it.
+	pool []*st.Transaction
+
+	// missed are the slots without a block (a slashed proposer).
+	missed []types.Slot
+	// Totals over the run.
+	txs, sent uint64
+	// Over the current epoch: claims included and their summed latency.
+	epochClaims, epochLatency uint64
+}
+
+// newShardChain builds shard's genesis state and header.
+func newShardChain(cfg *params.Config, shard types.Shard) (*shardChain, error) {
+	g, err := st.GenesisState(cfg, shard, shardcore.AccountPubkeys(cfg, shard))
+	if err != nil {
+		return nil, fmt.Errorf("shard genesis: %w", err)
+	}
+	h, err := shardcore.GenesisHeader(g)
+	if err != nil {
+		return nil, fmt.Errorf("shard %d genesis header: %w", shard, err)
+	}
+	return &shardChain{shard: shard, genesis: g, genesisHeader: h, head: g.Copy(), headHeader: h}, nil
+}
+
+// headersIn returns the canonical blocks with slots in [from, to), oldest
+// first.
+func (c *shardChain) headersIn(from, to types.Slot) []*blockRec {
+	i := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].header.Slot >= from })
+	j := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].header.Slot >= to })
+	return c.blocks[i:j]
+}
+
+// balance is the sum of the head state's account balances.
+func (c *shardChain) balance() uint64 {
+	var sum uint64
+	for i := range c.head.Accounts {
+		sum += uint64(c.head.Accounts[i].Balance)
+	}
+	return sum
+}
+
+// workload draws the run's transactions: per slot TxRate * SECONDS_PER_SLOT
+// of them (the fraction carried over), each on a uniformly random shard,
+// from a random account to a random account, cross-shard with probability
+// CrossShard (to a uniformly random other shard), of a random amount in
+// [1, 1000] Gwei, with the sender's next nonce, signed with the account's
+// ed25519 key. Draws come from their own PCG stream, in a fixed order;
+// signing (deterministic) runs on several goroutines.
+type workload struct {
+	cfg     *params.Config
+	rng     *rand.Rand
+	perSlot float64
+	cross   float64
+	nonces  [][]uint64
+	keys    [][]ed25519.PrivateKey // derived on first use
+	workers int
+}
+
+func newWorkload(cfg *params.Config, c *Config, workers int) *workload {
+	w := &workload{
+		cfg:     cfg,
+		rng:     rand.New(rand.NewPCG(c.Seed, seedStream+1)),
+		perSlot: c.TxRate * float64(cfg.SecondsPerSlot),
+		cross:   c.CrossShard,
+		nonces:  make([][]uint64, cfg.ShardCount),
+		keys:    make([][]ed25519.PrivateKey, cfg.ShardCount),
+		workers: workers,
+	}
+	for s := range w.nonces {
+		w.nonces[s] = make([]uint64, cfg.Shard.Accounts)
+		w.keys[s] = make([]ed25519.PrivateKey, cfg.Shard.Accounts)
+	}
+	return w
+}
+
+// count is the number of transactions arriving for slot (> 0).
+func (w *workload) count(slot types.Slot) int {
+	return int(math.Floor(w.perSlot*float64(slot)) - math.Floor(w.perSlot*float64(slot-1)))
+}
+
+// next returns the signed transactions of slot, in arrival order.
+func (w *workload) next(slot types.Slot) []*st.Transaction {
+	n := w.count(slot)
+	if n <= 0 {
+		return nil
+	}
+	shards := uint64(w.cfg.ShardCount)
+	accounts := w.cfg.Shard.Accounts
+	txs := make([]*st.Transaction, n)
+	keys := make([]ed25519.PrivateKey, n)
+	for i := range txs {
+		shard := w.rng.Uint64N(shards)
+		from := w.rng.Uint64N(accounts)
+		to := w.rng.Uint64N(accounts)
+		toShard := shard
+		if w.cross > 0 && w.rng.Float64() < w.cross {
+			toShard = (shard + 1 + w.rng.Uint64N(shards-1)) % shards
+		}
+		amount := 1 + w.rng.Uint64N(1000)
+		tx := &st.Transaction{
+			Shard: types.Shard(shard), From: from, Nonce: w.nonces[shard][from],
+			ToShard: types.Shard(toShard), To: to, Amount: types.Gwei(amount),
+		}
+		w.nonces[shard][from]++
+		if w.keys[shard][from] == nil {
+			w.keys[shard][from] = shardcore.AccountKey(types.Shard(shard), from)
+		}
+		txs[i], keys[i] = tx, w.keys[shard][from]
+	}
+	parallel(n, w.workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			shardcore.SignTx(w.cfg, txs[i], keys[i])
+		}
+	})
+	return txs
+}
+
+// parallel runs fn over [0, n) split into at most workers contiguous
+// chunks, and waits.
+func parallel(n, workers int, fn func(lo, hi int)) {
+	if workers <= 1 || n <= 1 {
+		fn(0, n)
+		return
+	}
+	workers = min(workers, n)
+	var wg sync.WaitGroup
+	for k := range workers {
+		lo, hi := n*k/workers, n*(k+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
