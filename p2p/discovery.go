@@ -1,0 +1,144 @@
+package p2p
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// bootnode is the dial state of one bootnode.
+type bootnode struct {
+	info    peer.AddrInfo
+	next    time.Time // earliest next attempt
+	backoff time.Duration
+	dialing bool
+}
+
+type dialResult struct {
+	idx int
+	err error
+}
+
+// dialBootnodes keeps every bootnode connected: it dials those not
+// connected, backs off exponentially (with jitter) after failures, and
+// redials a bootnode as soon as it disconnects.
+func (n *Node) dialBootnodes() {
+	defer n.wg.Done()
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		n.log.Error("subscribe to connection events", "err", err)
+		return
+	}
+	defer sub.Close()
+
+	boot := make([]*bootnode, 0, len(n.bootnodes))
+	byID := make(map[peer.ID]*bootnode)
+	for _, ai := range n.bootnodes {
+		if ai.ID == n.host.ID() {
+			continue // a bootnode started with its own address in the list
+		}
+		b := &bootnode{info: ai, backoff: n.cfg.BootnodeBackoffMin}
+		boot = append(boot, b)
+		byID[ai.ID] = b
+		n.host.ConnManager().Protect(ai.ID, "bootnode")
+	}
+	results := make(chan dialResult, len(boot))
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+
+	for {
+		now := time.Now()
+		var wake time.Time
+		for i, b := range boot {
+			if b.dialing || n.host.Network().Connectedness(b.info.ID) == network.Connected {
+				continue
+			}
+			if !now.Before(b.next) {
+				b.dialing = true
+				go n.dialBootnode(i, b.info, results)
+				continue
+			}
+			if wake.IsZero() || b.next.Before(wake) {
+				wake = b.next
+			}
+		}
+		var wakeC <-chan time.Time
+		if !wake.IsZero() {
+			timer.Reset(time.Until(wake))
+			wakeC = timer.C
+		}
+		select {
+		case <-n.ctx.Done():
+			// Drain in-flight dials so that none outlives Close.
+			for _, b := range boot {
+				if b.dialing {
+					<-results
+				}
+			}
+			return
+		case <-wakeC:
+		case r := <-results:
+			b := boot[r.idx]
+			b.dialing = false
+			if r.err != nil {
+				n.log.Debug("dial bootnode", "peer", b.info.ID, "err", r.err, "retry_in", b.backoff)
+				jitter := time.Duration(rand.Int64N(int64(b.backoff)/4 + 1))
+				b.next = time.Now().Add(b.backoff + jitter)
+				b.backoff = min(2*b.backoff, n.cfg.BootnodeBackoffMax)
+			} else {
+				n.log.Info("connected to bootnode", "peer", b.info.ID)
+				b.backoff = n.cfg.BootnodeBackoffMin
+			}
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			ev := e.(event.EvtPeerConnectednessChanged)
+			if b := byID[ev.Peer]; b != nil && ev.Connectedness == network.NotConnected {
+				n.log.Info("bootnode disconnected", "peer", ev.Peer)
+				b.next = time.Time{}
+			}
+		}
+		timer.Stop() // Go >= 1.23 timers: no stale tick survives Stop
+	}
+}
+
+func (n *Node) dialBootnode(idx int, ai peer.AddrInfo, results chan<- dialResult) {
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
+	defer cancel()
+	// After a disconnect, let gossipsub forget the old connection first
+	// (see WaitGossipPeerGone).
+	if err := n.WaitGossipPeerGone(ctx, ai.ID); err != nil {
+		results <- dialResult{idx: idx, err: err}
+		return
+	}
+	results <- dialResult{idx: idx, err: n.Connect(ctx, ai)}
+}
+
+// mdnsNotifee connects to peers found by mDNS.
+type mdnsNotifee struct{ n *Node }
+
+func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
+	n := m.n
+	if ai.ID == n.host.ID() || n.ctx.Err() != nil {
+		return
+	}
+	if n.host.Network().Connectedness(ai.ID) == network.Connected {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
+		defer cancel()
+		if err := n.Connect(ctx, ai); err != nil {
+			n.log.Debug("dial mdns peer", "peer", ai.ID, "err", err)
+			return
+		}
+		n.log.Info("connected to mdns peer", "peer", ai.ID)
+	}()
+}

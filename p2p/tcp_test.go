@@ -1,0 +1,160 @@
+package p2p_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/shardlab/shardlab/p2p"
+)
+
+func newTCPNode(t *testing.T, cfg p2p.Config) *p2p.Node {
+	t.Helper()
+	n, err := p2p.New(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatalf("new node: %v", err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	if err := n.Start(); err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	return n
+}
+
+func connected(a, b *p2p.Node) bool {
+	return a.Host().Network().Connectedness(b.ID()) == network.Connected
+}
+
+// TestTCPNodes runs real hosts on 127.0.0.1 (TCP and QUIC, ephemeral
+// ports): bootnode discovery and redial, gossip forwarded by the bootnode,
+// a request, and a QUIC-only connection.
+func TestTCPNodes(t *testing.T) {
+	t.Parallel()
+	cfg := p2p.TestConfig()
+	cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+	boot := newTCPNode(t, cfg)
+	var bootAddrs []string
+	for _, a := range boot.FullAddrs() {
+		if strings.Contains(a.String(), "/tcp/") {
+			bootAddrs = append(bootAddrs, a.String())
+		}
+	}
+	if len(bootAddrs) == 0 {
+		t.Fatalf("bootnode has no TCP address: %v", boot.FullAddrs())
+	}
+	cfg.Bootnodes = bootAddrs
+	n1 := newTCPNode(t, cfg)
+	n2 := newTCPNode(t, cfg)
+	ctx := testContext(t)
+	waitFor(ctx, t, "bootnode connections", func() bool { return connected(n1, boot) && connected(n2, boot) })
+
+	// Gossip: n1 -> boot -> n2 (n1 and n2 only know the bootnode).
+	ch := make(chan delivery, 16)
+	nodes := []*p2p.Node{boot, n1, n2}
+	for i, n := range nodes {
+		if err := n.Subscribe(p2p.ShardBlockTopic(0), nil, collector(i, ch)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range nodes {
+		want := len(n.Peers())
+		if err := n.WaitTopicPeers(ctx, p2p.ShardBlockTopic(0), want); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.WaitMesh(ctx, p2p.ShardBlockTopic(0), want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n1.Publish(ctx, p2p.ShardBlockTopic(0), []byte("shard block")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]bool{}
+	for len(got) < 2 {
+		select {
+		case d := <-ch:
+			if d.data != "shard block" || d.node == 1 {
+				t.Fatalf("unexpected delivery %+v", d)
+			}
+			got[d.node] = true
+		case <-ctx.Done():
+			t.Fatalf("gossip over TCP reached only %v", got)
+		}
+	}
+
+	// Request/response over TCP.
+	if err := boot.Handle(p2p.StatusProtocol, func(_ context.Context, from peer.ID, req []byte, w p2p.ResponseWriter) error {
+		return w.WriteChunk(append([]byte("status for "), req...))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := n2.Request(ctx, boot.ID(), p2p.StatusProtocol, []byte("n2"), 1)
+	if err != nil || len(chunks) != 1 || string(chunks[0]) != "status for n2" {
+		t.Fatalf("status over TCP: %q, %v", chunks, err)
+	}
+
+	// The bootnode drops n1: n1 redials it.
+	if err := boot.Host().Network().ClosePeer(n1.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, "n1 to redial the bootnode", func() bool { return connected(n1, boot) })
+
+	// QUIC only.
+	qcfg := p2p.TestConfig()
+	qcfg.ListenAddrs = []string{"/ip4/127.0.0.1/udp/0/quic-v1"}
+	n3 := newTCPNode(t, qcfg)
+	var quic []ma.Multiaddr
+	for _, a := range boot.Addrs() {
+		if strings.Contains(a.String(), "/quic-v1") {
+			quic = append(quic, a)
+		}
+	}
+	if err := n3.Connect(ctx, peer.AddrInfo{ID: boot.ID(), Addrs: quic}); err != nil {
+		t.Fatalf("connect over QUIC: %v", err)
+	}
+	conns := n3.Host().Network().ConnsToPeer(boot.ID())
+	if len(conns) == 0 || !strings.Contains(conns[0].RemoteMultiaddr().String(), "/quic-v1") {
+		t.Fatalf("connection is not QUIC: %v", conns)
+	}
+	chunks, err = n3.Request(ctx, boot.ID(), p2p.StatusProtocol, []byte("n3"), 1)
+	if err != nil || len(chunks) != 1 || string(chunks[0]) != "status for n3" {
+		t.Fatalf("status over QUIC: %q, %v", chunks, err)
+	}
+	if err := n3.Connect(ctx, n3.AddrInfo()); err == nil {
+		t.Fatal("self dial succeeded")
+	}
+}
+
+// TestMDNSDiscovery starts two nodes with mDNS and no bootnodes: they must
+// find each other on the local network. Skipped where multicast does not
+// work (some containers).
+func TestMDNSDiscovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("mDNS uses the host's network interfaces")
+	}
+	t.Parallel()
+	cfg := p2p.TestConfig()
+	cfg.ListenAddrs = []string{"/ip4/0.0.0.0/tcp/0"}
+	cfg.MDNS = true
+	cfg.MDNSServiceTag = fmt.Sprintf("shardlab-test-%d", rand.Uint64()) // no cross-talk
+	a := newTCPNode(t, cfg)
+	b := newTCPNode(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !connected(a, b) {
+		select {
+		case <-ctx.Done():
+			t.Skip("no mDNS discovery within 5s: multicast unavailable here?")
+		case <-tick.C:
+		}
+	}
+}

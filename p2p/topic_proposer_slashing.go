@@ -1,0 +1,4 @@
+package p2p
+
+// ProposerSlashingTopic is the gossip topic of proposer slashings (SSZ ProposerSlashing).
+const ProposerSlashingTopic = "proposer_slashing"
