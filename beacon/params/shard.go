@@ -10,9 +10,9 @@ type ShardConfig struct {
 	ForkVersion [4]byte
 	// ForkEpoch is the epoch at which the shard fork activates (0: from genesis).
 	ForkEpoch uint64
-	// ChallengeWindow is the number of epochs after a crosslink's end epoch
-	// before receipts of the blocks it covers may be claimed, so that fraud
-	// proofs can land first (SHARD_CHALLENGE_WINDOW).
+	// ChallengeWindow is the number of epochs a crosslink must have been in
+	// the beacon state before receipts of the blocks it covers may be
+	// claimed, so that fraud proofs can land first (SHARD_CHALLENGE_WINDOW).
 	ChallengeWindow uint64
 	// CommitteePeriod is the number of epochs a shard committee (and so the
 	// set of shard proposers) stays the same (SHARD_COMMITTEE_PERIOD).
@@ -33,18 +33,25 @@ type ShardConfig struct {
 // Fixed limits of the shard containers (their SSZ shapes do not depend on
 // the config).
 const (
-	MaxShards                = 1024 // SHARD_COUNT may not exceed it (nonce lists)
-	MaxShardTransactions     = 4096 // per shard block
-	MaxShardClaims           = 1024 // per shard block
-	MaxShardAccountsLog2     = 32   // the account list holds up to 2^32 accounts
-	MaxShardFraudProofs      = 4    // per beacon block
-	MaxShardFraudProofBytes  = 1 << 20
-	MaxCrosslinkChain        = 64 // crosslinks in a claim's or a rollback's chain
-	MaxMerkleBranch          = 64
+	MaxShards            = 1024    // SHARD_COUNT may not exceed it (nonce lists)
+	MaxShardTransactions = 1024    // per shard block
+	MaxShardClaims       = 128     // per shard block
+	MaxShardAccountsLog2 = 32      // the account list's SSZ limit is 2^32 accounts
+	MaxShardAccounts     = 1 << 22 // SHARD_ACCOUNTS may not exceed it (fraud-proof size)
+	// A fraud proof carries the whole block plus witnesses of everything it
+	// touches; the block limits above keep the largest possible proof under
+	// MaxShardFraudProofBytes (shard/core TestLargestFraudProof), so every
+	// invalid block can be proven.
+	MaxShardFraudProofs      = 2 // per beacon block
+	MaxShardFraudProofBytes  = 2 << 20
+	MaxCrosslinkChain        = 16 // crosslinks in a claim's or a rollback's chain
+	MaxMerkleBranch          = 32
+	MaxFraudEvidence         = 16 // crosslink attestations in one fraud proof
+	MaxFraudRollbacks        = 1
 	MaxMultiproofNodes       = 1 << 16
 	DefaultShardAccounts     = 1024
 	DefaultShardGenesisGwei  = 1_000_000_000_000 // 1,000 ETH-equivalents per account
-	DefaultChallengeWindow   = 2
+	DefaultChallengeWindow   = 1
 	DefaultCommitteePeriod   = 4
 	shardDomainTransaction   = 0x82
 	shardDomainFraudProof    = 0x83
@@ -99,13 +106,27 @@ func (s ShardConfig) validate(c *Config) error {
 		return fmt.Errorf("SHARD_COMMITTEE_PERIOD (%d) is too long: the period's seed would change within it (EPOCHS_PER_HISTORICAL_VECTOR %d)",
 			s.CommitteePeriod, c.EpochsPerHistoricalVector)
 	}
-	if s.Accounts == 0 || s.Accounts > 1<<MaxShardAccountsLog2 {
-		return fmt.Errorf("SHARD_ACCOUNTS must be between 1 and 2^%d", MaxShardAccountsLog2)
+	// The account tree is 2^32 leaves deep, but the witnesses of a full
+	// block grow with its occupied depth: up to 2^22 accounts the largest
+	// fraud proof stays under MAX_SHARD_FRAUD_PROOF_BYTES (shard/core
+	// TestLargestFraudProof measures about 1.9 MB there).
+	if s.Accounts == 0 || s.Accounts > MaxShardAccounts {
+		return fmt.Errorf("SHARD_ACCOUNTS must be between 1 and %d (2^22), so that every block stays fraud-provable", MaxShardAccounts)
 	}
-	// Fraud proofs and claims look beacon blocks up in block_roots, which
-	// reaches back SLOTS_PER_HISTORICAL_ROOT slots.
-	if (s.ChallengeWindow+c.MaxEpochsPerCrosslink+1)*c.SlotsPerEpoch > c.SlotsPerHistoricalRoot {
-		return fmt.Errorf("SHARD_CHALLENGE_WINDOW (%d) + MAX_EPOCHS_PER_CROSSLINK + 1 epochs must fit in SLOTS_PER_HISTORICAL_ROOT",
+	// A claim proves its crosslink through state_roots of the slot
+	// SHARD_CHALLENGE_WINDOW epochs back, which must be at least one slot
+	// back and within SLOTS_PER_HISTORICAL_ROOT; fraud proofs look beacon
+	// blocks up in block_roots, which reaches as far.
+	if s.ChallengeWindow == 0 {
+		return fmt.Errorf("SHARD_CHALLENGE_WINDOW must be at least 1 epoch")
+	}
+	// A fraud proof against the first block of a crosslink written as late
+	// as possible (MAX_EPOCHS_PER_CROSSLINK of catch-up, included a epoch
+	// late) must still find the block's beacon reference (up to an epoch
+	// before the block) in block_roots when it lands at the end of the
+	// window: W + MAX_EPOCHS_PER_CROSSLINK + 3 epochs in all.
+	if (s.ChallengeWindow+c.MaxEpochsPerCrosslink+3)*c.SlotsPerEpoch > c.SlotsPerHistoricalRoot {
+		return fmt.Errorf("SHARD_CHALLENGE_WINDOW (%d) + MAX_EPOCHS_PER_CROSSLINK + 3 epochs must fit in SLOTS_PER_HISTORICAL_ROOT",
 			s.ChallengeWindow)
 	}
 	if s.DomainTransaction == s.DomainFraudProof {

@@ -278,16 +278,49 @@ const (
 	stateFieldDepth          = 5
 	StateFieldSlot           = 1
 	StateFieldCurrentCrossln = 20
+	stateFieldStateRoots     = 5
 	crosslinkFieldDepth      = 3
 )
+
+// GIndexCurrentCrosslink is the generalized index of current_crosslinks[shard]
+// (the crosslink's root) in a state shaped for shardCount shards.
+func GIndexCurrentCrosslink(shardCount uint64, shard uint64) uint64 {
+	vec := uint64(1<<stateFieldDepth | StateFieldCurrentCrossln)
+	return vec<<depthFor(shardCount) | shard
+}
 
 // GIndexCurrentCrosslinkField is the generalized index of field f (0 shard,
 // 1 parent_root, 2 start_epoch, 3 end_epoch, 4 data_root) of
 // current_crosslinks[shard] in a state shaped for shardCount shards.
 func GIndexCurrentCrosslinkField(shardCount uint64, shard uint64, f int) uint64 {
-	vec := uint64(1<<stateFieldDepth | StateFieldCurrentCrossln)
-	elem := vec<<depthFor(shardCount) | shard
-	return elem<<crosslinkFieldDepth | uint64(f)
+	return GIndexCurrentCrosslink(shardCount, shard)<<crosslinkFieldDepth | uint64(f)
+}
+
+// GIndexStateRoot is the generalized index of state_roots[slot %
+// SLOTS_PER_HISTORICAL_ROOT] in a state shaped for cfg.
+func GIndexStateRoot(sphr uint64, slot Slot) uint64 {
+	vec := uint64(1<<stateFieldDepth | stateFieldStateRoots)
+	return vec<<depthFor(sphr) | uint64(slot)%sphr
+}
+
+// Branch returns the Merkle branch of the node at generalized index g: its
+// siblings from g up to the state root's children, bottom first, as
+// is_valid_merkle_branch takes them (depth = bits.Len64(g) - 1, index = g -
+// 2^depth). The nodes NodeFunc serves can be proved.
+func (s *BeaconState) Branch(g uint64) ([]Root, error) {
+	nodes, err := s.NodeFunc()
+	if err != nil {
+		return nil, err
+	}
+	var out []Root
+	for x := g; x > 1; x >>= 1 {
+		n, err := nodes(x ^ 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // GIndexSlot is the generalized index of the state's slot.
@@ -295,7 +328,7 @@ const GIndexSlot = 1<<stateFieldDepth | StateFieldSlot
 
 // NodeFunc returns an accessor of the state's tree by generalized index, for
 // building multiproofs: the container's nodes and everything within
-// current_crosslinks (what shard-layer witnesses need). The state is hashed
+// state_roots and current_crosslinks (what shard-layer witnesses need). The state is hashed
 // once; the accessor is valid until the state changes.
 func (s *BeaconState) NodeFunc() (func(g uint64) ([32]byte, error), error) {
 	if _, err := s.HashTreeRoot(); err != nil {
@@ -311,6 +344,7 @@ func (s *BeaconState) NodeFunc() (func(g uint64) ([32]byte, error), error) {
 	}
 	cl := s.cache.currCrosslinks
 	vecDepth := depthFor(s.cfg.ShardCount)
+	roots := s.cache.stateRoots
 	return func(g uint64) ([32]byte, error) {
 		if g == 0 {
 			return [32]byte{}, fmt.Errorf("state node 0: %w", hash.ErrIndex)
@@ -319,11 +353,15 @@ func (s *BeaconState) NodeFunc() (func(g uint64) ([32]byte, error), error) {
 		if d <= stateFieldDepth {
 			return top.TreeNode(g)
 		}
-		if g>>(d-stateFieldDepth) != 1<<stateFieldDepth|StateFieldCurrentCrossln {
-			return [32]byte{}, fmt.Errorf("state node %d: only current_crosslinks is served below the fields: %w", g, hash.ErrIndex)
-		}
 		k := d - stateFieldDepth
 		rel := uint64(1)<<k | g&(1<<k-1)
+		switch g >> (d - stateFieldDepth) {
+		case 1<<stateFieldDepth | stateFieldStateRoots:
+			return roots.TreeNode(rel)
+		case 1<<stateFieldDepth | StateFieldCurrentCrossln:
+		default:
+			return [32]byte{}, fmt.Errorf("state node %d: only state_roots and current_crosslinks are served below the fields: %w", g, hash.ErrIndex)
+		}
 		if k <= vecDepth {
 			return cl.TreeNode(rel)
 		}

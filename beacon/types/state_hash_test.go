@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/crypto/hash"
 )
 
 func randRoot(r *rand.Rand) Root {
@@ -118,5 +119,42 @@ func TestStateShapeErrors(t *testing.T) {
 	}
 	if _, err := UnmarshalBeaconState(cfg, make([]byte, 10)); err == nil {
 		t.Error("10-byte state decoded")
+	}
+}
+
+// TestStateBranches proves state_roots entries and current crosslinks
+// against the state root.
+func TestStateBranches(t *testing.T) {
+	for _, cfg := range []*params.Config{params.Minimal(), params.Mainnet()} {
+		s := NewBeaconState(cfg)
+		r := rand.New(rand.NewPCG(7, 8))
+		for i := range s.StateRoots {
+			s.StateRoots[i] = randRoot(r)
+		}
+		for i := range s.CurrentCrosslinks {
+			s.CurrentCrosslinks[i] = Crosslink{Shard: Shard(i), DataRoot: randRoot(r), EndEpoch: Epoch(i)}
+		}
+		root, _ := s.HashTreeRoot()
+		check := func(g uint64, leaf Root) {
+			t.Helper()
+			br, err := s.Branch(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			depth := uint64(len(br))
+			leaves := make([][32]byte, len(br))
+			for i := range br {
+				leaves[i] = br[i]
+			}
+			if !hash.IsValidMerkleBranch(leaf, leaves, depth, g-1<<depth, root) {
+				t.Fatalf("%s: branch of node %d invalid", cfg.Name, g)
+			}
+		}
+		for _, slot := range []Slot{0, 5, Slot(cfg.SlotsPerHistoricalRoot - 1), Slot(3*cfg.SlotsPerHistoricalRoot + 2)} {
+			check(GIndexStateRoot(cfg.SlotsPerHistoricalRoot, slot), s.StateRoots[uint64(slot)%cfg.SlotsPerHistoricalRoot])
+		}
+		for _, sh := range []uint64{0, 1, cfg.ShardCount - 1} {
+			check(GIndexCurrentCrosslink(cfg.ShardCount, sh), s.CurrentCrosslinks[sh].TreeRoot())
+		}
 	}
 }

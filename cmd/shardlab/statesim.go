@@ -51,7 +51,8 @@ transaction pool and the relayer's receipt claims, a fisherman re-executes it,
 and attesters vote the data roots of their shard's chain. --tx-rate R
 transactions per second of simulated time are spread over the shards, a
 fraction --cross-shard of them sending to another shard (claimed there once
-their crosslink is SHARD_CHALLENGE_WINDOW epochs old). --fraud-at SLOT makes a
+their crosslink has been in the beacon state for SHARD_CHALLENGE_WINDOW
+epochs). --fraud-at SLOT makes a
 shard proposer publish a block with a wrong state root at SLOT and its shard's
 next crosslink committee crosslink it: the fisherman's fraud proofs slash them
 and roll the crosslink back. Each epoch adds the shard layer's lines (heads,

@@ -10,11 +10,22 @@ import (
 )
 
 // BeaconView is what a shard block reads of the beacon state it references
-// (the post-state of its beacon_block_root): the slot, and the current
-// crosslinks its claims prove receipts against.
+// (the post-state of its beacon_block_root): the slot, the current
+// crosslinks its claims prove receipts against, and past state roots (to
+// prove a crosslink was in the state a challenge window earlier).
 type BeaconView interface {
 	Slot() bt.Slot
 	CurrentCrosslink(shard bt.Shard) (bt.Crosslink, error)
+	// StateRoot is state.state_roots[slot % SLOTS_PER_HISTORICAL_ROOT], for
+	// slot < state.slot <= slot + SLOTS_PER_HISTORICAL_ROOT.
+	StateRoot(slot bt.Slot) (bt.Root, error)
+}
+
+func checkStateRootSlot(slot, at bt.Slot, sphr uint64) error {
+	if !(slot < at && uint64(at) <= uint64(slot)+sphr) {
+		return invalid("state root of slot %d is not in the history of a state at slot %d", slot, at)
+	}
+	return nil
 }
 
 // FullBeaconView reads a full beacon state.
@@ -29,19 +40,28 @@ func (v FullBeaconView) CurrentCrosslink(shard bt.Shard) (bt.Crosslink, error) {
 	return v.S.CurrentCrosslinks[shard], nil
 }
 
+func (v FullBeaconView) StateRoot(slot bt.Slot) (bt.Root, error) {
+	sphr := uint64(len(v.S.StateRoots))
+	if err := checkStateRootSlot(slot, v.S.Slot, sphr); err != nil {
+		return bt.Root{}, err
+	}
+	return v.S.StateRoots[uint64(slot)%sphr], nil
+}
+
 // WitnessBeaconView reads a multiproof of a beacon state; the slot comes
 // from the beacon block header the proof carries.
 type WitnessBeaconView struct {
 	P          *hash.PartialTree // nil: the witness reveals no crosslink
 	slot       bt.Slot
 	shardCount uint64
+	sphr       uint64
 }
 
 // NewWitnessBeaconView checks that the witness hashes to root (the beacon
 // block's state root). An empty witness is allowed for blocks without
 // claims: then every crosslink read fails with ErrMissingWitness.
-func NewWitnessBeaconView(w *st.Multiproof, root bt.Root, slot bt.Slot, shardCount uint64) (*WitnessBeaconView, error) {
-	v := &WitnessBeaconView{slot: slot, shardCount: shardCount}
+func NewWitnessBeaconView(w *st.Multiproof, root bt.Root, slot bt.Slot, shardCount, slotsPerHistoricalRoot uint64) (*WitnessBeaconView, error) {
+	v := &WitnessBeaconView{slot: slot, shardCount: shardCount, sphr: slotsPerHistoricalRoot}
 	if len(w.Indices) == 0 && len(w.Helpers) == 0 {
 		return v, nil
 	}
@@ -79,6 +99,20 @@ func (v *WitnessBeaconView) CurrentCrosslink(shard bt.Shard) (bt.Crosslink, erro
 	}, nil
 }
 
+func (v *WitnessBeaconView) StateRoot(slot bt.Slot) (bt.Root, error) {
+	if err := checkStateRootSlot(slot, v.slot, v.sphr); err != nil {
+		return bt.Root{}, err
+	}
+	if v.P == nil {
+		return bt.Root{}, fmt.Errorf("%w: no beacon witness", ErrMissingWitness)
+	}
+	r, err := v.P.Leaf(bt.GIndexStateRoot(v.sphr, slot))
+	if err != nil {
+		return bt.Root{}, fmt.Errorf("%w: state root of slot %d: %v", ErrMissingWitness, slot, err)
+	}
+	return r, nil
+}
+
 // RecordingBeaconView reads a full beacon state and notes the chunks read.
 type RecordingBeaconView struct {
 	FullBeaconView
@@ -97,6 +131,14 @@ func (r *RecordingBeaconView) CurrentCrosslink(shard bt.Shard) (bt.Crosslink, er
 		}
 	}
 	return r.FullBeaconView.CurrentCrosslink(shard)
+}
+
+func (r *RecordingBeaconView) StateRoot(slot bt.Slot) (bt.Root, error) {
+	root, err := r.FullBeaconView.StateRoot(slot)
+	if err == nil {
+		r.Touched[bt.GIndexStateRoot(uint64(len(r.S.StateRoots)), slot)] = true
+	}
+	return root, err
 }
 
 // Indices returns the chunks read.

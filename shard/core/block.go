@@ -124,7 +124,7 @@ func ShardDomain(cfg *params.Config, dt params.DomainType) bt.Domain {
 }
 
 // SignBlock sets b's signature with the proposer's key.
-func SignBlock(tr *bcore.Transition, beacon *bt.BeaconState, b *st.ShardBlock, sk *bls.SecretKey) error {
+func SignBlock(tr *bcore.Transition, b *st.ShardBlock, sk *bls.SecretKey) error {
 	root, err := b.SigningRoot()
 	if err != nil {
 		return err
@@ -192,7 +192,7 @@ func BuildBlock(tr *bcore.Transition, ctx BlockContext, pre *st.ShardState, slot
 		return nil, err
 	}
 	if sk != nil {
-		if err := SignBlock(tr, ctx.Beacon, b, sk); err != nil {
+		if err := SignBlock(tr, b, sk); err != nil {
 			return nil, err
 		}
 	}

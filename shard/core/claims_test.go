@@ -33,6 +33,23 @@ func claimSetup(t *testing.T, f *fixture, amounts ...bt.Gwei) ([]*st.ReceiptClai
 	cl := bt.Crosslink{Shard: 0, ParentRoot: parent.TreeRoot(), StartEpoch: 0, EndEpoch: 1, DataRoot: dataRoot}
 	beacon.CurrentCrosslinks[0] = cl
 	beacon.Slot = bt.Slot((1 + f.cfg.Shard.ChallengeWindow) * f.cfg.SlotsPerEpoch)
+	// The crosslink was already current at the window slot: record that
+	// state's root in the referenced state's state_roots.
+	ws, ok := WindowSlot(f.cfg, beacon.Slot)
+	if !ok {
+		t.Fatal("no window slot")
+	}
+	win := beacon.Copy()
+	win.Slot = ws
+	wroot, err := win.HashTreeRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	beacon.StateRoots[uint64(ws)%f.cfg.SlotsPerHistoricalRoot] = wroot
+	widx, wbranch, err := WindowProof(f.cfg, win, 0, []*bt.Crosslink{&cl})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hb, err := HeaderProof(f.cfg, roots, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +63,7 @@ func claimSetup(t *testing.T, f *fixture, amounts ...bt.Gwei) ([]*st.ReceiptClai
 		claims = append(claims, &st.ReceiptClaim{
 			Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
 			Header: header, HeaderIndex: 0, HeaderBranch: hb,
-			Crosslinks: []*bt.Crosslink{&cl},
+			Crosslinks: []*bt.Crosslink{&cl}, WindowIndex: widx, WindowBranch: wbranch,
 		})
 	}
 	return claims, beacon
@@ -92,6 +109,16 @@ func TestClaims(t *testing.T) {
 		mut  func(c *st.ReceiptClaim, b *bt.BeaconState)
 	}{
 		{"early (challenge window)", func(c *st.ReceiptClaim, b *bt.BeaconState) { b.Slot -= bt.Slot(f.cfg.SlotsPerEpoch) }},
+		{"crosslink not yet current at the window slot", func(c *st.ReceiptClaim, b *bt.BeaconState) {
+			// The window slot's state still had the genesis crosslink.
+			ws, _ := WindowSlot(f.cfg, b.Slot)
+			old := f.beacon.Copy()
+			old.Slot = ws
+			root, _ := old.HashTreeRoot()
+			b.StateRoots[uint64(ws)%f.cfg.SlotsPerHistoricalRoot] = root
+		}},
+		{"window branch", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.WindowBranch[2][0] ^= 1 }},
+		{"window index", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.WindowIndex = 1 }},
 		{"wrong destination", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.Receipt.DstShard = 0 }},
 		{"amount changed", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.Receipt.Amount++ }},
 		{"receipt branch", func(c *st.ReceiptClaim, b *bt.BeaconState) { c.ReceiptBranch[3][0] ^= 1 }},

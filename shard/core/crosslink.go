@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/shardlab/shardlab/beacon/params"
@@ -42,7 +43,7 @@ func CrosslinkDataRoot(cfg *params.Config, headerRoots []bt.Root) (bt.Root, erro
 
 func headerTree(cfg *params.Config, headerRoots []bt.Root) (*hash.Tree, error) {
 	if uint64(len(headerRoots)) > MaxCrosslinkHeaders(cfg) {
-		return nil, fmt.Errorf("%d headers exceed MAX_CROSSLINK_HEADERS %d", len(headerRoots), MaxCrosslinkHeaders(cfg))
+		return nil, invalid("%d headers exceed MAX_CROSSLINK_HEADERS %d", len(headerRoots), MaxCrosslinkHeaders(cfg))
 	}
 	leaves := make([][32]byte, len(headerRoots))
 	for i := range headerRoots {
@@ -51,24 +52,40 @@ func headerTree(cfg *params.Config, headerRoots []bt.Root) (*hash.Tree, error) {
 	return hash.NewTree(leaves, headersDepth(cfg))
 }
 
-// HeaderProof returns the branch of header i in CrosslinkDataRoot(headerRoots):
-// the tree siblings, then the length chunk.
-func HeaderProof(cfg *params.Config, headerRoots []bt.Root, i int) ([]bt.Root, error) {
+// HeaderProofs returns the branch of every header in
+// CrosslinkDataRoot(headerRoots): the tree siblings, then the length chunk.
+func HeaderProofs(cfg *params.Config, headerRoots []bt.Root) ([][]bt.Root, error) {
 	t, err := headerTree(cfg, headerRoots)
 	if err != nil {
 		return nil, err
 	}
-	p, err := t.Proof(i)
+	var length bt.Root
+	binary.LittleEndian.PutUint64(length[:], uint64(len(headerRoots)))
+	out := make([][]bt.Root, len(headerRoots))
+	for i := range headerRoots {
+		p, err := t.Proof(i)
+		if err != nil {
+			return nil, err
+		}
+		b := make([]bt.Root, 0, len(p)+1)
+		for _, r := range p {
+			b = append(b, r)
+		}
+		out[i] = append(b, length)
+	}
+	return out, nil
+}
+
+// HeaderProof returns the branch of header i (see HeaderProofs).
+func HeaderProof(cfg *params.Config, headerRoots []bt.Root, i int) ([]bt.Root, error) {
+	if i < 0 || i >= len(headerRoots) {
+		return nil, fmt.Errorf("header %d of %d: %w", i, len(headerRoots), hash.ErrIndex)
+	}
+	all, err := HeaderProofs(cfg, headerRoots)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]bt.Root, 0, len(p)+1)
-	for _, r := range p {
-		out = append(out, r)
-	}
-	var length [32]byte
-	length[0], length[1], length[2], length[3] = byte(len(headerRoots)), byte(len(headerRoots)>>8), byte(len(headerRoots)>>16), byte(len(headerRoots)>>24)
-	return append(out, length), nil
+	return all[i], nil
 }
 
 // verifyHeaderInCrosslink checks that header is at index in c's data root

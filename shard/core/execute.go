@@ -215,7 +215,13 @@ func credit(v StateView, j uint64, amount bt.Gwei) error {
 //	assert every crosslink of the chain is of shard src and
 //	       hash_tree_root(claim.crosslinks[i]) == claim.crosslinks[i + 1].parent_root
 //	assert claim.crosslinks[-1] == beacon_state.current_crosslinks[src]
-//	assert compute_epoch_of_slot(beacon_state.slot) >= c.end_epoch + SHARD_CHALLENGE_WINDOW
+//	# the challenge window: a crosslink at or after c in the chain was already
+//	# the current crosslink of src SHARD_CHALLENGE_WINDOW epochs ago
+//	window_slot = beacon_state.slot - SHARD_CHALLENGE_WINDOW * SLOTS_PER_EPOCH   (assert no underflow)
+//	old_root = beacon_state.state_roots[window_slot % SLOTS_PER_HISTORICAL_ROOT]
+//	assert claim.window_index < len(claim.crosslinks)
+//	assert is_valid_merkle_branch(hash_tree_root(claim.crosslinks[claim.window_index]), claim.window_branch,
+//	           depth, index of current_crosslinks[src] in BeaconState, old_root)
 //	assert r.nonce == state.inbox_nonces[src]
 //	state.inbox_nonces[src] += 1
 //	state.accounts[r.recipient].balance += r.amount
@@ -250,10 +256,8 @@ func processClaim(cfg *params.Config, v StateView, bv BeaconView, shard bt.Shard
 	if err := verifyCrosslinkChain(claim.Crosslinks, src, current); err != nil {
 		return invalid("%v", err)
 	}
-	refEpoch := uint64(bcore.ComputeEpochOfSlot(cfg, bv.Slot()))
-	if refEpoch < uint64(c.EndEpoch)+cfg.Shard.ChallengeWindow {
-		return invalid("receipt claimed in epoch %d, before its crosslink's end epoch %d + the challenge window %d",
-			refEpoch, c.EndEpoch, cfg.Shard.ChallengeWindow)
+	if err := checkWindow(cfg, bv, src, claim); err != nil {
+		return err
 	}
 	next, err := v.Inbox(uint64(src))
 	if err != nil {
@@ -270,4 +274,43 @@ func processClaim(cfg *params.Config, v StateView, bv BeaconView, shard bt.Shard
 		return err
 	}
 	return v.SetAccount(r.Recipient, acc)
+}
+
+// WindowSlot is the slot a claim in a block referencing a beacon state at
+// slot must prove its crosslink was already current at: SHARD_CHALLENGE_WINDOW
+// epochs earlier. ok is false while the chain is younger than that.
+func WindowSlot(cfg *params.Config, slot bt.Slot) (bt.Slot, bool) {
+	back := cfg.Shard.ChallengeWindow * cfg.SlotsPerEpoch
+	if uint64(slot) < back {
+		return 0, false
+	}
+	return slot - bt.Slot(back), true
+}
+
+// checkWindow checks that claim.crosslinks[claim.window_index] was the current
+// crosslink of src in the beacon state at the window slot (its root recorded
+// in the referenced state's state_roots).
+func checkWindow(cfg *params.Config, bv BeaconView, src bt.Shard, claim *st.ReceiptClaim) error {
+	ws, ok := WindowSlot(cfg, bv.Slot())
+	if !ok {
+		return invalid("receipts cannot be claimed before the chain is %d epochs old", cfg.Shard.ChallengeWindow)
+	}
+	old, err := bv.StateRoot(ws)
+	if err != nil {
+		return err
+	}
+	if claim.WindowIndex >= uint64(len(claim.Crosslinks)) || claim.Crosslinks[claim.WindowIndex] == nil {
+		return invalid("window index %d outside the crosslink chain", claim.WindowIndex)
+	}
+	g := bt.GIndexCurrentCrosslink(cfg.ShardCount, uint64(src))
+	depth := bits.Len64(g) - 1
+	if len(claim.WindowBranch) != depth {
+		return invalid("window branch of %d nodes, want %d", len(claim.WindowBranch), depth)
+	}
+	leaf := claim.Crosslinks[claim.WindowIndex].TreeRoot()
+	if !hash.IsValidMerkleBranch(leaf, rootsOf(claim.WindowBranch), uint64(depth), g-1<<depth, old) {
+		return invalid("the crosslink was not the current crosslink of shard %d at slot %d (challenge window of %d epochs)",
+			src, ws, cfg.Shard.ChallengeWindow)
+	}
+	return nil
 }

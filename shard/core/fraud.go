@@ -91,7 +91,7 @@ func BuildFraudProof(tr *bcore.Transition, pre *st.ShardState, parent *st.ShardB
 		p.Rollbacks = []*st.CrosslinkRollback{ev.Rollback}
 	}
 	if sk != nil {
-		if err := SignFraudProof(tr, beacon, p, sk); err != nil {
+		if err := SignFraudProof(tr, p, sk); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +99,7 @@ func BuildFraudProof(tr *bcore.Transition, pre *st.ShardState, parent *st.ShardB
 }
 
 // SignFraudProof sets the whistleblower's signature of p.
-func SignFraudProof(tr *bcore.Transition, beacon *bt.BeaconState, p *st.ShardFraudProof, sk *bls.SecretKey) error {
+func SignFraudProof(tr *bcore.Transition, p *st.ShardFraudProof, sk *bls.SecretKey) error {
 	root, err := p.SigningRoot()
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (FraudVerifier) VerifyFraudProof(tr *bcore.Transition, state *bt.BeaconStat
 	if err != nil {
 		return nil, fmt.Errorf("state witness: %w", err)
 	}
-	beacon, err := NewWitnessBeaconView(&p.BeaconWitness, bh.StateRoot, bh.Slot, cfg.ShardCount)
+	beacon, err := NewWitnessBeaconView(&p.BeaconWitness, bh.StateRoot, bh.Slot, cfg.ShardCount, cfg.SlotsPerHistoricalRoot)
 	if err != nil {
 		return nil, err
 	}

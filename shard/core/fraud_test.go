@@ -23,7 +23,7 @@ func fraudSetup(t *testing.T, f *fixture, corrupt func(b *st.ShardBlock)) (*st.S
 	}
 	b := built.Block
 	corrupt(b)
-	if err := SignBlock(f.tr, f.beacon, b, sk); err != nil {
+	if err := SignBlock(f.tr, b, sk); err != nil {
 		t.Fatal(err)
 	}
 	v := f.beacon.Copy()
@@ -113,7 +113,7 @@ func TestFraudProofRejections(t *testing.T) {
 		_ = bt.Decode(&p, good)
 		fn(&p)
 		sk, _ := f.keys.SecretKey(uint64(p.Whistleblower) % 64)
-		_ = SignFraudProof(f.tr, f.beacon, &p, sk)
+		_ = SignFraudProof(f.tr, &p, sk)
 		data, _ := p.MarshalSSZ()
 		return data
 	}

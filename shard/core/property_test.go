@@ -92,9 +92,12 @@ type world struct {
 	cfg    *params.Config
 	rng    *rand.Rand
 	beacon *bt.BeaconState // the beacon state every block of the current slot references
-	shards []*pshard
-	total  uint64
-	fraud  struct {
+	// history[s] is the mock beacon state at slot s, whose root is in
+	// beacon.StateRoots (for the challenge-window proofs).
+	history map[bt.Slot]*bt.BeaconState
+	shards  []*pshard
+	total   uint64
+	fraud   struct {
 		armed     bool    // a fraudulent block is still to be produced
 		shard     int     // on this shard,
 		from      bt.Slot // at its first block from this slot
@@ -139,7 +142,8 @@ func newWorld(t *testing.T, seed uint64, stats *propStats) *world {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, seed: seed, cfg: cfg, rng: rand.New(rand.NewPCG(seed, 0x5ba4d1ab)), stats: stats}
+	w := &world{t: t, seed: seed, cfg: cfg, rng: rand.New(rand.NewPCG(seed, 0x5ba4d1ab)), stats: stats,
+		history: make(map[bt.Slot]*bt.BeaconState)}
 	w.beacon = bt.NewBeaconState(cfg)
 	for s := range propShards {
 		gs, err := st.GenesisState(cfg, bt.Shard(s), propPubkeys[s])
@@ -177,6 +181,15 @@ func (w *world) epoch(s bt.Slot) uint64 { return uint64(s) / w.cfg.SlotsPerEpoch
 func (w *world) run() {
 	spe := bt.Slot(w.cfg.SlotsPerEpoch)
 	for slot := bt.Slot(1); slot < bt.Slot(propEpochs)*spe; slot++ {
+		// process_slot: the state at the previous slot is kept and its
+		// root recorded in state_roots.
+		prev := w.beacon.Copy()
+		root, err := prev.HashTreeRoot()
+		if err != nil {
+			w.fatalf("beacon root: %v", err)
+		}
+		w.history[slot-1] = prev
+		w.beacon.StateRoots[uint64(slot-1)%w.cfg.SlotsPerHistoricalRoot] = root
 		w.beacon.Slot = slot
 		if slot%spe == 0 {
 			w.crosslinkAll(bt.Epoch(slot / spe))
@@ -262,9 +275,10 @@ func (w *world) rollback() {
 
 // claimFor builds the claim of receipt (src → dst, nonce) from src's
 // canonical chain and crosslinks; ok is false when no crosslinked canonical
-// block holds it. It returns the end epoch of the receipt's crosslink and
-// whether its block is fraudulent.
-func (w *world) claimFor(src, dst int, nonce uint64) (c *st.ReceiptClaim, end bt.Epoch, fraud, ok bool) {
+// block holds it. It says whether the claim is claimable now (its crosslink
+// was current at the window slot: the claim carries a valid window proof)
+// and whether its block is fraudulent.
+func (w *world) claimFor(src, dst int, nonce uint64) (c *st.ReceiptClaim, claimable, fraud, ok bool) {
 	p := w.shards[src]
 	for xi := 1; xi < len(p.xls); xi++ {
 		x := p.xls[xi]
@@ -288,15 +302,33 @@ func (w *world) claimFor(src, dst int, nonce uint64) (c *st.ReceiptClaim, end bt
 					cl := y.cl
 					c.Crosslinks = append(c.Crosslinks, &cl)
 				}
-				return c, x.cl.EndEpoch, blk.fraud, true
+				return c, w.window(c, p.id), blk.fraud, true
 			}
 		}
 	}
-	return nil, 0, false, false
+	return nil, false, false, false
 }
 
-func (w *world) claimable(end bt.Epoch) bool {
-	return w.epoch(w.beacon.Slot) >= uint64(end)+w.cfg.Shard.ChallengeWindow
+// window fills in the claim's challenge-window proof and reports whether it
+// is valid now. When the receipt's crosslink was not yet current at the
+// window slot, the claim gets the branch of what was current then (which is
+// no element of its chain), so a block including it early must fail.
+func (w *world) window(c *st.ReceiptClaim, src bt.Shard) bool {
+	ws, ok := WindowSlot(w.cfg, w.beacon.Slot)
+	if !ok {
+		return false
+	}
+	then := w.history[ws]
+	idx, br, err := WindowProof(w.cfg, then, src, c.Crosslinks)
+	if err != nil {
+		if br, err = then.Branch(bt.GIndexCurrentCrosslink(w.cfg.ShardCount, uint64(src))); err != nil {
+			w.fatalf("window branch: %v", err)
+		}
+		c.WindowBranch = br
+		return false
+	}
+	c.WindowIndex, c.WindowBranch = idx, br
+	return true
 }
 
 // randomTx returns a transaction that is valid on the model m, applied to
@@ -366,8 +398,8 @@ func (w *world) produce(s int, slot bt.Slot) {
 			continue
 		}
 		for w.rng.IntN(5) != 0 {
-			c, end, _, ok := w.claimFor(src, s, model.InboxNonces[src])
-			if !ok || !w.claimable(end) {
+			c, claimable, _, ok := w.claimFor(src, s, model.InboxNonces[src])
+			if !ok || !claimable {
 				break
 			}
 			claims = append(claims, c)
@@ -505,7 +537,7 @@ func (w *world) badClaim(s int, model *st.ShardState, kind int) (*st.ReceiptClai
 			if src == s {
 				continue
 			}
-			if c, end, _, ok := w.claimFor(src, s, model.InboxNonces[src]); ok && !w.claimable(end) {
+			if c, claimable, _, ok := w.claimFor(src, s, model.InboxNonces[src]); ok && !claimable {
 				return c, "early"
 			}
 		}
@@ -515,7 +547,7 @@ func (w *world) badClaim(s int, model *st.ShardState, kind int) (*st.ReceiptClai
 			if src == dst {
 				continue
 			}
-			if c, end, _, ok := w.claimFor(src, dst, w.shards[dst].head().post.InboxNonces[src]); ok && w.claimable(end) {
+			if c, claimable, _, ok := w.claimFor(src, dst, w.shards[dst].head().post.InboxNonces[src]); ok && claimable {
 				return c, "wrong destination shard"
 			}
 		}
@@ -524,7 +556,7 @@ func (w *world) badClaim(s int, model *st.ShardState, kind int) (*st.ReceiptClai
 			if src == s {
 				continue
 			}
-			if c, end, _, ok := w.claimFor(src, s, model.InboxNonces[src]+1); ok && w.claimable(end) {
+			if c, claimable, _, ok := w.claimFor(src, s, model.InboxNonces[src]+1); ok && claimable {
 				return c, "out of order"
 			}
 		}
@@ -533,7 +565,7 @@ func (w *world) badClaim(s int, model *st.ShardState, kind int) (*st.ReceiptClai
 			if src == s {
 				continue
 			}
-			if c, end, _, ok := w.claimFor(src, s, model.InboxNonces[src]); ok && w.claimable(end) {
+			if c, claimable, _, ok := w.claimFor(src, s, model.InboxNonces[src]); ok && claimable {
 				return c, w.mangle(c)
 			}
 		}
@@ -635,7 +667,7 @@ func (w *world) statelessCheck(pre *st.ShardState, b *st.ShardBlock, post *st.Sh
 	if err != nil {
 		w.fatalf("state witness view: %v", err)
 	}
-	bv, err := NewWitnessBeaconView(&bw, broot, w.beacon.Slot, w.cfg.ShardCount)
+	bv, err := NewWitnessBeaconView(&bw, broot, w.beacon.Slot, w.cfg.ShardCount, w.cfg.SlotsPerHistoricalRoot)
 	if err != nil {
 		w.fatalf("beacon witness view: %v", err)
 	}

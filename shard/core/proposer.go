@@ -30,9 +30,14 @@ import (
 //	    while True:
 //	        candidate = committee[(bytes_to_int(seed[0:8]) + i) % len(committee)]
 //	        random_byte = hash(seed + int_to_bytes(i // 32, length=8))[i % 32]
-//	        if state.validators[candidate].effective_balance * 255 >= MAX_EFFECTIVE_BALANCE * random_byte:
+//	        if (not state.validators[candidate].slashed and
+//	                state.validators[candidate].effective_balance * 255 >= MAX_EFFECTIVE_BALANCE * random_byte):
 //	            return candidate
 //	        i += 1
+//
+// Unlike the beacon proposer (whose slashed proposers simply miss their
+// slot), slashed members are skipped: a shard committee is fixed for a whole
+// period and small, and a slashed proposer could otherwise stall its shard.
 //
 // The beacon state is the one the shard block references, whose epoch is the
 // block's epoch or the one before, so the period's seed is always known.
@@ -81,6 +86,9 @@ func ShardProposerIndex(tr *bcore.Transition, s *bt.BeaconState, shard bt.Shard,
 			rnd = hash.Hash(sb[:])
 		}
 		candidate := committee[(r%uint64(len(committee))+i)%uint64(len(committee))]
+		if s.Validators[candidate].Slashed {
+			continue
+		}
 		hi1, lo1 := bits.Mul64(uint64(s.Validators[candidate].EffectiveBalance), 255)
 		hi2, lo2 := bits.Mul64(cfg.MaxEffectiveBalance, uint64(rnd[i%32]))
 		if hi1 > hi2 || (hi1 == hi2 && lo1 >= lo2) {

@@ -29,10 +29,10 @@ func chainForBench(b *testing.B) *Chain {
 	return benchChain
 }
 
-// BenchmarkShardExec2048 is shard_exec: execute + roots with signatures
+// BenchmarkShardExec1024 is shard_exec: execute + roots with signatures
 // verified, the ed25519 baseline, signatures skipped, and the roots alone.
 // Run it with -cpu 1 for the single-core figures.
-func BenchmarkShardExec2048(b *testing.B) {
+func BenchmarkShardExec1024(b *testing.B) {
 	c := chainForBench(b)
 	def := DefaultOptions()
 	f, err := NewExecFixture(c, def.Transfers, def.CrossShardPercent)
@@ -122,9 +122,9 @@ func BenchmarkClaimVerify(b *testing.B) {
 	}
 }
 
-// BenchmarkFraudProof256 is fraud_proof: build, verify with and without the
+// BenchmarkFraudProof1024 is fraud_proof: build, verify with and without the
 // BLS checks, and the full re-execution baseline.
-func BenchmarkFraudProof256(b *testing.B) {
+func BenchmarkFraudProof1024(b *testing.B) {
 	c := chainForBench(b)
 	f, err := NewFraudFixture(c, DefaultOptions().FraudTransfers, DefaultOptions().CrossShardPercent)
 	if err != nil {

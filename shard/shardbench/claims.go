@@ -14,12 +14,17 @@ import (
 // of a block of shard 0 that sent to it, proved through a crosslink chain of
 // ChainLength crosslinks: the first holds the source block's header, the
 // last is shard 0's current crosslink in Beacon, the beacon state the block
-// references, at an epoch where the challenge window has passed.
+// references. Each crosslink was written into the chain's state at the
+// start of the epoch after its range (process_slots runs the epochs in
+// between), and Beacon is SHARD_CHALLENGE_WINDOW epochs after the last one:
+// the claims prove, against the root Beacon's state_roots recorded for the
+// window slot, that it was current then (Window is that state).
 type ClaimFixture struct {
 	Chain       *Chain
 	ChainLength int
 	Pre         *st.ShardState // shard 1's genesis state, hashed; not modified
 	Beacon      *bt.BeaconState
+	Window      *bt.BeaconState // the state at Beacon's window slot
 	Block       *st.ShardBlock
 }
 
@@ -56,32 +61,50 @@ func NewClaimFixture(c *Chain, n, chainLength int) (*ClaimFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	beacon := c.Beacon.Copy()
 	// The chain: the crosslink of epoch 0 holding the header, then one
-	// crosslink per epoch on top of it.
+	// crosslink per epoch on top of it; crosslink i (of epoch i) is written
+	// at the first slot of epoch i+1.
+	spe := bt.Slot(c.Cfg.SlotsPerEpoch)
+	state := c.Beacon.Copy()
 	links := make([]*bt.Crosslink, chainLength)
-	links[0] = &bt.Crosslink{Shard: 0, ParentRoot: beacon.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 0, EndEpoch: 1, DataRoot: dataRoot}
-	for i := 1; i < chainLength; i++ {
-		links[i] = &bt.Crosslink{Shard: 0, ParentRoot: links[i-1].TreeRoot(), StartEpoch: bt.Epoch(i), EndEpoch: bt.Epoch(i + 1),
-			DataRoot: hash.Hash([]byte(fmt.Sprintf("crosslink data of epoch %d", i)))}
+	for i := range links {
+		parent := state.CurrentCrosslinks[0].TreeRoot()
+		data := dataRoot
+		if i > 0 {
+			data = hash.Hash([]byte(fmt.Sprintf("crosslink data of epoch %d", i)))
+		}
+		links[i] = &bt.Crosslink{Shard: 0, ParentRoot: parent, StartEpoch: bt.Epoch(i), EndEpoch: bt.Epoch(i + 1), DataRoot: data}
+		if err := c.Tr.ProcessSlots(state, bt.Slot(i+1)*spe); err != nil {
+			return nil, err
+		}
+		state.CurrentCrosslinks[0] = *links[i]
 	}
-	beacon.CurrentCrosslinks[0] = *links[chainLength-1]
-	beacon.Slot = bt.Slot((uint64(chainLength) + c.Cfg.Shard.ChallengeWindow) * c.Cfg.SlotsPerEpoch)
+	window := state.Copy()
+	beacon := state
+	if err := c.Tr.ProcessSlots(beacon, window.Slot+bt.Slot(c.Cfg.Shard.ChallengeWindow)*spe); err != nil {
+		return nil, err
+	}
+	if ws, ok := core.WindowSlot(c.Cfg, beacon.Slot); !ok || ws != window.Slot {
+		return nil, fmt.Errorf("claim_verify: window slot of %d is not %d", beacon.Slot, window.Slot)
+	}
 
+	receiptBranches, err := st.ReceiptProofs(built.Receipts)
+	if err != nil {
+		return nil, err
+	}
 	claims := make([]*st.ReceiptClaim, len(built.Receipts))
 	for i, r := range built.Receipts {
-		rb, err := st.ReceiptProof(built.Receipts, i)
+		claims[i], err = core.BuildClaim(c.Cfg, &core.ClaimSource{
+			Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: receiptBranches[i],
+			Header: header, HeaderIndex: 0, HeaderBranch: headerBranch,
+			Chain: links,
+		}, window)
 		if err != nil {
 			return nil, err
 		}
-		claims[i] = &st.ReceiptClaim{
-			Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
-			Header: header, HeaderIndex: 0, HeaderBranch: headerBranch,
-			Crosslinks: links,
-		}
 	}
 	b := &st.ShardBlock{Slot: beacon.Slot, Shard: 1, Body: st.ShardBlockBody{Claims: claims}}
-	return &ClaimFixture{Chain: c, ChainLength: chainLength, Pre: dst, Beacon: beacon, Block: b}, nil
+	return &ClaimFixture{Chain: c, ChainLength: chainLength, Pre: dst, Beacon: beacon, Window: window, Block: b}, nil
 }
 
 // Claims is the number of claims in the block.

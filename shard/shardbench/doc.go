@@ -2,7 +2,8 @@
 // core` (selected alone with `--only shard`) and `go test -bench
 // ./shard/shardbench`:
 //
-//   - shard_exec: a shard block of N signed transfers (mixed intra-shard and
+//   - shard_exec: a shard block of N signed transfers (1,024 by default,
+//     MAX_SHARD_TRANSACTIONS; mixed intra-shard and
 //     cross-shard sends, senders and recipients drawn from SHARD_ACCOUNTS
 //     accounts) executed on one core with every ed25519 signature verified,
 //     followed by the post-state root and the receipts root, and checked
@@ -19,11 +20,17 @@
 //   - claim_verify: receipt claims verified through a crosslink chain of
 //     length 1 and 4 (receipt branch, header branch into the first
 //     crosslink's data root, the chain of crosslink roots up to the beacon
-//     state's current crosslink, then the inbox nonce and the credit), as the
-//     per-claim time of a block of claims.
-//   - fraud_proof: a fisherman's proof against a block of 256 transfers with
-//     a wrong state root: building it (recording re-execution, multiproof
-//     witness, BLS signature, SSZ encoding) and verifying it statelessly
+//     state's current crosslink, the challenge-window branch of the
+//     crosslink current at the window slot into the state root state_roots
+//     recorded for that slot, then the inbox nonce and the credit), as the
+//     per-claim time of a block of MAX_SHARD_CLAIMS (128) claims. The
+//     fixture's beacon chain is real: the crosslinks are written one per
+//     epoch and the chain advanced with process_slots, so the window state
+//     is the one whose root the referenced state recorded.
+//   - fraud_proof: a fisherman's proof against a block of 1,024 transfers
+//     (MAX_SHARD_TRANSACTIONS) with a wrong state root: building it
+//     (recording re-execution, multiproof witness, BLS signature, SSZ
+//     encoding) and verifying it statelessly
 //     with the proposer's and whistleblower's BLS signatures checked, against
 //     the baseline of re-executing the block on a full state.
 //

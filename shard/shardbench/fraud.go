@@ -41,7 +41,7 @@ func NewFraudFixture(c *Chain, n, crossPercent int) (*FraudFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := core.SignBlock(c.Tr, c.Beacon, b, sk); err != nil {
+	if err := core.SignBlock(c.Tr, b, sk); err != nil {
 		return nil, err
 	}
 	v := c.Beacon.Copy()

@@ -20,7 +20,8 @@ type Options struct {
 	Validators uint64 // beacon validators of the interop genesis (64)
 	Runs       int    // measured runs per benchmark; the median is reported
 	Accounts   uint64 // SHARD_ACCOUNTS of every shard (16,384)
-	// Transfers is the number of transfers in the shard_exec block (2,048),
+	// Transfers is the number of transfers in the shard_exec block (1,024,
+	// MAX_SHARD_TRANSACTIONS),
 	// CrossShardPercent the share of them that are cross-shard sends (25).
 	Transfers         int
 	CrossShardPercent int
@@ -28,7 +29,8 @@ type Options struct {
 	// ChainLengths the crosslink-chain lengths measured ({1, 4}).
 	Claims       int
 	ChainLengths []int
-	// FraudTransfers is the number of transfers in the fraudulent block (256).
+	// FraudTransfers is the number of transfers in the fraudulent block
+	// (1,024: a block at MAX_SHARD_TRANSACTIONS).
 	FraudTransfers int
 	// Only, when non-empty, selects benchmarks by name prefix (shard_exec,
 	// claim_verify, fraud_proof); "shard" selects them all.
@@ -40,8 +42,8 @@ type Options struct {
 // DefaultOptions are the sizes the targets are stated for.
 func DefaultOptions() Options {
 	return Options{
-		Validators: 64, Runs: 7, Accounts: 16_384, Transfers: 2048, CrossShardPercent: 25,
-		Claims: 128, ChainLengths: []int{1, 4}, FraudTransfers: 256,
+		Validators: 64, Runs: 7, Accounts: 16_384, Transfers: params.MaxShardTransactions, CrossShardPercent: 25,
+		Claims: params.MaxShardClaims, ChainLengths: []int{1, 4}, FraudTransfers: params.MaxShardTransactions,
 	}
 }
 

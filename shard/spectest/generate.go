@@ -26,10 +26,13 @@ import (
 // every run: a protocol change shows up as a diff of shard/testdata.
 //
 // The beacon states are those of a 64-validator interop genesis with the
-// shard fork at genesis, advanced with process_slots; the crosslinks the
-// claims and fraud proofs need are written into them directly, and a state
-// "after a beacon block at slot N" gets a latest block header at N with a
-// zero state root (see BeaconBlockRoot).
+// shard fork at genesis, advanced with process_slots. The crosslinks the
+// claims and fraud proofs need are written into them at a given slot W, as
+// process_crosslinks would at an epoch transition, before the state at W is
+// hashed: the state_roots of every later state hold roots of states that
+// contain them, so claims can prove their challenge window (a history). A
+// state "after a beacon block at slot N" gets a latest block header at N
+// with a zero state root (see BeaconBlockRoot).
 
 // genError carries a generator failure through panics to Generate.
 type genError struct{ err error }
@@ -81,6 +84,9 @@ type generator struct {
 	ghdrs    []st.ShardBlockHeader
 	counts   map[string]int
 	names    map[string]bool
+	// hist holds the history of every beacon state made by block, for the
+	// claims' window proofs.
+	hist map[*bt.BeaconState]*history
 }
 
 func newGenerator(root string) *generator {
@@ -96,6 +102,7 @@ func newGenerator(root string) *generator {
 		root: root, cfg: cfg, tr: tr, keys: keys, genesis: genesis,
 		bodyRoot: check((&bt.BeaconBlockBody{}).HashTreeRoot()),
 		counts:   make(map[string]int), names: make(map[string]bool),
+		hist: make(map[*bt.BeaconState]*history),
 	}
 	for s := range 4 {
 		ss := check(st.GenesisState(cfg, bt.Shard(s), core.AccountPubkeys(cfg, bt.Shard(s))))
@@ -177,12 +184,100 @@ func (g *generator) advance(base *bt.BeaconState, slot bt.Slot) *bt.BeaconState 
 	return s
 }
 
-func withCrosslinks(cls ...bt.Crosslink) func(s *bt.BeaconState) {
-	return func(s *bt.BeaconState) {
-		for _, c := range cls {
+// history is a beacon chain of empty slots from base (at slot 0) on which
+// crosslinks are written: events[i].cls become current at events[i].slot,
+// before the state at that slot is hashed into state_roots by the next
+// process_slot (as process_crosslinks writes a crosslink into the state at
+// an epoch's first slot). Events are in slot order.
+type history struct {
+	base   *bt.BeaconState
+	events []event
+}
+
+// event writes crosslinks at a slot of a history.
+type event struct {
+	slot bt.Slot
+	cls  []bt.Crosslink
+}
+
+func written(slot bt.Slot, cls ...bt.Crosslink) event { return event{slot, cls} }
+
+func (g *generator) history(events ...event) *history {
+	return &history{base: g.genesis, events: events}
+}
+
+// at returns the state of h at slot: the one whose root the next
+// process_slot records in state_roots[slot % SLOTS_PER_HISTORICAL_ROOT].
+func (g *generator) at(h *history, slot bt.Slot) *bt.BeaconState {
+	s := h.base.Copy()
+	for _, e := range h.events {
+		if e.slot > slot {
+			break
+		}
+		if e.slot < s.Slot {
+			fail("history event at slot %d before slot %d", e.slot, s.Slot)
+		}
+		if e.slot > s.Slot {
+			must(g.tr.ProcessSlots(s, e.slot))
+		}
+		for _, c := range e.cls {
 			s.CurrentCrosslinks[c.Shard] = c
 		}
 	}
+	if slot > s.Slot {
+		must(g.tr.ProcessSlots(s, slot))
+	}
+	return s
+}
+
+// block returns the post-state of a beacon block at slot on h: the state of
+// h at slot with a latest block header at slot.
+func (g *generator) block(h *history, slot bt.Slot) *bt.BeaconState {
+	s := g.at(h, slot)
+	if slot > h.base.Slot {
+		parent := s.LatestBlockHeader.SigningRoot() // its state root was filled in by process_slot
+		s.LatestBlockHeader = bt.BeaconBlockHeader{Slot: slot, ParentRoot: parent, BodyRoot: g.bodyRoot}
+	}
+	g.hist[s] = h
+	return s
+}
+
+// windowState returns the state at the window slot of beacon (a state made
+// by block): the state a claim in a block referencing beacon proves its
+// crosslink against. It checks that its root is the one beacon recorded.
+func (g *generator) windowState(beacon *bt.BeaconState) *bt.BeaconState {
+	h, ok := g.hist[beacon]
+	if !ok {
+		fail("beacon state at slot %d has no history", beacon.Slot)
+	}
+	ws, ok := core.WindowSlot(g.cfg, beacon.Slot)
+	if !ok {
+		fail("beacon state at slot %d has no window slot", beacon.Slot)
+	}
+	s := g.at(h, ws)
+	if check(s.HashTreeRoot()) != beacon.StateRoots[uint64(ws)%g.cfg.SlotsPerHistoricalRoot] {
+		fail("the state at window slot %d is not the one the state at slot %d recorded", ws, beacon.Slot)
+	}
+	return s
+}
+
+// window sets c's challenge-window proof for a block referencing beacon:
+// the index in c's chain of the crosslink of the source shard that was
+// current at the window slot, with its branch in that state's root. When
+// no crosslink of the chain was current then (the claim is early), c gets
+// the branch of the crosslink that was, at index 0: a block including it
+// must fail.
+func (g *generator) window(c *st.ReceiptClaim, beacon *bt.BeaconState) *st.ReceiptClaim {
+	ws := g.windowState(beacon)
+	src := c.Receipt.SrcShard
+	idx, br, err := core.WindowProof(g.cfg, ws, src, c.Crosslinks)
+	if errors.Is(err, core.ErrNotClaimable) {
+		idx, br = 0, check(ws.Branch(bt.GIndexCurrentCrosslink(g.cfg.ShardCount, uint64(src))))
+	} else {
+		must(err)
+	}
+	c.WindowIndex, c.WindowBranch = idx, br
+	return c
 }
 
 func (g *generator) key(i bt.ValidatorIndex) *bls.SecretKey {
@@ -254,7 +349,7 @@ func (g *generator) build(x spec) *st.ShardBlock {
 	if x.edit != nil {
 		x.edit(b)
 	}
-	must(core.SignBlock(g.tr, x.beacon, b, g.key(b.ProposerIndex)))
+	must(core.SignBlock(g.tr, b, g.key(b.ProposerIndex)))
 	if x.after != nil {
 		x.after(b)
 	}
@@ -385,7 +480,7 @@ func (g *generator) processCases() {
 	bad("wrong_beacon_block_root", "beacon block root", with(func(b *st.ShardBlock) { b.BeaconBlockRoot = check(BeaconBlockRoot(b4)) }, nil))
 	bad("wrong_proposer", "proposer", with(func(b *st.ShardBlock) { b.ProposerIndex = (b.ProposerIndex + 1) % Validators }, nil))
 	bad("bad_proposer_signature", "bad signature of shard proposer", with(nil, func(b *st.ShardBlock) {
-		must(core.SignBlock(g.tr, gen, b, g.key((b.ProposerIndex+1)%Validators)))
+		must(core.SignBlock(g.tr, b, g.key((b.ProposerIndex+1)%Validators)))
 	}))
 	bad("unsigned_block", "signature", with(nil, func(b *st.ShardBlock) { b.Signature = bt.BLSSignature{} }))
 	bad("wrong_state_root", "state root", with(func(b *st.ShardBlock) { b.StateRoot[0] ^= 1 }, nil))
@@ -418,10 +513,17 @@ func (g *generator) processCases() {
 		b.Shard = 1
 		b.ProposerIndex = check(core.ShardProposerIndex(g.tr, gen, 1, b.Slot))
 	}, nil))
-	slashed := g.beaconAt(gen, 0, func(s *bt.BeaconState) {
-		s.Validators[check(core.ShardProposerIndex(g.tr, s, 0, 1))].Slashed = true
-	})
-	bad("slashed_proposer", "is slashed", spec{on: t0, beacon: slashed, slot: 1, txs: txs(g.tx(0, 1, 0, 0, 2, 10))})
+	// get_shard_proposer_index skips slashed committee members: with the
+	// validator drawn first slashed, the next one drawn proposes, and a
+	// block by the slashed one names the wrong proposer.
+	first := check(core.ShardProposerIndex(g.tr, gen, 0, 1))
+	slashed := g.beaconAt(gen, 0, func(s *bt.BeaconState) { s.Validators[first].Slashed = true })
+	if check(core.ShardProposerIndex(g.tr, slashed, 0, 1)) == first {
+		fail("the slashed shard proposer %d is still drawn", first)
+	}
+	ok("slashed_committee_member_skipped", spec{on: t0, beacon: slashed, slot: 1, txs: txs(g.tx(0, 1, 0, 0, 2, 10))})
+	bad("slashed_proposer", fmt.Sprintf("proposer %d, expected", first), spec{on: t0, beacon: slashed, slot: 1,
+		txs: txs(g.tx(0, 1, 0, 0, 2, 10)), edit: func(b *st.ShardBlock) { b.ProposerIndex = first }})
 	t3, _ := g.apply(t0, gen, g.build(spec{on: t0, beacon: gen, slot: 3}))
 	bad("slot_equal_to_parent", "not after", spec{on: t3, beacon: gen, slot: 3})
 	bad("slot_before_parent", "not after", spec{on: t3, beacon: gen, slot: 2})
@@ -434,12 +536,16 @@ func (g *generator) processCases() {
 // --- shard_block/claims ------------------------------------------------------
 
 // claimWorld is shard 0 sending value to shards 1 and 2 in blocks at slots 1
-// and 2, crosslinked by c0 (epoch 0), and c1 (epoch 1, no blocks) on top.
+// and 2, crosslinked by c0 (epoch 0), and to shard 3 in a block at slot 9,
+// crosslinked by c1 (epoch 1) on top of c0.
 type claimWorld struct {
 	headers []st.ShardBlockHeader
 	c0, c1  bt.Crosslink
 	// claims: 0, 1: 0→1 nonces 0 and 1 (block 1); 2: 0→2 nonce 0 (block 1);
-	// 3: 0→1 nonce 2 (block 2). Each proves the chain [c0].
+	// 3: 0→1 nonce 2 (block 2), each proving the chain [c0]; 4: 0→3 nonce 0
+	// (block 3), proving the chain [c1]. None has its window proof yet,
+	// which depends on the beacon state the claiming block references (see
+	// generator.claim).
 	claims []*st.ReceiptClaim
 }
 
@@ -451,32 +557,38 @@ func (g *generator) newClaimWorld() *claimWorld {
 	t1, r1 := g.apply(t0, gen, s1)
 	s2 := g.build(spec{on: t1, beacon: gen, slot: 2, txs: txs(g.tx(0, 8, 0, 1, 4, 70))})
 	t2, r2 := g.apply(t1, gen, s2)
-	w := &claimWorld{headers: []st.ShardBlockHeader{t1.hdr, t2.hdr}}
-	roots := []bt.Root{t1.hdr.SigningRoot(), t2.hdr.SigningRoot()}
+	b9 := g.beaconAt(gen, 9, nil)
+	s3 := g.build(spec{on: t2, beacon: b9, slot: 9, txs: txs(g.tx(0, 8, 1, 3, 5, 40))})
+	t3, r3 := g.apply(t2, b9, s3)
+	w := &claimWorld{headers: []st.ShardBlockHeader{t1.hdr, t2.hdr, t3.hdr}}
+	roots0 := []bt.Root{t1.hdr.SigningRoot(), t2.hdr.SigningRoot()}
+	roots1 := []bt.Root{t3.hdr.SigningRoot()}
 	w.c0 = bt.Crosslink{Shard: 0, ParentRoot: gen.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 0, EndEpoch: 1,
-		DataRoot: check(core.CrosslinkDataRoot(g.cfg, roots))}
+		DataRoot: check(core.CrosslinkDataRoot(g.cfg, roots0))}
 	w.c1 = bt.Crosslink{Shard: 0, ParentRoot: w.c0.TreeRoot(), StartEpoch: 1, EndEpoch: 2,
-		DataRoot: check(core.CrosslinkDataRoot(g.cfg, nil))}
-	mk := func(receipts []st.Receipt, i int, hi int) *st.ReceiptClaim {
-		c0 := w.c0
+		DataRoot: check(core.CrosslinkDataRoot(g.cfg, roots1))}
+	hb0 := check(core.HeaderProofs(g.cfg, roots0))
+	mk := func(receipts []st.Receipt, i int, hi int, cl bt.Crosslink, hb []bt.Root, idx int) *st.ReceiptClaim {
 		return &st.ReceiptClaim{
-			Receipt: receipts[i], ReceiptIndex: uint64(i), ReceiptBranch: check(st.ReceiptProof(receipts, i)),
-			Header: w.headers[hi], HeaderIndex: uint64(hi), HeaderBranch: check(core.HeaderProof(g.cfg, roots, hi)),
-			Crosslinks: []*bt.Crosslink{&c0},
+			Receipt: receipts[i], ReceiptIndex: uint64(i), ReceiptBranch: check(st.ReceiptProofs(receipts))[i],
+			Header: w.headers[hi], HeaderIndex: uint64(idx), HeaderBranch: hb,
+			Crosslinks: []*bt.Crosslink{&cl},
 		}
 	}
-	w.claims = []*st.ReceiptClaim{mk(r1, 0, 0), mk(r1, 1, 0), mk(r1, 2, 0), mk(r2, 0, 1)}
+	w.claims = []*st.ReceiptClaim{mk(r1, 0, 0, w.c0, hb0[0], 0), mk(r1, 1, 0, w.c0, hb0[0], 0), mk(r1, 2, 0, w.c0, hb0[0], 0),
+		mk(r2, 0, 1, w.c0, hb0[1], 1), mk(r3, 0, 2, w.c1, check(core.HeaderProof(g.cfg, roots1, 0)), 0)}
 	return w
 }
 
-// claim returns a deep copy of claim i, edited.
-func (w *claimWorld) claim(i int, edit func(c *st.ReceiptClaim)) *st.ReceiptClaim {
+// claim returns a deep copy of claim i, edited, with the window proof for a
+// block referencing beacon (computed after edit).
+func (g *generator) claim(w *claimWorld, i int, beacon *bt.BeaconState, edit func(c *st.ReceiptClaim)) *st.ReceiptClaim {
 	var c st.ReceiptClaim
 	must(bt.Decode(&c, check(w.claims[i].MarshalSSZ())))
 	if edit != nil {
 		edit(&c)
 	}
-	return &c
+	return g.window(&c, beacon)
 }
 
 func chain(cls ...bt.Crosslink) func(c *st.ReceiptClaim) {
@@ -490,50 +602,100 @@ func chain(cls ...bt.Crosslink) func(c *st.ReceiptClaim) {
 
 func claims(c ...*st.ReceiptClaim) []*st.ReceiptClaim { return c }
 
+// afterWindow edits c after its window proof was set.
+func afterWindow(c *st.ReceiptClaim, edit func(c *st.ReceiptClaim)) *st.ReceiptClaim {
+	edit(c)
+	return c
+}
+
 func (g *generator) claimCases() {
 	ok := func(name string, x spec) tip { return g.blockCase(HandlerClaims, name, x, "") }
 	bad := func(name, want string, x spec) { g.blockCase(HandlerClaims, name, x, want) }
 	gen := g.genesis
 	w := g.newClaimWorld()
-	b24 := g.beaconAt(gen, 24, withCrosslinks(w.c0))
-	b24chain := g.beaconAt(gen, 24, withCrosslinks(w.c1))
-	b24none := g.beaconAt(gen, 24, nil)
-	b16 := g.beaconAt(gen, 16, withCrosslinks(w.c0))
-	b40 := g.beaconAt(gen, 40, withCrosslinks(w.c0))
-	on1, on2 := g.genesisTip(1), g.genesisTip(2)
+	// The beacon chains the claims are made on (SHARD_CHALLENGE_WINDOW = 1:
+	// a block referencing the state at slot s proves its crosslink was
+	// current at slot s - 8). c0 is written at slot 8, at the end of epoch
+	// 0, as process_crosslinks writes votes included in their own epoch.
+	withC0 := g.history(written(8, w.c0))
+	withC1 := g.history(written(8, w.c0), written(16, w.c1))  // the window state of slot 24 has c1
+	c1Late := g.history(written(8, w.c0), written(20, w.c1))  // ... has c0, the current one is c1
+	c1Later := g.history(written(8, w.c0), written(17, w.c1)) // c1 written one slot after the window slot of 24
+	b24 := g.block(withC0, 24)
+	b24chain := g.block(withC1, 24)
+	b24late := g.block(c1Late, 24)
+	b24none := g.block(g.history(), 24)
+	b40 := g.block(withC0, 40)
+	on1, on2, on3 := g.genesisTip(1), g.genesisTip(2), g.genesisTip(3)
 	at := func(on tip, beacon *bt.BeaconState, cs ...*st.ReceiptClaim) spec {
 		return spec{on: on, beacon: beacon, slot: beacon.Slot, claims: cs}
 	}
+	// c(i, beacon, edit) is claim i for a block referencing beacon.
+	c := func(i int, beacon *bt.BeaconState, edit func(c *st.ReceiptClaim)) *st.ReceiptClaim {
+		return g.claim(w, i, beacon, edit)
+	}
 
-	first := ok("claim_one", at(on1, b24, w.claim(0, nil)))
-	ok("two_claims_in_order", at(on1, b24, w.claim(0, nil), w.claim(1, nil)))
-	ok("claims_from_two_headers", at(on1, b24, w.claim(0, nil), w.claim(1, nil), w.claim(3, nil)))
-	ok("claim_via_crosslink_chain", at(on1, b24chain, w.claim(0, chain(w.c0, w.c1))))
-	ok("claim_on_other_destination", at(on2, b24, w.claim(2, nil)))
-	ok("claim_long_after_window", at(on1, b40, w.claim(0, nil)))
-	x := at(on1, b24, w.claim(0, nil))
+	first := ok("claim_one", at(on1, b24, c(0, b24, nil)))
+	ok("two_claims_in_order", at(on1, b24, c(0, b24, nil), c(1, b24, nil)))
+	ok("claims_from_two_headers", at(on1, b24, c(0, b24, nil), c(1, b24, nil), c(3, b24, nil)))
+	ok("claim_via_crosslink_chain", at(on1, b24chain, c(0, b24chain, chain(w.c0, w.c1))))
+	ok("window_crosslink_before_current", at(on1, b24late, c(0, b24late, chain(w.c0, w.c1))))
+	ok("claim_of_second_crosslink", at(on3, b24chain, c(4, b24chain, nil)))
+	ok("claim_on_other_destination", at(on2, b24, c(2, b24, nil)))
+	ok("claim_long_after_window", at(on1, b40, c(0, b40, nil)))
+	// c0 was written at slot 8: slot 16 is the first whose window slot has it.
+	b16 := g.block(withC0, 16)
+	ok("claim_exactly_at_window", at(on1, b16, c(0, b16, nil)))
+	x := at(on1, b24, c(0, b24, nil))
 	x.txs = txs(g.tx(1, 9, 0, 1, 2, 1000), g.tx(1, 4, 0, 3, 0, 20))
 	ok("claims_with_transactions", x)
-	later := spec{on: first, beacon: b24, slot: 25, claims: claims(w.claim(1, nil))}
+	later := spec{on: first, beacon: b24, slot: 25, claims: claims(c(1, b24, nil))}
 	ok("claim_in_later_block", later)
 
-	bad("early_challenge_window", "challenge window", at(on1, b16, w.claim(0, nil)))
-	bad("replayed_claim", "next claimable is 1", spec{on: first, beacon: b24, slot: 25, claims: claims(w.claim(0, nil))})
-	bad("replayed_in_same_block", "next claimable is 1", at(on1, b24, w.claim(0, nil), w.claim(0, nil)))
-	bad("out_of_order", "next claimable is 0", at(on1, b24, w.claim(1, nil)))
-	bad("gap_in_nonces", "next claimable is 1", at(on1, b24, w.claim(0, nil), w.claim(3, nil)))
-	bad("wrong_receipt_branch", "receipt is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.ReceiptBranch[3][0] ^= 1 })))
-	bad("wrong_receipt_index", "receipt is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.ReceiptIndex = 1 })))
-	bad("tampered_amount", "receipt is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.Receipt.Amount++ })))
-	bad("header_of_other_slot", "does not match receipt", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.Header.Slot = 2 })))
-	bad("wrong_header_branch", "is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.HeaderBranch[0][0] ^= 1 })))
-	bad("wrong_header_index", "is not at index", at(on1, b24, w.claim(0, func(c *st.ReceiptClaim) { c.HeaderIndex = 1 })))
-	bad("wrong_destination_shard", "cannot be claimed on shard 2", at(on2, b24, w.claim(0, nil)))
-	bad("not_crosslinked", "does not end at the current crosslink", at(on1, b24none, w.claim(0, nil)))
-	bad("stale_crosslink_chain", "does not end at the current crosslink", at(on1, b24chain, w.claim(0, nil)))
+	// The challenge window. Under the former rule (epoch of the state >=
+	// end_epoch + SHARD_CHALLENGE_WINDOW) a crosslink written late could be
+	// claimed the moment it was written: c0 ([0, 1)) written at slot 24.
+	b24fresh := g.block(g.history(written(24, w.c0)), 24)
+	bad("early_challenge_window", "challenge window", at(on1, b24fresh, c(0, b24fresh, nil)))
+	// One slot short of claim_exactly_at_window: the window state (slot 7)
+	// still has the parent of c0, the genesis crosslink.
+	b15 := g.block(withC0, 15)
+	bad("crosslink_not_current_at_window", "was not the current crosslink", at(on1, b15, c(0, b15, nil)))
+	// The header is in c1, written at slot 17; the window state of slot 24
+	// (slot 16) has c0, the crosslink before it. The claim proves c0 was
+	// current then, but no index of its chain [c1] holds c0.
+	b24c1 := g.block(c1Later, 24)
+	bad("window_index_before_header_crosslink", "was not the current crosslink", at(on3, b24c1, c(4, b24c1, nil)))
+	bad("wrong_window_branch", "was not the current crosslink", at(on1, b24, afterWindow(c(0, b24, nil), func(c *st.ReceiptClaim) {
+		c.WindowBranch[2][0] ^= 1
+	})))
+	// The window crosslink of b24chain is c1, at index 1 of [c0, c1].
+	bad("wrong_window_index", "was not the current crosslink", at(on1, b24chain, afterWindow(c(0, b24chain, chain(w.c0, w.c1)), func(c *st.ReceiptClaim) {
+		c.WindowIndex = 0
+	})))
+	bad("window_index_outside_chain", "outside the crosslink chain", at(on1, b24, afterWindow(c(0, b24, nil), func(c *st.ReceiptClaim) {
+		c.WindowIndex = 1
+	})))
+	bad("short_window_branch", "window branch of", at(on1, b24, afterWindow(c(0, b24, nil), func(c *st.ReceiptClaim) {
+		c.WindowBranch = c.WindowBranch[:len(c.WindowBranch)-1]
+	})))
+
+	bad("replayed_claim", "next claimable is 1", spec{on: first, beacon: b24, slot: 25, claims: claims(c(0, b24, nil))})
+	bad("replayed_in_same_block", "next claimable is 1", at(on1, b24, c(0, b24, nil), c(0, b24, nil)))
+	bad("out_of_order", "next claimable is 0", at(on1, b24, c(1, b24, nil)))
+	bad("gap_in_nonces", "next claimable is 1", at(on1, b24, c(0, b24, nil), c(3, b24, nil)))
+	bad("wrong_receipt_branch", "receipt is not at index", at(on1, b24, c(0, b24, func(c *st.ReceiptClaim) { c.ReceiptBranch[3][0] ^= 1 })))
+	bad("wrong_receipt_index", "receipt is not at index", at(on1, b24, c(0, b24, func(c *st.ReceiptClaim) { c.ReceiptIndex = 1 })))
+	bad("tampered_amount", "receipt is not at index", at(on1, b24, c(0, b24, func(c *st.ReceiptClaim) { c.Receipt.Amount++ })))
+	bad("header_of_other_slot", "does not match receipt", at(on1, b24, c(0, b24, func(c *st.ReceiptClaim) { c.Header.Slot = 2 })))
+	bad("wrong_header_branch", "is not at index", at(on1, b24, c(0, b24, func(c *st.ReceiptClaim) { c.HeaderBranch[0][0] ^= 1 })))
+	bad("wrong_header_index", "is not at index", at(on1, b24, c(0, b24, func(c *st.ReceiptClaim) { c.HeaderIndex = 1 })))
+	bad("wrong_destination_shard", "cannot be claimed on shard 2", at(on2, b24, c(0, b24, nil)))
+	bad("not_crosslinked", "does not end at the current crosslink", at(on1, b24none, c(0, b24none, nil)))
+	bad("stale_crosslink_chain", "does not end at the current crosslink", at(on1, b24chain, c(0, b24chain, nil)))
 	fake := bt.Crosslink{Shard: 0, ParentRoot: w.c0.TreeRoot(), StartEpoch: 1, EndEpoch: 2, DataRoot: hash.Hash([]byte("not a data root"))}
-	bad("broken_crosslink_chain", "does not follow", at(on1, b24chain, w.claim(0, chain(w.c0, fake, w.c1))))
-	bad("no_crosslinks", "without crosslinks", at(on1, b24, w.claim(0, chain())))
+	bad("broken_crosslink_chain", "does not follow", at(on1, b24chain, c(0, b24chain, chain(w.c0, fake, w.c1))))
+	bad("no_crosslinks", "without crosslinks", at(on1, b24, c(0, b24, chain())))
 	// A fraudulent source block at slot 2 commits to a receipt that says it
 	// was sent at slot 1; crosslinked, its proof and the crosslink's are
 	// valid: only the receipt's src_slot against the header's slot tells.
@@ -548,13 +710,14 @@ func (g *generator) claimCases() {
 	liarRoots := []bt.Root{liarHdr.SigningRoot()}
 	liarCL := bt.Crosslink{Shard: 0, ParentRoot: gen.CurrentCrosslinks[0].TreeRoot(), StartEpoch: 0, EndEpoch: 1,
 		DataRoot: check(core.CrosslinkDataRoot(g.cfg, liarRoots))}
-	liarClaim := &st.ReceiptClaim{Receipt: forged[0], ReceiptBranch: check(st.ReceiptProof(forged, 0)),
-		Header: liarHdr, HeaderBranch: check(core.HeaderProof(g.cfg, liarRoots, 0)), Crosslinks: []*bt.Crosslink{&liarCL}}
-	bad("receipt_src_slot_mismatch", "does not match receipt", at(on1, g.beaconAt(gen, 24, withCrosslinks(liarCL)), liarClaim))
+	liarB24 := g.block(g.history(written(8, liarCL)), 24)
+	liarClaim := g.window(&st.ReceiptClaim{Receipt: forged[0], ReceiptBranch: check(st.ReceiptProof(forged, 0)),
+		Header: liarHdr, HeaderBranch: check(core.HeaderProof(g.cfg, liarRoots, 0)), Crosslinks: []*bt.Crosslink{&liarCL}}, liarB24)
+	bad("receipt_src_slot_mismatch", "does not match receipt", at(on1, liarB24, liarClaim))
 	shifted := w.c0
 	shifted.StartEpoch, shifted.EndEpoch = 1, 2
-	b32 := g.beaconAt(gen, 32, withCrosslinks(shifted))
-	bad("header_outside_crosslink_range", "outside crosslink", at(on1, b32, w.claim(0, chain(shifted))))
+	b32 := g.block(g.history(written(16, shifted)), 32)
+	bad("header_outside_crosslink_range", "outside crosslink", at(on1, b32, c(0, b32, chain(shifted))))
 }
 
 // --- crosslink/data_root -----------------------------------------------------
@@ -645,7 +808,7 @@ func (g *generator) prove(on tip, beacon *bt.BeaconState, b *st.ShardBlock, ev c
 func (g *generator) mutate(p *st.ShardFraudProof, state *bt.BeaconState, edit func(p *st.ShardFraudProof)) *st.ShardFraudProof {
 	c := cloneProof(p)
 	edit(c)
-	must(core.SignFraudProof(g.tr, state, c, g.key(c.Whistleblower%Validators)))
+	must(core.SignFraudProof(g.tr, c, g.key(c.Whistleblower%Validators)))
 	return c
 }
 
@@ -664,7 +827,11 @@ func (g *generator) fraudCase(name string, pre *bt.BeaconState, proof []byte, wa
 
 // multiproof is a witness of the given chunks of s.
 func (g *generator) multiproof(s *st.ShardState, indices []uint64) st.Multiproof {
-	nodes := check(s.NodeFunc())
+	return multiproofOf(check(s.NodeFunc()), indices)
+}
+
+// multiproofOf is a witness of the given chunks of the tree nodes serves.
+func multiproofOf(nodes func(uint64) ([32]byte, error), indices []uint64) st.Multiproof {
 	sorted, leaves, helpers, err := hash.BuildMultiproof(nodes, indices)
 	must(err)
 	m := st.Multiproof{Indices: sorted, Leaves: make([]bt.Root, len(leaves)), Helpers: make([]bt.Root, len(helpers))}
@@ -717,19 +884,38 @@ func (g *generator) fraudCases() {
 	ok("invalid_block_slot", v, g.prove(t0, gen, g.build(spec{on: t0, beacon: gen, slot: 0}), core.FraudEvidence{}))
 
 	// Blocks with claims: the proofs carry a witness of the beacon state's crosslinks.
+	// Blocks with claims: the proofs carry a witness of the beacon state's
+	// crosslinks and of the state_roots entry of the window slot.
 	w := g.newClaimWorld()
-	b16 := g.beaconAt(gen, 16, withCrosslinks(w.c0))
-	b24 := g.beaconAt(gen, 24, withCrosslinks(w.c0))
+	withC0 := g.history(written(8, w.c0))
+	b15 := g.block(withC0, 15) // window slot 7: c0 not yet current
+	b24 := g.block(withC0, 24)
 	on1 := g.genesisTip(1)
-	early := g.build(spec{on: on1, beacon: b16, slot: 16, claims: claims(w.claim(0, nil))})
-	ok("invalid_claim_in_block", g.advance(b16, 18), g.prove(on1, b16, early, core.FraudEvidence{}))
-	claimBlock := g.build(spec{on: on1, beacon: b24, slot: 24, claims: claims(w.claim(0, nil), w.claim(1, nil)),
+	// The claim is early: only the state root of the window slot, which the
+	// beacon witness reveals, shows it.
+	early := g.build(spec{on: on1, beacon: b15, slot: 15, claims: claims(g.claim(w, 0, b15, nil))})
+	pEarly := g.prove(on1, b15, early, core.FraudEvidence{})
+	if !slices.Contains(pEarly.BeaconWitness.Indices, bt.GIndexStateRoot(g.cfg.SlotsPerHistoricalRoot, 7)) {
+		fail("the proof of an early claim does not reveal state_roots[7]")
+	}
+	ok("invalid_claim_in_block", g.advance(b15, 17), pEarly)
+	claimBlock := g.build(spec{on: on1, beacon: b24, slot: 24, claims: claims(g.claim(w, 0, b24, nil), g.claim(w, 1, b24, nil)),
 		edit: func(b *st.ShardBlock) { b.StateRoot[0] ^= 1 }})
 	v26 := g.advance(b24, 26)
 	pClaim := g.prove(on1, b24, claimBlock, core.FraudEvidence{})
 	ok("wrong_state_root_with_claims", v26, pClaim)
 	bad("missing_beacon_witness", "incomplete witness", v26, enc(g.mutate(pClaim, v26, func(p *st.ShardFraudProof) {
 		p.BeaconWitness = st.Multiproof{}
+	})))
+	// The beacon witness reveals the source shard's crosslink but not the
+	// state root of the window slot.
+	bad("missing_state_root_witness", "incomplete witness", v26, enc(g.mutate(pClaim, v26, func(p *st.ShardFraudProof) {
+		sr := bt.GIndexStateRoot(g.cfg.SlotsPerHistoricalRoot, 16)
+		if !slices.Contains(p.BeaconWitness.Indices, sr) {
+			fail("the proof of a block with claims does not reveal state_roots[16]")
+		}
+		keep := slices.DeleteFunc(slices.Clone(p.BeaconWitness.Indices), func(gi uint64) bool { return gi == sr })
+		p.BeaconWitness = multiproofOf(check(b24.NodeFunc()), keep)
 	})))
 
 	// The block crosslinked, with an attestation of four validators.
@@ -818,7 +1004,7 @@ func (g *generator) fraudCases() {
 		p.StateWitness.Helpers[0][0] ^= 1
 	})))
 	otherSigner := cloneProof(pWrongState)
-	must(core.SignFraudProof(g.tr, v, otherSigner, g.key((otherSigner.Whistleblower+1)%Validators)))
+	must(core.SignFraudProof(g.tr, otherSigner, g.key((otherSigner.Whistleblower+1)%Validators)))
 	bad("bad_whistleblower_signature", "bad whistleblower signature", v, enc(otherSigner))
 	stolen := cloneProof(pWrongState)
 	stolen.Whistleblower = (stolen.Whistleblower + 7) % Validators
@@ -827,7 +1013,7 @@ func (g *generator) fraudCases() {
 	unsigned.Signature = bt.BLSSignature{}
 	bad("unsigned_proof", "whistleblower signature", v, enc(unsigned))
 	bad("bad_proposer_signature", "bad shard proposer signature", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
-		must(core.SignBlock(g.tr, gen, &p.Block, g.key((p.Block.ProposerIndex+2)%Validators)))
+		must(core.SignBlock(g.tr, &p.Block, g.key((p.Block.ProposerIndex+2)%Validators)))
 	})))
 	bad("wrong_parent_header", "parent header", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.ParentHeader.Slot++ })))
 	bad("wrong_beacon_header", "beacon header", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.BeaconHeader.Slot++ })))
@@ -854,7 +1040,7 @@ func (g *generator) fraudCases() {
 	bad("whistleblower_out_of_range", "out of range", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) { p.Whistleblower = Validators })))
 	bad("shard_out_of_range", "block of shard", v, enc(g.mutate(pWrongState, v, func(p *st.ShardFraudProof) {
 		p.Block.Shard = bt.Shard(g.cfg.ShardCount)
-		must(core.SignBlock(g.tr, gen, &p.Block, g.key(p.Block.ProposerIndex)))
+		must(core.SignBlock(g.tr, &p.Block, g.key(p.Block.ProposerIndex)))
 	})))
 	bad("malformed_ssz", "invalid ssz", v, enc(pWrongState)[:100])
 	bad("empty_proof", "invalid ssz", v, []byte{})

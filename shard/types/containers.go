@@ -60,8 +60,8 @@ type ShardBlockHeader struct {
 
 // ShardBlockBody holds a block's transactions and receipt claims.
 type ShardBlockBody struct {
-	Transactions []*Transaction  `ssz-max:"4096"`
-	Claims       []*ReceiptClaim `ssz-max:"1024"`
+	Transactions []*Transaction  `ssz-max:"1024"`
+	Claims       []*ReceiptClaim `ssz-max:"128"`
 }
 
 // ShardBlock is a block of one shard chain.
@@ -81,15 +81,20 @@ type ShardBlock struct {
 // receipt is in the receipts of a source block whose header is in the data
 // root of a crosslink (Crosslinks[0]) from which a chain of crosslinks leads
 // to the source shard's current crosslink in the beacon state the claiming
-// block references.
+// block references; and that Crosslinks[WindowIndex], at or after
+// Crosslinks[0] in that chain, was already the shard's current crosslink
+// SHARD_CHALLENGE_WINDOW epochs before that state (WindowBranch, against the
+// state root recorded in its state_roots).
 type ReceiptClaim struct {
 	Receipt       Receipt
 	ReceiptIndex  uint64
-	ReceiptBranch []bt.Root `ssz-max:"64" ssz-size:"?,32"`
+	ReceiptBranch []bt.Root `ssz-max:"32" ssz-size:"?,32"`
 	Header        ShardBlockHeader
 	HeaderIndex   uint64
-	HeaderBranch  []bt.Root       `ssz-max:"64" ssz-size:"?,32"`
-	Crosslinks    []*bt.Crosslink `ssz-max:"64"`
+	HeaderBranch  []bt.Root       `ssz-max:"32" ssz-size:"?,32"`
+	Crosslinks    []*bt.Crosslink `ssz-max:"16"`
+	WindowIndex   uint64
+	WindowBranch  []bt.Root `ssz-max:"32" ssz-size:"?,32"`
 }
 
 // Multiproof reveals some chunks of an SSZ object's tree: the chunks at the
@@ -106,7 +111,7 @@ type Multiproof struct {
 type CrosslinkEvidence struct {
 	Attestation  bt.IndexedAttestation
 	HeaderIndex  uint64
-	HeaderBranch []bt.Root `ssz-max:"64" ssz-size:"?,32"`
+	HeaderBranch []bt.Root `ssz-max:"32" ssz-size:"?,32"`
 }
 
 // CrosslinkRollback shows that a block's header is in a crosslink that is on
@@ -116,9 +121,9 @@ type CrosslinkEvidence struct {
 // the shard is rolled back.
 type CrosslinkRollback struct {
 	Parent       bt.Crosslink
-	Chain        []*bt.Crosslink `ssz-max:"64"`
+	Chain        []*bt.Crosslink `ssz-max:"16"`
 	HeaderIndex  uint64
-	HeaderBranch []bt.Root `ssz-max:"64" ssz-size:"?,32"`
+	HeaderBranch []bt.Root `ssz-max:"32" ssz-size:"?,32"`
 }
 
 // ShardFraudProof is a fisherman's proof that Block is invalid or commits to
@@ -132,8 +137,8 @@ type ShardFraudProof struct {
 	StateWitness  Multiproof
 	BeaconHeader  bt.BeaconBlockHeader
 	BeaconWitness Multiproof
-	Evidence      []*CrosslinkEvidence `ssz-max:"16"`
-	Rollbacks     []*CrosslinkRollback `ssz-max:"1"`
+	Evidence      []*CrosslinkEvidence `ssz-max:"16"` // MAX_FRAUD_EVIDENCE
+	Rollbacks     []*CrosslinkRollback `ssz-max:"1"`  // MAX_FRAUD_ROLLBACKS
 	Whistleblower bt.ValidatorIndex
 	// Signature is the whistleblower's BLS signature over the proof's
 	// signing root (DOMAIN_SHARD_FRAUD_PROOF), so that nobody else can claim

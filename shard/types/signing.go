@@ -90,12 +90,11 @@ func (r *Receipt) TreeRoot() bt.Root {
 	return mustRoot(bt.Root(root), err)
 }
 
-// SigningRoot returns signing_root(p): what the whistleblower signs.
+// SigningRoot returns signing_root(p), what the whistleblower signs: the root
+// of the container without its last field (the signature), merkleized from
+// the other fields' roots.
 func (p *ShardFraudProof) SigningRoot() (bt.Root, error) {
-	c := *p
-	c.Signature = bt.BLSSignature{}
-	// The container's root with the signature zeroed differs from the
-	// spec-style signing root, so compute the latter from the fields.
+	c := p
 	return withHasher(func(hh *ssz.Hasher) error {
 		indx := hh.Index()
 		if err := c.Block.HashTreeRootWith(hh); err != nil {
@@ -120,7 +119,7 @@ func (p *ShardFraudProof) SigningRoot() (bt.Root, error) {
 					return err
 				}
 			}
-			hh.MerkleizeWithMixin(sub, uint64(len(c.Evidence)), 16)
+			hh.MerkleizeWithMixin(sub, uint64(len(c.Evidence)), params.MaxFraudEvidence)
 		}
 		{
 			sub := hh.Index()
@@ -129,7 +128,7 @@ func (p *ShardFraudProof) SigningRoot() (bt.Root, error) {
 					return err
 				}
 			}
-			hh.MerkleizeWithMixin(sub, uint64(len(c.Rollbacks)), 1)
+			hh.MerkleizeWithMixin(sub, uint64(len(c.Rollbacks)), params.MaxFraudRollbacks)
 		}
 		hh.PutUint64(uint64(c.Whistleblower))
 		hh.Merkleize(indx)
@@ -155,11 +154,11 @@ func ReceiptsRoot(receipts []Receipt) (bt.Root, error) {
 }
 
 // ReceiptsDepth is the depth of a block's receipts tree (log2 MAX_SHARD_TRANSACTIONS).
-const ReceiptsDepth = 12
+const ReceiptsDepth = 10
 
-// ReceiptProof returns the branch of receipt i in ReceiptsRoot(receipts): the
-// ReceiptsDepth siblings, then the length chunk.
-func ReceiptProof(receipts []Receipt, i int) ([]bt.Root, error) {
+// ReceiptProofs returns the branch of every receipt in ReceiptsRoot(receipts)
+// (the ReceiptsDepth siblings, then the length chunk), from one tree.
+func ReceiptProofs(receipts []Receipt) ([][]bt.Root, error) {
 	leaves := make([][32]byte, len(receipts))
 	for k := range receipts {
 		leaves[k] = receipts[k].TreeRoot()
@@ -168,13 +167,30 @@ func ReceiptProof(receipts []Receipt, i int) ([]bt.Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := t.Proof(i)
+	length := uint64Chunk(uint64(len(receipts)))
+	out := make([][]bt.Root, len(receipts))
+	for i := range receipts {
+		p, err := t.Proof(i)
+		if err != nil {
+			return nil, err
+		}
+		b := make([]bt.Root, 0, len(p)+1)
+		for _, r := range p {
+			b = append(b, r)
+		}
+		out[i] = append(b, length)
+	}
+	return out, nil
+}
+
+// ReceiptProof returns the branch of receipt i (see ReceiptProofs).
+func ReceiptProof(receipts []Receipt, i int) ([]bt.Root, error) {
+	if i < 0 || i >= len(receipts) {
+		return nil, fmt.Errorf("receipt %d of %d: %w", i, len(receipts), hash.ErrIndex)
+	}
+	all, err := ReceiptProofs(receipts)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]bt.Root, 0, len(p)+1)
-	for _, r := range p {
-		out = append(out, r)
-	}
-	return append(out, uint64Chunk(uint64(len(receipts)))), nil
+	return all[i], nil
 }

@@ -18,7 +18,9 @@
 // workload of signed transfers (some cross-shard) arrives in the shards'
 // pools, every shard's proposer builds a block on its canonical head with
 // those transactions and the receipt claims a relayer proves through the
-// beacon chain's crosslinks, a fisherman re-executes every block, and
+// beacon chain's crosslinks (with the challenge-window proof against the
+// canonical beacon state at the window slot, rebuilt from the kept block
+// post-states), a fisherman re-executes every block, and
 // attesters vote the data roots of their shard's chain. The shard layer's
 // balances plus the unclaimed receipts must equal the genesis total at every
 // slot. Config.FraudAt adds a fraudulent shard block, a complicit crosslink

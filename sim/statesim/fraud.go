@@ -120,7 +120,7 @@ func (s *shardRun) prove(slot types.Slot, ev shardcore.FraudEvidence, kind strin
 	if err != nil {
 		return fmt.Errorf("simulate slot %d: encode fraud proof: %w", slot, err)
 	}
-	rep := &ProofReport{Kind: kind, Built: uint64(slot), Evidence: len(ev.Attestations), Slashed: []uint64{}}
+	rep := &ProofReport{Kind: kind, Built: uint64(slot), Evidence: len(ev.Attestations), Slashed: []uint64{}, PendingVoters: []uint64{}}
 	if ev.Rollback != nil {
 		rep.Rollback = &RollbackReport{
 			From:  crosslinkReport(*ev.Rollback.Chain[len(ev.Rollback.Chain)-1]),
@@ -191,6 +191,15 @@ func (s *shardRun) landProofs(slot types.Slot, pre, post *types.BeaconState, pro
 		if err != nil {
 			return fmt.Errorf("simulate slot %d: an included fraud proof does not verify: %w", slot, err)
 		}
+		if v.Voided != nil {
+			for _, l := range [][]types.PendingAttestation{pre.PreviousEpochAttestations, pre.CurrentEpochAttestations} {
+				for i := range l {
+					if l[i].Data.Crosslink == *v.Voided {
+						p.report.PendingVotes++
+					}
+				}
+			}
+		}
 		for _, o := range v.Offenders {
 			if slices.Contains(newly, o) && !seen[o] {
 				seen[o] = true
@@ -198,6 +207,8 @@ func (s *shardRun) landProofs(slot types.Slot, pre, post *types.BeaconState, pro
 			}
 		}
 	}
+	// The rest were slashed by the rollback rule: attesters of pending
+	// votes for the voided crosslink.
 	for _, p := range proofs {
 		if p.rollback == nil {
 			continue
@@ -206,6 +217,7 @@ func (s *shardRun) landProofs(slot types.Slot, pre, post *types.BeaconState, pro
 			if !seen[o] {
 				seen[o] = true
 				p.report.Slashed = append(p.report.Slashed, uint64(o))
+				p.report.PendingVoters = append(p.report.PendingVoters, uint64(o))
 			}
 		}
 	}
@@ -216,8 +228,12 @@ func (s *shardRun) landProofs(slot types.Slot, pre, post *types.BeaconState, pro
 		if p.rollback != nil && post.CurrentCrosslinks[p.shard] != *p.rollback {
 			return fmt.Errorf("simulate slot %d: the fraud proof did not roll shard %d's crosslink back", slot, p.shard)
 		}
-		if s.fraud != nil {
-			s.fraud.report.Proofs = append(s.fraud.report.Proofs, *p.report)
+		if f := s.fraud; f != nil {
+			if p.rollback != nil && p.shard == f.shard && f.report.RollbackLanded == 0 {
+				f.report.RollbackLanded = uint64(slot)
+				f.report.RollbackInWindow = f.report.CrosslinkWritten && uint64(slot) <= f.report.WindowEnd
+			}
+			f.report.Proofs = append(f.report.Proofs, *p.report)
 		}
 	}
 	return nil

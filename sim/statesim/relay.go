@@ -3,7 +3,6 @@ package statesim
 import (
 	"fmt"
 
-	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/types"
 	shardcore "github.com/shardlab/shardlab/shard/core"
@@ -91,17 +90,18 @@ func (g *linkRegistry) parent(root types.Root, genesis types.Crosslink) (types.C
 	return types.Crosslink{}, false
 }
 
-// branch returns header i's branch in rec's data root.
+// branch returns header i's branch in rec's data root (all of rec's
+// branches are built from one tree on first use).
 func (g *linkRegistry) branch(rec *linkRec, i int) ([]types.Root, error) {
 	if rec.branches == nil {
-		rec.branches = make([][]types.Root, len(rec.roots))
-	}
-	if rec.branches[i] == nil {
-		b, err := shardcore.HeaderProof(g.cfg, rec.roots, i)
+		b, err := shardcore.HeaderProofs(g.cfg, rec.roots)
 		if err != nil {
-			return nil, fmt.Errorf("header branch in crosslink of shard %d: %w", rec.cl.Shard, err)
+			return nil, fmt.Errorf("header branches in crosslink of shard %d: %w", rec.cl.Shard, err)
 		}
-		rec.branches[i] = b
+		rec.branches = b
+	}
+	if i < 0 || i >= len(rec.branches) {
+		return nil, fmt.Errorf("header %d of a crosslink of %d headers", i, len(rec.branches))
 	}
 	return rec.branches[i], nil
 }
@@ -184,15 +184,21 @@ func (r *relayer) sentBefore(src, dst int, slot types.Slot, next uint64) (sent, 
 }
 
 // claims returns the claims shard dst can include in a block referencing
-// the beacon state beacon: for every other shard, in nonce order from dst's
+// a beacon state: for every other shard, in nonce order from dst's
 // inbox nonce (inbox), the receipts whose block is in a crosslink on the
-// source shard's current crosslink chain of beacon, at least
-// SHARD_CHALLENGE_WINDOW epochs old, stopping at the first that is not.
-// chains[src] is registry.chain of beacon's current crosslink of src.
-func (r *relayer) claims(dst int, inbox []uint64, beacon *types.BeaconState, chains [][]*linkRec) ([]*st.ReceiptClaim, error) {
+// source shard's current crosslink chain that had been written by the
+// window slot (SHARD_CHALLENGE_WINDOW epochs before the state's slot),
+// stopping at the first that is not. chains[src] is registry.chain of the
+// state's current crosslink of src; window is the canonical beacon state at
+// the window slot (nil while the chain is younger than the window), against
+// whose root each claim proves which crosslink of its chain was current
+// then.
+func (r *relayer) claims(dst int, inbox []uint64, chains [][]*linkRec, window *types.BeaconState) ([]*st.ReceiptClaim, error) {
+	if window == nil {
+		return nil, nil
+	}
 	cfg := r.cfg
 	spe := types.Slot(cfg.SlotsPerEpoch)
-	epoch := uint64(core.ComputeEpochOfSlot(cfg, beacon.Slot))
 	var out []*st.ReceiptClaim
 	for src := range r.queues {
 		if src == dst {
@@ -200,20 +206,39 @@ func (r *relayer) claims(dst int, inbox []uint64, beacon *types.BeaconState, cha
 		}
 		q := r.queues[src][dst]
 		chain := chains[src]
+		// The crosslink of src current at the window slot: receipts of it
+		// and of older crosslinks on the chain are claimable.
+		then := -1
+		for i, l := range chain {
+			if l.cl == window.CurrentCrosslinks[src] {
+				then = i
+				break
+			}
+		}
+		if then < 0 {
+			continue // what was current at the window slot is no crosslink of the current chain
+		}
+		// Its branch in the window state's root, the same for every claim
+		// of src (WindowProof of a one-link chain); a claim's window index
+		// is its position in the claim's chain.
+		_, branch, err := shardcore.WindowProof(cfg, window, types.Shard(src), []*types.Crosslink{&chain[then].cl})
+		if err != nil {
+			return nil, fmt.Errorf("relay: window proof of shard %d: %w", src, err)
+		}
 		for n := inbox[src]; n < uint64(len(q)) && len(out) < params.MaxShardClaims; n++ {
 			ref := q[n]
 			k, pos := -1, 0
-			for i, l := range chain {
+			for i, l := range chain[then:] {
 				if types.Slot(l.cl.EndEpoch)*spe <= ref.blk.header.Slot {
 					break // this and older crosslinks end before the block
 				}
 				if p, ok := l.contains(ref.blk.root); ok {
-					k, pos = i, p
+					k, pos = then+i, p
 					break
 				}
 			}
-			if k < 0 || uint64(chain[k].cl.EndEpoch)+cfg.Shard.ChallengeWindow > epoch {
-				break
+			if k < 0 {
+				break // not (yet) in a crosslink that is out of the window
 			}
 			rb, err := ref.blk.receiptBranch(ref.idx)
 			if err != nil {
@@ -235,6 +260,8 @@ func (r *relayer) claims(dst int, inbox []uint64, beacon *types.BeaconState, cha
 				HeaderIndex:   uint64(pos),
 				HeaderBranch:  hb,
 				Crosslinks:    links,
+				WindowIndex:   uint64(k - then), // links[k-then] is chain[then]
+				WindowBranch:  branch,
 			})
 		}
 	}

@@ -2,7 +2,6 @@ package statesim
 
 import (
 	"crypto/ed25519"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/crypto/hash"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
 )
@@ -30,32 +28,18 @@ type blockRec struct {
 }
 
 // receiptBranch returns the branch of receipt i in the block's receipts_root
-// (st.ReceiptProof's layout: the tree siblings, then the length chunk),
+// (st.ReceiptProofs' layout: the tree siblings, then the length chunk),
 // building the tree once for all the block's receipts.
 func (b *blockRec) receiptBranch(i int) ([]types.Root, error) {
 	if b.branches == nil {
-		leaves := make([][32]byte, len(b.receipts))
-		for k := range b.receipts {
-			leaves[k] = b.receipts[k].TreeRoot()
-		}
-		t, err := hash.NewTree(leaves, st.ReceiptsDepth)
+		br, err := st.ReceiptProofs(b.receipts)
 		if err != nil {
 			return nil, fmt.Errorf("receipt branches of shard %d slot %d: %w", b.block.Shard, b.block.Slot, err)
 		}
-		var length [32]byte
-		binary.LittleEndian.PutUint64(length[:], uint64(len(b.receipts)))
-		b.branches = make([][]types.Root, len(b.receipts))
-		for k := range b.receipts {
-			p, err := t.Proof(k)
-			if err != nil {
-				return nil, fmt.Errorf("receipt branches of shard %d slot %d: %w", b.block.Shard, b.block.Slot, err)
-			}
-			br := make([]types.Root, 0, len(p)+1)
-			for _, n := range p {
-				br = append(br, n)
-			}
-			b.branches[k] = append(br, length)
-		}
+		b.branches = br
+	}
+	if i < 0 || i >= len(b.branches) {
+		return nil, fmt.Errorf("receipt %d of a block of %d receipts", i, len(b.branches))
 	}
 	return b.branches[i], nil
 }

@@ -9,9 +9,11 @@ import (
 )
 
 // lastEpochsMargin is how many final epochs the summary leaves out when it
-// asks whether every receipt was claimed: a receipt is claimable two epochs
-// (SHARD_CHALLENGE_WINDOW) after the end of the crosslink that covers it,
-// which is written one epoch after its block.
+// asks whether every receipt was claimed: the crosslink covering a block of
+// epoch e is voted in epoch e+1 and written at its end (or at the end of
+// e+2, from votes included late), and the receipt is claimable once the
+// crosslink has been in the beacon state for SHARD_CHALLENGE_WINDOW (1)
+// epoch: from epoch e+3 or e+4.
 const lastEpochsMargin = 4
 
 // ShardLayerReport is the shard layer at the end of an epoch (the time of
@@ -173,8 +175,19 @@ type FraudReport struct {
 	// votes.
 	IncludedSlots []uint64 `json:"included_slots"`
 	// CrosslinkWritten says that the complicit crosslink became the shard's
-	// current crosslink.
-	CrosslinkWritten bool          `json:"crosslink_written"`
+	// current crosslink, WrittenSlot the first slot whose beacon state had
+	// it. A claim through it is valid in blocks referencing a state at slot
+	// WrittenSlot + SHARD_CHALLENGE_WINDOW * SLOTS_PER_EPOCH or later whose
+	// chain still has it: the rollback must land by then (WindowEnd).
+	CrosslinkWritten bool   `json:"crosslink_written"`
+	WrittenSlot      uint64 `json:"written_slot,omitempty"`
+	WindowEnd        uint64 `json:"window_end_slot,omitempty"`
+	// RollbackLanded is the slot of the beacon block whose proof rolled the
+	// complicit crosslink back (0: none), RollbackInWindow whether that was
+	// at or before WindowEnd: then no beacon state in which a claim of the
+	// crosslink's receipts is valid ever exists.
+	RollbackLanded   uint64        `json:"rollback_landed,omitempty"`
+	RollbackInWindow bool          `json:"rollback_in_window"`
 	Proofs           []ProofReport `json:"proofs"`
 }
 
@@ -189,8 +202,16 @@ type ProofReport struct {
 	Landed uint64 `json:"landed"`
 	// Evidence is the number of attestations it carries.
 	Evidence int `json:"evidence"`
-	// Slashed lists the validators its block slashed.
-	Slashed []uint64 `json:"slashed"`
+	// Slashed lists the validators its block slashed: the proof's offenders
+	// and, for a rollback, PendingVoters, the attesters of pending votes for
+	// the voided crosslink that the rollback rule slashed (those the
+	// evidence did not name).
+	Slashed       []uint64 `json:"slashed"`
+	PendingVoters []uint64 `json:"pending_voters_slashed"`
+	// PendingVotes counts the pending attestations (previous and current
+	// epoch) of the including block's pre-state that voted the crosslink a
+	// rollback voided: the votes the rollback rule looks at.
+	PendingVotes int `json:"pending_votes"`
 	// Rollback, when set, is the crosslink change it caused.
 	Rollback *RollbackReport `json:"rollback,omitempty"`
 }
@@ -231,6 +252,9 @@ func (f *FraudReport) String() string {
 	if f.ComplicitCrosslink != nil {
 		fmt.Fprintf(&b, "\n    complicit vote at slot %d by %d attesters %v for %s, included at slots %v, crosslink written: %v",
 			f.ComplicitSlot, len(f.ComplicitAttesters), f.ComplicitAttesters, f.ComplicitCrosslink, f.IncludedSlots, f.CrosslinkWritten)
+		if f.CrosslinkWritten {
+			fmt.Fprintf(&b, " (in the state from slot %d; claimable from slot %d)", f.WrittenSlot, f.WindowEnd)
+		}
 	} else {
 		b.WriteString("\n    no complicit vote was cast before the run ended")
 	}
@@ -242,8 +266,19 @@ func (f *FraudReport) String() string {
 		fmt.Fprintf(&b, "\n    proof (%s): built at slot %d, %s, %d attestations as evidence, slashed %v",
 			p.Kind, p.Built, landed, p.Evidence, p.Slashed)
 		if p.Rollback != nil {
-			fmt.Fprintf(&b, "\n      rollback: %s -> %s (chain of %d)", p.Rollback.From, p.Rollback.To, p.Rollback.Chain)
+			fmt.Fprintf(&b, "\n      rollback: %s -> %s (chain of %d); %d pending votes for it, voters slashed by the rollback rule: %v",
+				p.Rollback.From, p.Rollback.To, p.Rollback.Chain, p.PendingVotes, p.PendingVoters)
 		}
+	}
+	if f.CrosslinkWritten {
+		in := "within the challenge window"
+		if !f.RollbackInWindow {
+			in = "AFTER the challenge window"
+		}
+		if f.RollbackLanded == 0 {
+			in = "never"
+		}
+		fmt.Fprintf(&b, "\n    rollback landed at slot %d: %s (window ends at slot %d)", f.RollbackLanded, in, f.WindowEnd)
 	}
 	fmt.Fprintf(&b, "\n    the block's %d receipts were claimed %d times", f.Receipts, f.ReceiptsClaimed)
 	return b.String()
@@ -256,6 +291,9 @@ type ShardResult struct {
 	Chains []ShardChainResult
 	// Slots records every slot's check, in slot order from slot 1.
 	Slots []SlotCheck
+	// CurrentCrosslinks[slot] is the current crosslinks of the canonical
+	// beacon state at slot (the state state_roots records), from slot 0.
+	CurrentCrosslinks [][]types.Crosslink
 }
 
 // ShardChainResult is one shard's canonical chain.

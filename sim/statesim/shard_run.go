@@ -52,6 +52,15 @@ type shardRun struct {
 	fraud   *fraudScenario
 	pending []*pendingProof
 	workers int
+	// posts are the post-states of the canonical beacon blocks by slot (the
+	// genesis state at slot 0), and windows the states of slots without a
+	// block, made on demand: the states whose roots state_roots records,
+	// which claims prove their challenge window against.
+	posts   map[types.Slot]*beaconRef
+	windows map[types.Slot]*types.BeaconState
+	// history[slot] is the canonical beacon state's current crosslinks at
+	// slot (for the invariant checks of the result).
+	history [][]types.Crosslink
 
 	initial      uint64 // genesis total of all account balances
 	genesisLinks []types.Crosslink
@@ -97,6 +106,8 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 		links:       newLinkRegistry(chain),
 		workers:     runtime.GOMAXPROCS(0),
 		crosslinked: make([]bool, chain.ShardCount),
+		posts:       make(map[types.Slot]*beaconRef),
+		windows:     make(map[types.Slot]*types.BeaconState),
 	}
 	s.relay = newRelayer(chain, s.links)
 	s.wl = newWorkload(chain, &cfg, s.workers)
@@ -119,6 +130,8 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 	hdr := genesis.LatestBlockHeader
 	hdr.StateRoot = root
 	s.ref = &beaconRef{slot: genesis.Slot, root: hdr.SigningRoot(), header: hdr, state: genesis}
+	s.posts[genesis.Slot] = s.ref
+	s.history = append(s.history, slices.Clone(genesis.CurrentCrosslinks))
 	s.genesisLinks = slices.Clone(genesis.CurrentCrosslinks)
 	s.st = genesis
 	res := &Result{Genesis: genesis, GenesisTime: time.Since(t0), HeadRoot: s.ref.root}
@@ -194,6 +207,83 @@ func (s *shardRun) own() *types.BeaconState {
 	return s.st
 }
 
+// stateAt returns the canonical beacon state at slot (at most the latest
+// block's slot): the post-state of the block at slot, or, for a slot
+// without a block, the post-state of the last block before it advanced with
+// process_slots (made once per slot). It is the state whose root the next
+// process_slot recorded in state_roots. Do not modify it.
+func (s *shardRun) stateAt(slot types.Slot) (*types.BeaconState, error) {
+	if ref, ok := s.posts[slot]; ok {
+		return ref.state, nil
+	}
+	if st, ok := s.windows[slot]; ok {
+		return st, nil
+	}
+	for p := slot; p > 0; {
+		p--
+		ref, ok := s.posts[p]
+		if !ok {
+			continue
+		}
+		st := ref.state.Copy()
+		if err := s.tr.ProcessSlots(st, slot); err != nil {
+			return nil, fmt.Errorf("beacon state at slot %d: %w", slot, err)
+		}
+		s.windows[slot] = st
+		return st, nil
+	}
+	return nil, fmt.Errorf("no beacon block at or before slot %d is kept", slot)
+}
+
+// windowState returns the canonical beacon state at the window slot of ref
+// (WindowSlot: SHARD_CHALLENGE_WINDOW epochs before ref.slot), whose root
+// ref's state_roots holds, or nil while the chain is younger than the window.
+func (s *shardRun) windowState(ref *beaconRef) (*types.BeaconState, error) {
+	ws, ok := shardcore.WindowSlot(s.chain, ref.slot)
+	if !ok {
+		return nil, nil
+	}
+	st, err := s.stateAt(ws)
+	if err != nil {
+		return nil, err
+	}
+	root, err := st.HashTreeRoot()
+	if err != nil {
+		return nil, err
+	}
+	if want := ref.state.StateRoots[uint64(ws)%s.chain.SlotsPerHistoricalRoot]; root != want {
+		return nil, fmt.Errorf("the beacon state made for window slot %d has root %s, the state at slot %d recorded %s", ws, root, ref.slot, want)
+	}
+	return st, nil
+}
+
+// prunePosts forgets the beacon states no claim or proof can need any more:
+// those more than SLOTS_PER_HISTORICAL_ROOT slots before slot, except the
+// newest block's among them (the base of later slots without a block).
+func (s *shardRun) prunePosts(slot types.Slot) {
+	sphr := types.Slot(s.chain.SlotsPerHistoricalRoot)
+	if slot <= sphr {
+		return
+	}
+	limit := slot - sphr
+	var keep types.Slot
+	for p := range s.posts {
+		if p < limit && p > keep {
+			keep = p
+		}
+	}
+	for p := range s.posts {
+		if p < limit && p != keep {
+			delete(s.posts, p)
+		}
+	}
+	for p := range s.windows {
+		if p < limit {
+			delete(s.windows, p)
+		}
+	}
+}
+
 // slot runs one slot: the workload's transactions arrive, the beacon block
 // (unless its proposer is slashed), every shard's block with the fisherman
 // re-executing it, the attestations, and the conservation check.
@@ -226,6 +316,7 @@ func (s *shardRun) slot(slot types.Slot) error {
 	if err := s.check(slot, produced, claims); err != nil {
 		return err
 	}
+	s.history = append(s.history, slices.Clone(s.st.CurrentCrosslinks))
 	s.ep.slots++
 	s.sacc.slotTotal += time.Since(t0)
 	return nil
@@ -290,6 +381,8 @@ func (s *shardRun) beaconBlock(slot types.Slot) (bool, error) {
 	}
 	s.prune(b.Body.Attestations, slot)
 	s.ref = &beaconRef{slot: slot, root: hdr.SigningRoot(), header: hdr, state: next}
+	s.posts[slot] = s.ref
+	s.prunePosts(slot)
 	s.st = next
 	s.blocks++
 	s.ep.blocks++
@@ -328,10 +421,13 @@ func (s *shardRun) shardBlocks(slot types.Slot) (int, error) {
 	for src := range chains {
 		chains[src] = s.links.chain(ref.state.CurrentCrosslinks[src], params.MaxCrosslinkChain)
 	}
+	window, err := s.windowState(ref)
+	if err != nil {
+		return 0, fmt.Errorf("simulate slot %d: %w", slot, err)
+	}
 	claims := make([][]*st.ReceiptClaim, n)
 	for dst := range claims {
-		var err error
-		if claims[dst], err = s.relay.claims(dst, s.chains[dst].head.InboxNonces, ref.state, chains); err != nil {
+		if claims[dst], err = s.relay.claims(dst, s.chains[dst].head.InboxNonces, chains, window); err != nil {
 			return 0, fmt.Errorf("simulate slot %d: %w", slot, err)
 		}
 	}
@@ -420,7 +516,7 @@ func (s *shardRun) buildShard(i int, slot types.Slot, proposer types.ValidatorIn
 	}
 	if corrupt {
 		built.Block.StateRoot[31] ^= 0xff
-		if err := shardcore.SignBlock(tr, ref.state, built.Block, sk); err != nil {
+		if err := shardcore.SignBlock(tr, built.Block, sk); err != nil {
 			j.err = err
 			return j
 		}
@@ -581,8 +677,10 @@ func (s *shardRun) endEpoch() (EpochReport, error) {
 	}
 	if f := s.fraud; f != nil && f.complicit != nil {
 		for _, l := range s.links.chain(st.CurrentCrosslinks[f.shard], params.MaxCrosslinkChain) {
-			if l.cl == *f.complicit {
+			if l.cl == *f.complicit && !f.report.CrosslinkWritten {
 				f.report.CrosslinkWritten = true
+				f.report.WrittenSlot = uint64(st.Slot)
+				f.report.WindowEnd = uint64(st.Slot) + s.chain.Shard.ChallengeWindow*s.chain.SlotsPerEpoch
 			}
 		}
 	}
@@ -685,7 +783,7 @@ func (s *shardRun) result(final *types.BeaconState) *ShardResult {
 		FraudProofs:    s.fraudProofs,
 		Slashed:        []uint64{},
 	}
-	out := &ShardResult{Slots: s.slots}
+	out := &ShardResult{Slots: s.slots, CurrentCrosslinks: s.history}
 	for i, c := range s.chains {
 		sum.Transactions += c.txs
 		sum.ReceiptsSent += c.sent

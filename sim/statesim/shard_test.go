@@ -44,8 +44,12 @@ type receiptKey struct {
 //     (source, destination) in block order;
 //   - every claim is on its receipt's destination shard, names a receipt
 //     of a canonical block with the same amount and recipient, credits it
-//     once and in nonce order, and was made in a block whose beacon block
-//     is SHARD_CHALLENGE_WINDOW epochs past the end of the claim's crosslink;
+//     once and in nonce order, and was made in a block whose beacon block is
+//     at a slot s such that the claim's crosslink (crosslinks[0]) had been
+//     written into the canonical beacon state by the window slot s -
+//     SHARD_CHALLENGE_WINDOW * SLOTS_PER_EPOCH, and crosslinks[window_index]
+//     was the current crosslink at the window slot (from the run's record of
+//     the canonical states, not from the relayer);
 //   - final balances plus unclaimed receipts equal the genesis total;
 //   - no claim names the fraudulent block (notFrom).
 //
@@ -90,11 +94,25 @@ func checkShardInvariants(t *testing.T, cfg Config, res *Result, notFrom types.R
 			}
 		}
 	}
+	if len(sr.CurrentCrosslinks) != int(last)+1 {
+		t.Fatalf("current crosslinks of %d slots for %d slots", len(sr.CurrentCrosslinks), last+1)
+	}
+	// writtenAt is the first slot whose canonical beacon state had the
+	// crosslink as a current crosslink.
+	writtenAt := make(map[types.Crosslink]types.Slot)
+	for slot, cls := range sr.CurrentCrosslinks {
+		for _, cl := range cls {
+			if _, ok := writtenAt[cl]; !ok {
+				writtenAt[cl] = types.Slot(slot)
+			}
+		}
+	}
+	back := types.Slot(chain.Shard.ChallengeWindow) * spe
 	claimed := make(map[receiptKey]bool)
 	inbox := make(map[[2]types.Shard]uint64)
 	for s, c := range sr.Chains {
 		for i, b := range c.Blocks {
-			refEpoch := uint64(core.ComputeEpochOfSlot(chain, c.BeaconSlots[i]))
+			ref := c.BeaconSlots[i]
 			for _, cl := range b.Body.Claims {
 				r := cl.Receipt
 				k := receiptKey{r.SrcShard, r.DstShard, r.Nonce}
@@ -107,9 +125,16 @@ func checkShardInvariants(t *testing.T, cfg Config, res *Result, notFrom types.R
 					t.Fatalf("receipt %+v claimed twice", k)
 				case inbox[[2]types.Shard{r.SrcShard, r.DstShard}] != r.Nonce:
 					t.Fatalf("receipt %+v claimed out of order", k)
-				case uint64(cl.Crosslinks[0].EndEpoch)+chain.Shard.ChallengeWindow > refEpoch:
-					t.Fatalf("receipt %+v claimed at epoch %d, before its crosslink (end %d) left the challenge window",
-						k, refEpoch, cl.Crosslinks[0].EndEpoch)
+				case ref < back:
+					t.Fatalf("receipt %+v claimed in a block referencing slot %d, before the chain is a window old", k, ref)
+				case len(cl.Crosslinks) == 0 || cl.WindowIndex >= uint64(len(cl.Crosslinks)):
+					t.Fatalf("receipt %+v claimed with window index %d of a chain of %d", k, cl.WindowIndex, len(cl.Crosslinks))
+				case *cl.Crosslinks[cl.WindowIndex] != sr.CurrentCrosslinks[ref-back][r.SrcShard]:
+					t.Fatalf("receipt %+v claimed in a block referencing slot %d: crosslinks[%d] was not shard %d's current crosslink at the window slot %d",
+						k, ref, cl.WindowIndex, r.SrcShard, ref-back)
+				case !wasWritten(writtenAt, *cl.Crosslinks[0], ref-back):
+					t.Fatalf("receipt %+v claimed in a block referencing slot %d: its crosslink %+v was not written by the window slot %d",
+						k, ref, *cl.Crosslinks[0], ref-back)
 				case !headers[cl.Header.SigningRoot()]:
 					t.Fatalf("receipt %+v claimed with a header that is not canonical", k)
 				case cl.Header.SigningRoot() == notFrom:
@@ -140,6 +165,13 @@ func checkShardInvariants(t *testing.T, cfg Config, res *Result, notFrom types.R
 		t.Fatalf("summary %+v, derived %d receipts, %d claimed", sum, len(receipts), len(claimed))
 	}
 	return receipts, claimed
+}
+
+// wasWritten reports whether crosslink c was a current crosslink of the
+// canonical beacon state at some slot at or before slot.
+func wasWritten(writtenAt map[types.Crosslink]types.Slot, c types.Crosslink, slot types.Slot) bool {
+	w, ok := writtenAt[c]
+	return ok && w <= slot
 }
 
 // TestShardRunInvariants runs the shard layer with several seeds, one at
@@ -271,6 +303,19 @@ func TestShardFraud(t *testing.T) {
 	}
 	if cl := res.Final.CurrentCrosslinks[0]; cl.EndEpoch < 5 {
 		t.Errorf("shard 0 is crosslinked only to epoch %d after the rollback", cl.EndEpoch)
+	}
+	// The rollback landed before the crosslink had been in the state for a
+	// whole challenge window, so no claim through it was ever valid; the
+	// complicit votes were still pending then (their voters are slashed as
+	// the evidence's signers, so the rollback rule finds nobody left).
+	w := cfg.ChainConfig().Shard.ChallengeWindow * 8
+	if f.WrittenSlot == 0 || f.WindowEnd != f.WrittenSlot+w || f.RollbackLanded != p2.Landed || !f.RollbackInWindow ||
+		f.RollbackLanded < f.WrittenSlot || f.RollbackLanded > f.WindowEnd {
+		t.Errorf("rollback at slot %d of a crosslink written at slot %d (window end %d, in window %v)",
+			f.RollbackLanded, f.WrittenSlot, f.WindowEnd, f.RollbackInWindow)
+	}
+	if p2.PendingVotes == 0 || len(p2.PendingVoters) != 0 {
+		t.Errorf("second proof: %d pending votes for the voided crosslink, voters slashed by the rollback rule %v", p2.PendingVotes, p2.PendingVoters)
 	}
 	if !res.Shard.Summary.ConservationOK || res.Shard.Summary.ClaimedBeforeLastEpochs != res.Shard.Summary.SentBeforeLastEpochs {
 		t.Errorf("summary %+v", res.Shard.Summary)

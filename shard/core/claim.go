@@ -1,0 +1,73 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/shardlab/shardlab/beacon/params"
+	bt "github.com/shardlab/shardlab/beacon/types"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// Building claims (what a relayer does). A claim needs, besides the receipt
+// and its source header with their branches, the crosslink chain from the
+// crosslink that contains the header to the source shard's current crosslink
+// in the beacon state the claiming block references, and the challenge-window
+// proof: which crosslink of that chain was current at WindowSlot, with its
+// branch in that slot's state root.
+
+// WindowProof returns the challenge-window part of a claim: the index in
+// chain of the crosslink that was src's current crosslink in windowState (the
+// beacon state at WindowSlot of the referenced state, on the same chain), and
+// its branch in windowState's root. It fails while the receipt's crosslink
+// (chain[0]) was not yet in the state at that slot: the claim must wait.
+func WindowProof(cfg *params.Config, windowState *bt.BeaconState, src bt.Shard, chain []*bt.Crosslink) (uint64, []bt.Root, error) {
+	if uint64(src) >= uint64(len(windowState.CurrentCrosslinks)) {
+		return 0, nil, fmt.Errorf("window proof: shard %d out of range", src)
+	}
+	then := windowState.CurrentCrosslinks[src]
+	for j, c := range chain {
+		if c != nil && *c == then {
+			branch, err := windowState.Branch(bt.GIndexCurrentCrosslink(cfg.ShardCount, uint64(src)))
+			if err != nil {
+				return 0, nil, fmt.Errorf("window proof: %w", err)
+			}
+			return uint64(j), branch, nil
+		}
+	}
+	return 0, nil, fmt.Errorf("window proof: %w: the receipt's crosslink was not yet current at slot %d", ErrNotClaimable, windowState.Slot)
+}
+
+// ErrNotClaimable is returned by the claim builders for a receipt whose
+// crosslink is too recent: not an error of the receipt, a reason to wait.
+var ErrNotClaimable = fmt.Errorf("not claimable yet")
+
+// ClaimSource is what a relayer knows about one receipt.
+type ClaimSource struct {
+	Receipt       st.Receipt
+	ReceiptIndex  uint64
+	ReceiptBranch []bt.Root // st.ReceiptProofs of the source block's receipts
+	Header        st.ShardBlockHeader
+	HeaderIndex   uint64
+	HeaderBranch  []bt.Root       // HeaderProofs of the crosslink's header roots
+	Chain         []*bt.Crosslink // chain[0] contains Header; the last is the current crosslink
+}
+
+// BuildClaim assembles a claim of src valid against a beacon state whose
+// state at WindowSlot is windowState.
+func BuildClaim(cfg *params.Config, src *ClaimSource, windowState *bt.BeaconState) (*st.ReceiptClaim, error) {
+	idx, branch, err := WindowProof(cfg, windowState, src.Receipt.SrcShard, src.Chain)
+	if err != nil {
+		return nil, err
+	}
+	return &st.ReceiptClaim{
+		Receipt:       src.Receipt,
+		ReceiptIndex:  src.ReceiptIndex,
+		ReceiptBranch: src.ReceiptBranch,
+		Header:        src.Header,
+		HeaderIndex:   src.HeaderIndex,
+		HeaderBranch:  src.HeaderBranch,
+		Crosslinks:    src.Chain,
+		WindowIndex:   idx,
+		WindowBranch:  branch,
+	}, nil
+}
