@@ -1,0 +1,232 @@
+package chain
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/beacon/store"
+	"github.com/shardlab/shardlab/beacon/store/kv"
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// recorder collects events.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) add(e Event) { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
+
+func (r *recorder) kinds(k EventKind) []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Event
+	for _, e := range r.events {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestImportOrder(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	s := f.newService(t, memDB(t))
+	var rec recorder
+	cancel := s.Subscribe(rec.add)
+	defer cancel()
+	seg := f.build(t, f.genesis, 1, 4, false)
+
+	// A child before its parent: unknown parent, not invalid for the caller.
+	s.OnTick(f.slotTime(4))
+	_, err := s.ImportBlock(seg.blocks[1], core.VerifySigs)
+	if !errors.Is(err, ErrUnknownParent) {
+		t.Fatalf("child first: %v, want ErrUnknownParent", err)
+	}
+	importSeg(t, f, s, seg)
+	head, slot := s.Head()
+	if head != root(t, seg.blocks[3]) || slot != 4 {
+		t.Fatalf("head %s at %d, want the last block", head, slot)
+	}
+	// Re-importing is a no-op.
+	if _, err := s.ImportBlock(seg.blocks[2], core.VerifySigs); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range seg.blocks {
+		got, r, ok := s.CanonicalBlock(b.Slot)
+		if !ok || r != root(t, b) || got.GetSlot() != b.Slot {
+			t.Fatalf("canonical block %d: %v %s", i, ok, r)
+		}
+	}
+	if st := s.HeadState(); st.Slot != 4 {
+		t.Fatalf("head state at slot %d", st.Slot)
+	}
+	if n := len(rec.kinds(EventNewBlock)); n != 4 {
+		t.Fatalf("%d new-block events, want 4", n)
+	}
+	heads := rec.kinds(EventNewHead)
+	if len(heads) != 4 || heads[3].Root != head || heads[3].Reorg {
+		t.Fatalf("head events %+v", heads)
+	}
+	// A block from the future waits.
+	next, _ := f.block(t, seg.states[3], 6, nil, 0)
+	if _, err := s.ImportBlock(next, core.VerifySigs); !errors.Is(err, ErrFuture) {
+		t.Fatalf("future block: %v", err)
+	}
+	// A badly signed block is invalid.
+	bad, _ := f.block(t, seg.states[3], 5, nil, 0)
+	bad.Signature[5] ^= 1
+	s.OnTick(f.slotTime(5))
+	if _, err := s.ImportBlock(bad, core.VerifySigs); !errors.Is(err, core.ErrInvalid) || errors.Is(err, ErrUnknownParent) {
+		t.Fatalf("bad signature: %v", err)
+	}
+}
+
+// TestReorg builds two branches from block 1: A (slots 2, 3, no votes) and
+// B (slots 4, 5, where 5 carries the votes of slot 4's committee for B). The
+// head ends on B, and the canonical index holds B's blocks only.
+func TestReorg(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	s := f.newService(t, memDB(t))
+	var rec recorder
+	defer s.Subscribe(rec.add)()
+
+	common := f.build(t, f.genesis, 1, 1, false)
+	a := f.build(t, common.states[0], 2, 3, false)
+	b4, st4 := f.block(t, common.states[0], 4, nil, 'b')
+	votes := f.attest(t, st4, 4)
+	b5, _ := f.block(t, st4, 5, votes, 'b')
+
+	importSeg(t, f, s, common)
+	importSeg(t, f, s, a)
+	if h, _ := s.Head(); h != root(t, a.blocks[1]) {
+		t.Fatal("head is not A's tip")
+	}
+	importSeg(t, f, s, chainSeg{blocks: []*types.ShardBeaconBlock{b4, b5}})
+	if h, slot := s.Head(); h != root(t, b5) || slot != 5 {
+		t.Fatalf("head %s at %d, want B's tip", h, slot)
+	}
+	for _, slot := range []types.Slot{2, 3} {
+		if _, _, ok := s.CanonicalBlock(slot); ok {
+			t.Fatalf("slot %d of the replaced branch is still canonical", slot)
+		}
+	}
+	for _, blk := range []*types.ShardBeaconBlock{common.blocks[0], b4, b5} {
+		if _, r, ok := s.CanonicalBlock(blk.Slot); !ok || r != root(t, blk) {
+			t.Fatalf("slot %d: canonical %s, ok %v", blk.Slot, r, ok)
+		}
+	}
+	reorgs := slices.DeleteFunc(rec.kinds(EventNewHead), func(e Event) bool { return !e.Reorg })
+	if len(reorgs) == 0 || reorgs[0].Depth != 2 {
+		t.Fatalf("reorg events %+v, want one of depth 2", reorgs)
+	}
+	// Replaced blocks stay available by root.
+	if _, ok := s.Block(root(t, a.blocks[0])); !ok {
+		t.Fatal("block of the replaced branch lost")
+	}
+}
+
+// finalizedChain imports a chain with full attestations until the
+// finalized epoch is at least 2 and returns the segment.
+func finalizedChain(t testing.TB, f *fixture, s *Service) chainSeg {
+	t.Helper()
+	seg := f.build(t, f.genesis, 1, types.Slot(4*f.cfg.SlotsPerEpoch+1), true)
+	importSeg(t, f, s, seg)
+	if fin := s.Finalized(); fin.Epoch < 2 {
+		t.Fatalf("finalized epoch %d after %d blocks, want >= 2", fin.Epoch, len(seg.blocks))
+	}
+	return seg
+}
+
+func TestFinalityPersistence(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	s := f.newService(t, memDB(t))
+	var rec recorder
+	defer s.Subscribe(rec.add)()
+	finalizedChain(t, f, s)
+	fin := s.Finalized()
+	stored, err := s.store.Finalized()
+	if err != nil || stored != fin {
+		t.Fatalf("stored finalized %+v (%v), want %+v", stored, err, fin)
+	}
+	st, err := s.store.State(fin.Root)
+	if err != nil {
+		t.Fatalf("finalized state not stored: %v", err)
+	}
+	if b, ok := s.Block(fin.Root); !ok || st.Slot != b.GetSlot() {
+		t.Fatal("stored finalized state is not the finalized block's post-state")
+	}
+	if j, err := s.store.Justified(); err != nil || j != s.Justified() {
+		t.Fatalf("stored justified %+v (%v)", j, err)
+	}
+	if ev := rec.kinds(EventFinalized); len(ev) == 0 || ev[len(ev)-1].Checkpoint != fin {
+		t.Fatalf("finalized events %+v", ev)
+	}
+	// The fork choice was pruned below the finalized block, but history is
+	// still served from the store.
+	if _, _, ok := s.CanonicalBlock(1); !ok {
+		t.Fatal("finalized history not served")
+	}
+	if s.fc.Len() > int(3*f.cfg.SlotsPerEpoch) {
+		t.Fatalf("fork choice holds %d blocks after finality", s.fc.Len())
+	}
+}
+
+func TestRestartFromDisk(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	dir := t.TempDir()
+	db, err := kv.OpenPebble(dir, kv.PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.newService(t, db)
+	seg := finalizedChain(t, f, s)
+	head, headSlot := s.Head()
+	fin, just := s.Finalized(), s.Justified()
+	headState := s.HeadState()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = kv.OpenPebble(dir, kv.PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := f.newService(t, db)
+	if h, slot := r.Head(); h != head || slot != headSlot {
+		t.Fatalf("restarted head %s at %d, want %s at %d", h, slot, head, headSlot)
+	}
+	if r.Finalized() != fin || r.Justified() != just {
+		t.Fatalf("restarted checkpoints %+v %+v, want %+v %+v", r.Finalized(), r.Justified(), fin, just)
+	}
+	r1, _ := r.HeadState().HashTreeRoot()
+	r2, _ := headState.HashTreeRoot()
+	if r1 != r2 {
+		t.Fatal("restarted head state differs")
+	}
+	// The chain goes on.
+	last := seg.states[len(seg.states)-1]
+	next := f.build(t, last, headSlot+1, headSlot+2, false)
+	importSeg(t, f, r, next)
+	if _, slot := r.Head(); slot != headSlot+2 {
+		t.Fatalf("head at %d after restart, want %d", slot, headSlot+2)
+	}
+
+	// Another genesis is refused.
+	other, err := buildFixture(func(c *params.Config) { c.MinGenesisTime += 86400 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.open(db); !errors.Is(err, ErrGenesisMismatch) && !errors.Is(err, store.ErrGenesisMismatch) {
+		t.Fatalf("foreign genesis: %v", err)
+	}
+}

@@ -1,0 +1,88 @@
+package chain
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/store"
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// Config configures a Service.
+type Config struct {
+	// Transition runs the state transition; it carries the chain config and,
+	// for the shard fork, the fraud-proof verifier. Required.
+	Transition *core.Transition
+	// Store persists the chain. Required.
+	Store *store.Store
+	// Genesis is the genesis state. It initialises an empty store; with a
+	// non-empty store it may be nil, and otherwise must be the stored
+	// genesis. The Service keeps its own copy.
+	Genesis *types.BeaconState
+	// Logger receives the service's logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the chain metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+
+	// MaxPoolAttestations bounds the attestation pool (the oldest are
+	// dropped first).
+	MaxPoolAttestations int
+	// MaxPendingAttestations bounds the attestations that are valid but wait
+	// for their slot to end before the fork choice counts them.
+	MaxPendingAttestations int
+	// MaxPoolOperations bounds each of the pools of voluntary exits,
+	// proposer slashings, attester slashings and fraud proofs.
+	MaxPoolOperations int
+	// CheckpointStates bounds the cache of target checkpoint states used to
+	// validate attestations.
+	CheckpointStates int
+}
+
+// DefaultConfig returns the pool and cache bounds of a node; the caller sets
+// Transition, Store, Genesis, Logger and Registerer.
+func DefaultConfig() Config {
+	return Config{
+		MaxPoolAttestations:    8192,
+		MaxPendingAttestations: 8192,
+		MaxPoolOperations:      1024,
+		CheckpointStates:       8,
+	}
+}
+
+// Validate checks the configuration. A zero bound means its default.
+func (c Config) Validate() error {
+	if c.Transition == nil {
+		return fmt.Errorf("%w: no transition", ErrInvalidConfig)
+	}
+	if c.Store == nil {
+		return fmt.Errorf("%w: no store", ErrInvalidConfig)
+	}
+	if c.MaxPoolAttestations < 0 || c.MaxPendingAttestations < 0 || c.MaxPoolOperations < 0 || c.CheckpointStates < 0 {
+		return fmt.Errorf("%w: negative pool bound", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// withDefaults fills the zero bounds.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxPoolAttestations == 0 {
+		c.MaxPoolAttestations = d.MaxPoolAttestations
+	}
+	if c.MaxPendingAttestations == 0 {
+		c.MaxPendingAttestations = d.MaxPendingAttestations
+	}
+	if c.MaxPoolOperations == 0 {
+		c.MaxPoolOperations = d.MaxPoolOperations
+	}
+	if c.CheckpointStates == 0 {
+		c.CheckpointStates = d.CheckpointStates
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,205 @@
+package chain
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/beacon/store"
+	"github.com/shardlab/shardlab/beacon/store/kv"
+	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/beacon/validator"
+)
+
+// fixture is a minimal-preset shard-fork chain of 64 interop validators.
+type fixture struct {
+	cfg     *params.Config
+	tr      *core.Transition
+	keys    *validator.Keys
+	genesis *types.BeaconState
+}
+
+var (
+	keysOnce = sync.OnceValues(func() (*validator.Keys, error) { return validator.NewInteropKeys(0, 64) })
+	fixOnce  = sync.OnceValues(func() (*fixture, error) { return buildFixture(nil) })
+)
+
+// defaultFixture returns the shared fixture; its genesis must not be
+// modified (the Service copies it).
+func defaultFixture(t testing.TB) *fixture {
+	t.Helper()
+	f, err := fixOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func buildFixture(mutate func(*params.Config)) (*fixture, error) {
+	cfg := params.Minimal().WithShards()
+	if mutate != nil {
+		mutate(cfg)
+	}
+	tr := core.New(cfg).WithShardFork(fakeFraud{})
+	keys, err := keysOnce()
+	if err != nil {
+		return nil, err
+	}
+	st, err := validator.InteropGenesis(tr, 64, cfg.MinGenesisTime, validator.WithKeys(keys), validator.SkipDepositSignatures())
+	if err != nil {
+		return nil, err
+	}
+	return &fixture{cfg: cfg, tr: tr, keys: keys, genesis: st}, nil
+}
+
+func (f *fixture) newService(t testing.TB, db kv.DB) *Service {
+	t.Helper()
+	s, err := f.open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) open(db kv.DB) (*Service, error) {
+	st, err := store.New(db, f.cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg := DefaultConfig()
+	cfg.Transition = f.tr
+	cfg.Store = st
+	cfg.Genesis = f.genesis
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	return New(cfg)
+}
+
+func memDB(t testing.TB) kv.DB {
+	t.Helper()
+	db, err := kv.OpenPebbleMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// slotTime is the Unix time of slot's start.
+func (f *fixture) slotTime(slot types.Slot) uint64 {
+	return f.genesis.GenesisTime + uint64(slot)*f.cfg.SecondsPerSlot
+}
+
+// block produces the block of slot on pre with the given attestations and
+// graffiti, and returns it with its post-state.
+func (f *fixture) block(t testing.TB, pre *types.BeaconState, slot types.Slot, atts []*types.Attestation, graffiti byte) (*types.ShardBeaconBlock, *types.BeaconState) {
+	t.Helper()
+	b, post, err := validator.ProduceShardBeaconBlock(f.tr, pre, slot, f.keys, atts, types.Root{graffiti}, nil)
+	if err != nil {
+		t.Fatalf("produce block at slot %d: %v", slot, err)
+	}
+	return b, post
+}
+
+// attest returns one full-committee attestation per committee of slot,
+// voting for the head whose post-state is st (at or before slot).
+func (f *fixture) attest(t testing.TB, st *types.BeaconState, slot types.Slot) []*types.Attestation {
+	t.Helper()
+	head, err := validator.LatestBlockRoot(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv := st.Copy()
+	if err := f.tr.ProcessSlots(adv, slot); err != nil {
+		t.Fatal(err)
+	}
+	coms, err := validator.SlotCommittees(f.tr, adv, slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*types.Attestation
+	for _, sc := range coms {
+		data, err := validator.ProduceAttestationData(f.tr, adv, head, slot, sc.Shard,
+			validator.WithDataRoot(func(c types.Crosslink) (types.Root, error) { return types.Root{1, byte(c.Shard)}, nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := validator.AggregateCommittee(f.tr, adv, data, sc.Committee, sc.Committee, f.keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// chainSeg is a produced chain: blocks[i] at slots[i] with post-states.
+type chainSeg struct {
+	blocks []*types.ShardBeaconBlock
+	states []*types.BeaconState
+}
+
+// build produces blocks at every slot in [from, to] on pre, each including
+// full attestations of the previous slot (when attest is set).
+func (f *fixture) build(t testing.TB, pre *types.BeaconState, from, to types.Slot, attest bool) chainSeg {
+	t.Helper()
+	var seg chainSeg
+	st := pre
+	var atts []*types.Attestation
+	for slot := from; slot <= to; slot++ {
+		b, post := f.block(t, st, slot, atts, 0)
+		seg.blocks = append(seg.blocks, b)
+		seg.states = append(seg.states, post)
+		st = post
+		atts = nil
+		if attest {
+			atts = f.attest(t, st, slot)
+		}
+	}
+	return seg
+}
+
+// importSeg ticks to each block's slot and imports it with signatures checked.
+func importSeg(t testing.TB, f *fixture, s *Service, seg chainSeg) {
+	t.Helper()
+	for _, b := range seg.blocks {
+		s.OnTick(f.slotTime(b.Slot))
+		if _, err := s.ImportBlock(b, core.VerifySigs); err != nil {
+			t.Fatalf("import block of slot %d: %v", b.Slot, err)
+		}
+	}
+}
+
+func root(t testing.TB, b types.AnyBlock) types.Root {
+	t.Helper()
+	r, err := b.SigningRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// fakeFraud is a shard-fork verifier for tests: a "proof" is 16 bytes,
+// offender and whistleblower validator indices; it is valid when the
+// offender is slashable.
+type fakeFraud struct{}
+
+func (fakeFraud) VerifyFraudProof(_ *core.Transition, st *types.BeaconState, proof []byte, _ core.Sigs) (*core.FraudVerdict, error) {
+	if len(proof) != 16 {
+		return nil, fmt.Errorf("%w: fake proof of %d bytes", core.ErrInvalidOperation, len(proof))
+	}
+	off := types.ValidatorIndex(binary.LittleEndian.Uint64(proof))
+	wb := types.ValidatorIndex(binary.LittleEndian.Uint64(proof[8:]))
+	if uint64(off) >= uint64(len(st.Validators)) {
+		return nil, fmt.Errorf("%w: offender out of range", core.ErrInvalidOperation)
+	}
+	return &core.FraudVerdict{Offenders: []types.ValidatorIndex{off}, Whistleblower: wb}, nil
+}
+
+func fakeProof(offender, whistleblower uint64) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, offender)
+	return binary.LittleEndian.AppendUint64(b, whistleblower)
+}

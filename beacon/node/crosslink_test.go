@@ -1,0 +1,128 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+
+	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/p2p/p2ptest"
+)
+
+// TestRemoteCrosslinkData has a node serve crosslink data roots for shards
+// 1 and 3 and another ask for them through its default source.
+func TestRemoteCrosslinkData(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		tr, genesis, _ := testGenesis(t, 6*time.Second)
+		net, _ := p2ptest.NewMockNet(t, 2, p2ptest.Options{})
+		served := types.Root{0xcc}
+		cfg := TestConfig()
+		cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[0]
+		cfg.ServeCrosslinkData = CrosslinkDataFunc(func(_ context.Context, c types.Crosslink) (types.Root, error) {
+			if c.StartEpoch == 7 {
+				return types.Root{}, errors.New("unknown range")
+			}
+			return served, nil
+		})
+		cfg.ServedShards = []uint64{1, 3}
+		server, err := New(cfg, testLogger(t, "server"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer server.Close()
+		client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
+		client.crosslink = RemoteCrosslinkData{n: client}
+		defer client.Close()
+		ctx := context.Background()
+
+		// Before any status exchange nobody is known to serve.
+		if got := client.crosslinkRoot(ctx, types.Crosslink{Shard: 1}); got != EmptyCrosslinkDataRoot(tr.Config()) {
+			t.Fatalf("no server: %s, want the empty root", got)
+		}
+		connectAll(t, net, 0, 1)
+		st, err := client.requestStatus(ctx, server.PeerID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Shards) != 2 || types.Root(st.GenesisRoot) != client.Chain().GenesisRoot() {
+			t.Fatalf("server status %+v", st)
+		}
+		remote := RemoteCrosslinkData{n: client}
+		if got, err := remote.DataRoot(ctx, types.Crosslink{Shard: 3, StartEpoch: 1, EndEpoch: 2}); err != nil || got != served {
+			t.Fatalf("served shard: %s, %v", got, err)
+		}
+		if _, err := remote.DataRoot(ctx, types.Crosslink{Shard: 2}); !errors.Is(err, ErrNoCrosslinkData) {
+			t.Fatalf("unserved shard: %v", err)
+		}
+		if _, err := remote.DataRoot(ctx, types.Crosslink{Shard: 1, StartEpoch: 7, EndEpoch: 8}); !errors.Is(err, ErrNoCrosslinkData) {
+			t.Fatalf("unknown range: %v", err)
+		}
+	})
+}
+
+func TestParseValidatorRange(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want ValidatorRange
+		ok   bool
+	}{
+		{"", ValidatorRange{}, true},
+		{"0-63", ValidatorRange{Start: 0, Count: 64}, true},
+		{"16-31", ValidatorRange{Start: 16, Count: 16}, true},
+		{"5", ValidatorRange{Start: 5, Count: 1}, true},
+		{"9-3", ValidatorRange{}, false},
+		{"a-b", ValidatorRange{}, false},
+		{"1-", ValidatorRange{}, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseValidatorRange(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseValidatorRange(%q) = %+v, %v", tc.in, got, err)
+		}
+		if tc.ok && tc.in != "" && got.String() != tc.in && !(tc.in == "5" && got.String() == "5-5") {
+			t.Errorf("String() = %q, want %q", got.String(), tc.in)
+		}
+	}
+}
+
+// TestNodeOnHost builds a node on a caller's libp2p host (the simulator's
+// way): the node runs its own p2p node on it and leaves the host open.
+func TestNodeOnHost(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		tr, genesis, _ := testGenesis(t, 6*time.Second)
+		mn := mocknet.New()
+		defer mn.Close()
+		h, err := mn.GenPeer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := TestConfig()
+		cfg.Transition, cfg.Genesis, cfg.Host = tr, genesis, h
+		n, err := New(cfg, testLogger(t, "host"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.PeerID() != h.ID() {
+			t.Fatalf("peer id %s, host %s", n.PeerID(), h.ID())
+		}
+		r := start(t, n)
+		time.Sleep(2 * time.Duration(tr.Config().SecondsPerSlot) * time.Second)
+		if !n.Ready() {
+			t.Fatal("running node not ready")
+		}
+		r.stop(t)
+		if n.Ready() {
+			t.Fatal("stopped node still ready")
+		}
+		if len(h.Network().ListenAddresses()) == 0 {
+			t.Fatal("the host was closed with the node")
+		}
+	})
+}

@@ -1,0 +1,65 @@
+package node
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/shardlab/shardlab/beacon/chain"
+	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// roundTrip checks decode -> re-encode == input for every request/response
+// container.
+func roundTrip(t *testing.T, data []byte) {
+	for _, v := range []types.Codec{new(Status), new(BlocksByRangeRequest), new(BlocksByRootRequest),
+		new(CrosslinkDataRequest), new(CrosslinkDataResponse)} {
+		if err := types.Decode(v, data); err != nil {
+			continue
+		}
+		out, err := v.MarshalSSZ()
+		if err != nil || !bytes.Equal(out, data) {
+			t.Fatalf("%T: re-encoding differs: %x vs %x (%v)", v, out, data, err)
+		}
+	}
+}
+
+func FuzzMessages(f *testing.F) {
+	seeds := []types.Codec{
+		&Status{ForkVersion: [4]byte{1}, HeadSlot: 9, Shards: []uint64{1, 2}},
+		&BlocksByRangeRequest{StartSlot: 1, Count: 64, Step: 1},
+		&BlocksByRootRequest{Roots: [][32]byte{{1}, {2}}},
+		&CrosslinkDataRequest{Shard: 3, StartEpoch: 1, EndEpoch: 2},
+		&CrosslinkDataResponse{DataRoot: [32]byte{7}, Known: true},
+	}
+	for _, s := range seeds {
+		b, err := s.MarshalSSZ()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(roundTrip)
+}
+
+// FuzzDecodeBlock checks that chain.DecodeBlock never panics on gossip input
+// and re-encodes what it accepts.
+func FuzzDecodeBlock(f *testing.F) {
+	cfg := params.Minimal().WithShards()
+	b := &types.ShardBeaconBlock{Slot: 3}
+	buf, _ := b.MarshalSSZ()
+	f.Add(buf)
+	p0 := &types.BeaconBlock{Slot: 0}
+	buf, _ = p0.MarshalSSZ()
+	f.Add(buf)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		blk, err := chain.DecodeBlock(cfg, data)
+		if err != nil {
+			return
+		}
+		out, err := blk.MarshalSSZ()
+		if err != nil || !bytes.Equal(out, data) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
