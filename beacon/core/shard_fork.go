@@ -99,22 +99,7 @@ func (t *Transition) ProcessShardBeaconBlock(st *types.BeaconState, b *types.Sha
 
 // StateTransitionShard is state_transition for a shard-fork block.
 func (t *Transition) StateTransitionShard(st *types.BeaconState, b *types.ShardBeaconBlock, sigs Sigs, validateStateRoot bool) error {
-	if err := t.ProcessSlots(st, b.Slot); err != nil {
-		return err
-	}
-	if err := t.ProcessShardBeaconBlock(st, b, sigs); err != nil {
-		return err
-	}
-	if validateStateRoot {
-		root, err := st.HashTreeRoot()
-		if err != nil {
-			return fmt.Errorf("hash post-state: %w", err)
-		}
-		if root != b.StateRoot {
-			return fmt.Errorf("%w: state root %s, block says %s", ErrInvalidBlock, root, b.StateRoot)
-		}
-	}
-	return nil
+	return t.stateTransition(st, b, validateStateRoot, func() error { return t.ProcessShardBeaconBlock(st, b, sigs) })
 }
 
 // ProcessShardFraudProof applies one encoded fraud proof (process_shard_fraud_proof).

@@ -40,10 +40,15 @@ func (t *Transition) Pubkeys() *bls.PubkeyCache { return t.pubkeys }
 // that block.state_root is the root of the result. st is modified in place; on
 // error it must be discarded.
 func (t *Transition) StateTransition(st *types.BeaconState, b *types.BeaconBlock, sigs Sigs, validateStateRoot bool) error {
-	if err := t.ProcessSlots(st, b.Slot); err != nil {
+	return t.stateTransition(st, b, validateStateRoot, func() error { return t.ProcessBlock(st, b, sigs) })
+}
+
+// stateTransition is state_transition with process_block given.
+func (t *Transition) stateTransition(st *types.BeaconState, b types.AnyBlock, validateStateRoot bool, processBlock func() error) error {
+	if err := t.ProcessSlots(st, b.GetSlot()); err != nil {
 		return err
 	}
-	if err := t.ProcessBlock(st, b, sigs); err != nil {
+	if err := processBlock(); err != nil {
 		return err
 	}
 	if validateStateRoot {
@@ -51,8 +56,8 @@ func (t *Transition) StateTransition(st *types.BeaconState, b *types.BeaconBlock
 		if err != nil {
 			return fmt.Errorf("hash post-state: %w", err)
 		}
-		if root != b.StateRoot {
-			return fmt.Errorf("%w: state root %s, block says %s", ErrInvalidBlock, root, b.StateRoot)
+		if root != b.GetStateRoot() {
+			return fmt.Errorf("%w: state root %s, block says %s", ErrInvalidBlock, root, b.GetStateRoot())
 		}
 	}
 	return nil
