@@ -1,0 +1,206 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/urfave/cli/v2"
+
+	bnode "github.com/shardlab/shardlab/beacon/node"
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/p2p"
+	shardnode "github.com/shardlab/shardlab/shard/node"
+)
+
+func init() { register(shardCommand) }
+
+func shardCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "shard",
+		Usage:     "run a shard node (a beacon follower with shard chains) until SIGINT or SIGTERM",
+		UsageText: "shardlab shard --genesis DIR --datadir DIR --shards 0,1 [--validators A-B] [--p2p-port N] [--p2p-host H] [--bootnodes MULTIADDR,...] [--mdns] [--http-port N] [--metrics-port N]",
+		Description: `Runs a shard node of the testnet in --genesis (written by shardlab genesis with
+--shards): it follows the beacon chain over libp2p without validating for it,
+and follows, validates and serves the shard chains --shards (a list of shards
+and ranges, such as 0,1 or 0-3,6). For them it:
+  - imports shard blocks from gossip and from peers (shard_blocks_by_range),
+    with the shard fork choice rooted at the last crosslinked block;
+  - pools transactions and receipt claims from gossip and the HTTP API;
+  - proposes the blocks whose shard proposer is one of the interop keys
+    --validators A-B (inclusive; it never signs beacon messages with them);
+  - relays the receipts its shards send as claims to their destination;
+  - as a fisherman, proves invalid blocks to the beacon chain (signing the
+    proofs with one of its keys);
+  - answers beacon attesters' crosslink data root requests.
+The node restarts from --datadir where it stopped.
+
+At start it logs its multiaddrs as "p2p listening addrs=<addr>,<addr>,...";
+give one of them to other nodes' --bootnodes.`,
+		Flags:  shardNodeFlags(false),
+		Action: func(c *cli.Context) error { return runShardNode(c, "shard", false) },
+	}
+}
+
+// shardNodeFlags are the flags of shardlab shard and, with beacon duties,
+// shardlab node.
+func shardNodeFlags(beaconDuties bool) []cli.Flag {
+	vals := "interop key range A-B (inclusive) whose shard proposer duties this node performs; empty: none"
+	if beaconDuties {
+		vals = "interop key range A-B (inclusive) whose beacon (propose, attest) and shard proposer duties this node performs; empty: none"
+	}
+	flags := []cli.Flag{
+		&cli.PathFlag{Name: "genesis", Usage: "genesis directory written by shardlab genesis --shards N (config.yaml, genesis.ssz, genesis.yaml)", Required: true, Category: categoryNode},
+		&cli.PathFlag{Name: "datadir", Usage: "data directory: the beacon and shard databases and the p2p key", Required: true, Category: categoryNode},
+		&cli.StringFlag{Name: "shards", Usage: "shards to follow and serve: a comma-separated list of shards and ranges, such as 0,1 or 0-3", Required: true, Category: categoryShards},
+		&cli.StringFlag{Name: "validators", Usage: vals, Category: categoryValidator},
+		&cli.StringFlag{Name: "p2p-host", Usage: "IP address to listen on for libp2p (TCP and QUIC)", Value: "0.0.0.0", Category: categoryNetworking},
+		&cli.IntFlag{Name: "p2p-port", Usage: "libp2p port (TCP and QUIC/UDP); 0 picks a free one", Value: p2p.DefaultPort, Category: categoryNetworking},
+		&cli.StringSliceFlag{Name: "bootnodes", Usage: "multiaddrs (with /p2p/<peer id>) of nodes to connect to, comma-separated", Category: categoryNetworking},
+		&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS", Category: categoryNetworking},
+		&cli.IntFlag{Name: "max-peers", Usage: "maximum number of connected peers", Value: p2p.DefaultConfig().MaxPeers, Category: categoryNetworking},
+		&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
+		&cli.IntFlag{Name: "http-port", Usage: "port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on 127.0.0.1; 0 disables it", Category: categoryAPI},
+	}
+	if beaconDuties {
+		flags = append(flags, &cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed beacon blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator})
+	}
+	return flags
+}
+
+// parseShards parses "0,1,4-7" into ascending shards below count.
+func parseShards(s string, count uint64) ([]bt.Shard, error) {
+	var out []bt.Shard
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("parse shards %q: %q is not a shard or range A-B", s, part)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(strings.TrimSpace(hi), 10, 64); err != nil || b < a {
+				return nil, fmt.Errorf("parse shards %q: %q is not a range A-B", s, part)
+			}
+		}
+		if b >= count {
+			return nil, fmt.Errorf("parse shards %q: shard %d >= SHARD_COUNT %d", s, b, count)
+		}
+		for x := a; x <= b; x++ {
+			if !slices.Contains(out, bt.Shard(x)) {
+				out = append(out, bt.Shard(x))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("parse shards %q: no shard", s)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// shardNodeConfig turns the flags into a shard node config; errors are
+// usage errors.
+func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error) {
+	g, err := loadGenesis(c.Path("genesis"))
+	if err != nil {
+		return shardnode.Config{}, fmt.Errorf("--genesis: %w", err)
+	}
+	if !g.cfg.Shard.Enabled() {
+		return shardnode.Config{}, fmt.Errorf("--genesis: the chain has no shard fork (write it with shardlab genesis --shards N)")
+	}
+	cfg := shardnode.DefaultConfig()
+	cfg.Transition = newTransition(g.cfg)
+	cfg.Genesis = g.state
+	cfg.DataDir = c.Path("datadir")
+	if cfg.Shards, err = parseShards(c.String("shards"), g.cfg.ShardCount); err != nil {
+		return cfg, fmt.Errorf("--shards: %w", err)
+	}
+	vals, err := bnode.ParseValidatorRange(c.String("validators"))
+	if err != nil {
+		return cfg, fmt.Errorf("--validators: %w", err)
+	}
+	if end := vals.Start + vals.Count; vals.Count > 0 && end > uint64(len(g.state.Validators)) {
+		return cfg, fmt.Errorf("--validators %s: the genesis has %d validators", vals, len(g.state.Validators))
+	}
+	cfg.Validators = vals
+	if beaconDuties {
+		cfg.BeaconValidators = vals
+		cfg.Beacon.Graffiti = c.String("graffiti")
+		if len(cfg.Beacon.Graffiti) > 32 {
+			return cfg, fmt.Errorf("--graffiti: %d bytes, at most 32", len(cfg.Beacon.Graffiti))
+		}
+	}
+	port := c.Int("p2p-port")
+	if port < 0 || port > 65535 {
+		return cfg, fmt.Errorf("--p2p-port %d out of range", port)
+	}
+	cfg.P2P.ListenAddrs = p2p.ListenAddrs(c.String("p2p-host"), port, true)
+	for _, b := range c.StringSlice("bootnodes") {
+		for _, a := range strings.Split(b, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				cfg.P2P.Bootnodes = append(cfg.P2P.Bootnodes, a)
+			}
+		}
+	}
+	cfg.P2P.MDNS = c.Bool("mdns")
+	cfg.P2P.MaxPeers = c.Int("max-peers")
+	for _, f := range []string{"metrics-port", "http-port"} {
+		if p := c.Int(f); p < 0 || p > 65535 {
+			return cfg, fmt.Errorf("--%s %d out of range", f, p)
+		}
+	}
+	cfg.HTTPPort = c.Int("http-port")
+	cfg.Version = "shardlab/" + version + "/" + runtime.GOOS + "-" + runtime.GOARCH
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// runShardNode runs shardlab shard (or, with beacon duties, shardlab node).
+func runShardNode(c *cli.Context, name string, beaconDuties bool) error {
+	cfg, err := shardNodeConfig(c, beaconDuties)
+	if err != nil {
+		return cli.Exit(name+": "+err.Error(), 2)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Registerer = reg
+	logger := slog.Default()
+
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := shardnode.New(cfg, logger)
+	if err != nil {
+		return cli.Exit(name+": "+err.Error(), 1)
+	}
+	defer func() {
+		if err := n.Close(); err != nil {
+			logger.Error("close shard node", "err", err)
+		}
+	}()
+	if p := c.Int("metrics-port"); p > 0 {
+		srv, err := serveMetrics(ctx, logger, c.String("p2p-host"), p, reg)
+		if err != nil {
+			return cli.Exit(name+": "+err.Error(), 1)
+		}
+		defer shutdownHTTP(srv)
+	}
+	if err := n.Run(ctx); err != nil {
+		return cli.Exit(name+": "+err.Error(), 1)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/shardlab/shardlab/beacon/params"
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/p2p"
+	"github.com/shardlab/shardlab/shard/chain"
+	shardcore "github.com/shardlab/shardlab/shard/core"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// relayer builds and publishes the claims of the receipts the served
+// shards' canonical chains send (docs/protocol.md §5.3): for each (source,
+// destination) pair, in nonce order from the destination's inbox nonce as
+// the node knows it (the destination's head state when it is served here,
+// else what was learned before), every receipt whose block is in a
+// crosslink on the source's current crosslink chain that was already
+// current at the window slot. It stops at the first receipt that is not
+// claimable yet. A claim is published on the destination's transaction
+// topic (and pooled locally when the destination is served here), and
+// published again after Relay.ResendSlots slots, or as soon as the
+// source's current crosslink moves, until the destination's inbox nonce
+// passes it (claims are idempotent). When the destination is not served
+// here its inbox nonce is unknown, so a claim is published at most
+// maxRelayAttempts times and the relayer then moves on to the next nonce.
+type relayer struct {
+	n *Node
+
+	mu    sync.Mutex
+	sent  map[relayKey]relayRec
+	floor map[[2]bt.Shard]uint64 // (src, dst) of unserved destinations: nonces below were given up
+}
+
+// maxRelayAttempts bounds the publications of a claim to a destination
+// the node does not serve.
+const maxRelayAttempts = 4
+
+type relayKey struct {
+	src, dst bt.Shard
+	nonce    uint64
+}
+
+type relayRec struct {
+	slot     bt.Slot
+	current  bt.Root // the source's current crosslink when sent
+	attempts int
+}
+
+func newRelayer(n *Node) *relayer {
+	return &relayer{n: n, sent: make(map[relayKey]relayRec), floor: make(map[[2]bt.Shard]uint64)}
+}
+
+// run relays what is claimable through the beacon head state head, whose
+// state at the window slot is window (nil: nothing is claimable yet).
+func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.BeaconState) {
+	n := r.n
+	if window != nil {
+		window = window.Copy() // BuildClaim hashes it
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, src := range n.shards {
+		c := n.chains[src]
+		cur := head.CurrentCrosslinks[src]
+		curRoot := cur.TreeRoot()
+		var links []chain.Link
+		proofs := make(map[int][][]bt.Root)
+		for dst := range bt.Shard(n.pcfg.ShardCount) {
+			if dst == src {
+				continue
+			}
+			inbox := c.DestinationInbox(dst)
+			dc, served := n.chains[dst]
+			if served {
+				inbox = dc.Inbox(src)
+				c.SetDestinationInbox(dst, inbox)
+			} else {
+				pair := [2]bt.Shard{src, dst}
+				f := max(r.floor[pair], inbox)
+				for r.sent[relayKey{src: src, dst: dst, nonce: f}].attempts >= maxRelayAttempts {
+					delete(r.sent, relayKey{src: src, dst: dst, nonce: f})
+					f++
+				}
+				r.floor[pair] = f
+				inbox = f
+			}
+			for k := range r.sent {
+				if k.src == src && k.dst == dst && k.nonce < inbox {
+					delete(r.sent, k)
+				}
+			}
+			if window == nil {
+				continue
+			}
+			pending := c.SentReceipts(dst, inbox, params.MaxShardClaims)
+			if len(pending) == 0 {
+				continue
+			}
+			if links == nil {
+				links = c.CrosslinkChain(cur, params.MaxCrosslinkChain)
+			}
+			for _, rec := range pending {
+				key := relayKey{src: src, dst: dst, nonce: rec.Receipt.Nonce}
+				last, ok := r.sent[key]
+				if ok && ((last.current == curRoot && slot < last.slot+bt.Slot(n.cfg.Relay.ResendSlots)) ||
+					(!served && last.attempts >= maxRelayAttempts)) {
+					continue
+				}
+				claim, err := r.claim(c, rec, links, proofs, window)
+				if err != nil {
+					if !errors.Is(err, shardcore.ErrNotClaimable) {
+						n.log.Debug("claim not built", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "err", err)
+					}
+					break
+				}
+				msg := &ShardMessage{Claim: []*st.ReceiptClaim{claim}}
+				if err := n.publish(ctx, p2p.ShardTxTopic(uint64(dst)), msg); err != nil {
+					n.log.Debug("publish claim failed", "shard", uint64(dst), "err", err)
+				}
+				if served {
+					_ = dc.AddClaim(claim)
+				}
+				r.sent[key] = relayRec{slot: slot, current: curRoot, attempts: last.attempts + 1}
+				n.m.claimsRelayed.Inc()
+				n.log.Debug("relayed claim", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "slot", slot)
+			}
+		}
+	}
+}
+
+// claim builds the claim of rec through links (the source's crosslinks,
+// newest first), against window.
+func (r *relayer) claim(c *chain.Service, rec chain.SentReceipt, links []chain.Link, proofs map[int][][]bt.Root, window *bt.BeaconState) (*st.ReceiptClaim, error) {
+	k, pos := -1, 0
+	for i, l := range links {
+		if !l.Resolved {
+			break
+		}
+		for j, h := range l.Headers {
+			if h == rec.Block {
+				k, pos = i, j
+				break
+			}
+		}
+		if k >= 0 {
+			break
+		}
+	}
+	if k < 0 {
+		return nil, shardcore.ErrNotClaimable
+	}
+	header, rb, err := c.ReceiptProof(rec.Block, rec.Index)
+	if err != nil {
+		return nil, err
+	}
+	if proofs[k] == nil {
+		if proofs[k], err = shardcore.HeaderProofs(r.n.pcfg, links[k].Headers); err != nil {
+			return nil, err
+		}
+	}
+	chainLinks := make([]*bt.Crosslink, 0, k+1)
+	for i := k; i >= 0; i-- {
+		cl := links[i].Crosslink
+		chainLinks = append(chainLinks, &cl)
+	}
+	return shardcore.BuildClaim(r.n.pcfg, &shardcore.ClaimSource{
+		Receipt: rec.Receipt, ReceiptIndex: uint64(rec.Index), ReceiptBranch: rb,
+		Header: header, HeaderIndex: uint64(pos), HeaderBranch: proofs[k][pos], Chain: chainLinks,
+	}, window)
+}
