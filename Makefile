@@ -49,7 +49,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: check-deps help build test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run clean distclean spec-vectors
+.PHONY: check-deps help build test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -61,7 +61,7 @@ help: #? list the targets
 build: #? compile bin/shardlab
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shardlab
 
-test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... on the official vectors, brief fuzzing
+test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... (official vectors, the short end-to-end testnet), brief fuzzing
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory check-deps
 	@$(MAKE) --no-print-directory check-gen
@@ -165,8 +165,17 @@ lint: #? fail on unformatted files, then go vet
 
 # --- Running ----------------------------------------------------------------------
 
-run: build #? simulate 64 validators on the minimal preset for 8 epochs
-	$(BIN) statesim --preset minimal --validators 64 --epochs 8
+# make run: a local testnet of real processes (sim/testnet, docs/testnet.md).
+# TESTNET_FLAGS adds or overrides `shardlab testnet up` flags, e.g.
+# TESTNET_FLAGS='--epochs 0' to run until Ctrl-C, or '--keep'.
+TESTNET_DIR   ?= testnet
+TESTNET_FLAGS ?=
+
+run: build #? local testnet: 4 beacon + 4 shard nodes, 64 validators, 8 shards, 2 s slots, 8 epochs (about 2.5 min; Ctrl-C stops)
+	$(BIN) testnet up --dir '$(TESTNET_DIR)' --nodes 4 --validators 64 --shards 8 --slot-time 2s --epochs 8 $(TESTNET_FLAGS)
+
+e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 5 min)
+	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_E2E=full $(GO) test -count=1 -v -timeout 20m -run '^TestE2EFull$$' ./sim/testnet
 
 clean: #? remove bin/ and the go test cache (keeps the fetched vectors in .cache/)
 	rm -rf bin out

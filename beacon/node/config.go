@@ -65,9 +65,14 @@ type Config struct {
 	// Clock is the node's time source; nil means the system clock.
 	Clock clock.Clock
 
-	// HTTPPort is the port of the HTTP API (stored for the API adapter; 0
-	// disables it). The node itself does not serve HTTP.
+	// HTTPPort is the port of the HTTP API (beacon/api on the node, see
+	// api.go); 0 disables it. HTTPHost is its listen address (empty:
+	// 127.0.0.1). Run serves it and shuts it down gracefully.
 	HTTPPort int
+	HTTPHost string
+	// Version is reported by /eth/v1/node/version ("" for the default,
+	// shardlab/dev/<os>-<arch>).
+	Version string
 
 	// Chain bounds the chain service's pools (Transition, Store, Genesis,
 	// Logger and Registerer are set by the node).
@@ -107,6 +112,7 @@ func DefaultConfig() Config {
 			RequestTimeout: 10 * time.Second,
 		},
 		MaxBlockArrivals: 8192,
+		HTTPHost:         "127.0.0.1",
 	}
 }
 

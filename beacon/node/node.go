@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/shardlab/shardlab/beacon/api"
 	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/clock"
 	"github.com/shardlab/shardlab/beacon/core"
@@ -48,6 +51,9 @@ type Node struct {
 	crosslink CrosslinkData
 	forkZero  types.Version // the genesis state's fork version
 	arrivals  *arrivalLog
+
+	api      *api.Server // nil without Config.HTTPPort
+	httpAddr atomic.Pointer[net.Addr]
 
 	ctx    context.Context // ends at Close (and when Run's context ends)
 	cancel context.CancelFunc
@@ -133,6 +139,11 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	if err := n.register(); err != nil {
 		return nil, err
 	}
+	if cfg.HTTPPort > 0 {
+		if n.api, err = n.newAPI(logger); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	head, slot := n.chain.Head()
 	n.log.Info("beacon node ready", "slot", slot, "root", head, "genesis_root", n.chain.GenesisRoot(),
@@ -212,7 +223,19 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.ctx.Err() != nil {
 		return fmt.Errorf("run beacon node: %w", p2p.ErrClosed)
 	}
+	var httpLn net.Listener
+	if n.api != nil {
+		var err error
+		if httpLn, err = net.Listen("tcp", net.JoinHostPort(n.apiHost(), strconv.Itoa(n.cfg.HTTPPort))); err != nil {
+			return fmt.Errorf("run beacon node: http api: %w", err)
+		}
+		addr := httpLn.Addr()
+		n.httpAddr.Store(&addr)
+	}
 	if err := n.p2p.Start(); err != nil && !errors.Is(err, p2p.ErrAlreadyStarted) {
+		if httpLn != nil {
+			_ = httpLn.Close()
+		}
 		return fmt.Errorf("run beacon node: %w", err)
 	}
 	addrs := make([]string, 0)
@@ -226,6 +249,17 @@ func (n *Node) Run(ctx context.Context) error {
 	stop := context.AfterFunc(n.ctx, cancel) // Close stops Run
 	defer stop()
 	var wg sync.WaitGroup
+	if httpLn != nil {
+		wg.Add(1)
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			defer wg.Done()
+			if err := n.api.Serve(runCtx, httpLn); err != nil {
+				n.log.Error("http api stopped", "err", err)
+			}
+		}()
+	}
 	for _, loop := range []func(context.Context){n.connectionLoop, n.syncLoop, n.slotLoop} {
 		wg.Add(1)
 		n.wg.Add(1) // Close waits for the loops too

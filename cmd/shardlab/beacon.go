@@ -58,7 +58,7 @@ give one of them to other nodes' --bootnodes.`,
 			&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS", Category: categoryNetworking},
 			&cli.IntFlag{Name: "max-peers", Usage: "maximum number of connected peers", Value: p2p.DefaultConfig().MaxPeers, Category: categoryNetworking},
 			&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
-			&cli.IntFlag{Name: "http-port", Usage: "port of the HTTP API (Beacon API shape); 0 disables it", Category: categoryAPI},
+			&cli.IntFlag{Name: "http-port", Usage: "port of the HTTP API (Beacon API shape) on 127.0.0.1; 0 disables it", Category: categoryAPI},
 		},
 		Action: runBeacon,
 	}
@@ -99,6 +99,7 @@ func beaconNodeConfig(c *cli.Context) (node.Config, error) {
 	cfg.P2P.MDNS = c.Bool("mdns")
 	cfg.P2P.MaxPeers = c.Int("max-peers")
 	cfg.HTTPPort = c.Int("http-port")
+	cfg.Version = nodeVersion()
 	for _, f := range []string{"metrics-port", "http-port"} {
 		if p := c.Int(f); p < 0 || p > 65535 {
 			return cfg, fmt.Errorf("--%s %d out of range", f, p)
@@ -138,12 +139,7 @@ func runBeacon(c *cli.Context) error {
 		}
 		defer shutdownHTTP(srv)
 	}
-	// TODO(#4): mount the HTTP API (beacon/api) on cfg.HTTPPort here, with an
-	// adapter from n.Chain() (blocks, states, finality) and n (identity,
-	// peers, sync status).
-	if cfg.HTTPPort > 0 {
-		logger.Warn("http api not available yet", "port", cfg.HTTPPort)
-	}
+	// With --http-port, Run serves the HTTP API (beacon/node/api.go).
 	if err := n.Run(ctx); err != nil {
 		return cli.Exit("beacon: "+err.Error(), 1)
 	}

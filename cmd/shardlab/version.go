@@ -39,3 +39,9 @@ func runVersion(c *cli.Context) error {
 	}
 	return nil
 }
+
+// nodeVersion is the version string nodes report over HTTP
+// (/eth/v1/node/version): shardlab/<version>/<os>-<arch>.
+func nodeVersion() string {
+	return "shardlab/" + version + "/" + runtime.GOOS + "-" + runtime.GOARCH
+}

@@ -1,0 +1,64 @@
+package testnet
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shardlab/shardlab/beacon/params"
+)
+
+// TestMonitorAndSummary folds snapshots into a monitor (first finality,
+// distinct crosslinks with and without data, a crash) and prints a summary.
+func TestMonitorAndSummary(t *testing.T) {
+	t.Parallel()
+	cfg := params.Minimal().WithShards()
+	genesis := time.Unix(1000, 0)
+	m := &monitor{emptyRoot: emptyDataRoot(cfg), genesis: genesis, xl: make([]xlTrack, 2), exited: map[string]string{}}
+	data := "0x" + strings.Repeat("11", 32)
+	xl := func(end uint64, root string) *Crosslink {
+		return &Crosslink{EndEpoch: end, StartEpoch: end - 1, DataRoot: root, HasHeader: true, HeaderStateRoot: "0xabcdef0123456789"}
+	}
+	up := func(name string, fin uint64) NodeStatus {
+		return NodeStatus{Name: name, State: "up", Finality: Finality{Finalized: Checkpoint{Epoch: fin}}}
+	}
+	steps := []*Snapshot{
+		{Time: genesis.Add(10 * time.Second), Slot: 5, Nodes: []NodeStatus{up("a", 0), up("b", 0)},
+			Shards: []ShardStatus{{Shard: 0, Crosslink: &Crosslink{}}, {Shard: 1}}},
+		{Time: genesis.Add(20 * time.Second), Slot: 10, Nodes: []NodeStatus{up("a", 0), up("b", 0)},
+			Shards: []ShardStatus{{Shard: 0, Crosslink: xl(1, m.emptyRoot)}, {Shard: 1, Crosslink: xl(1, data)}}},
+		{Time: genesis.Add(66 * time.Second), Slot: 33, Nodes: []NodeStatus{up("a", 0), up("b", 2)},
+			Shards: []ShardStatus{{Shard: 0, Crosslink: xl(1, m.emptyRoot)}, {Shard: 1, Crosslink: xl(2, data)}}},
+		{Time: genesis.Add(70 * time.Second), Slot: 35, Nodes: []NodeStatus{up("a", 2), {Name: "b", State: "exited", Exit: "signal: killed"}},
+			Shards: []ShardStatus{{Shard: 0, Crosslink: xl(3, data)}, {Shard: 1, Crosslink: xl(2, data)}}},
+	}
+	var notes []string
+	for _, s := range steps {
+		notes = append(notes, m.observe(s)...)
+	}
+	if f := m.firstFinal; f == nil || f.Epoch != 2 || f.Node != "b" || f.Slot != 33 || f.After != 66*time.Second {
+		t.Fatalf("first finalization %+v", f)
+	}
+	if m.xl[0].count != 2 || m.xl[0].withData != 1 || m.xl[1].count != 2 || m.xl[1].withData != 2 {
+		t.Fatalf("crosslinks %+v", m.xl)
+	}
+	if len(notes) != 2 || !strings.Contains(notes[1], "b exited on its own (signal: killed)") {
+		t.Fatalf("notes %q", notes)
+	}
+
+	s := &Summary{BeaconNodes: 2, Shards: 2, SlotTime: 2 * time.Second, SlotsPerEpoch: 8, LastSlot: 35, FirstFinalized: m.firstFinal,
+		Agreement:  Agreement{Epoch: 2, Root: "0x1234567890abcdef", Nodes: []NodeFinality{{Name: "a", Epoch: 2}}, Agree: []string{"a"}},
+		Crosslinks: []ShardCrosslinks{{Shard: 0, Crosslinks: 2, WithData: 1, LastEndEpoch: 3, StateRoot: "0xabcdef0123456789"}},
+		Latency:    Latency{Processes: 2, Blocks: 30, Samples: 30, P50: 2500 * time.Microsecond, P99: 12 * time.Millisecond},
+		Failures:   []string{"b exited on its own (signal: killed)"}}
+	var out bytes.Buffer
+	s.Write(&out)
+	for _, want := range []string{"ran to slot 35 (epoch 4)", "first finalized epoch 2 at slot 33, 66.0s after genesis (seen on b)",
+		"all 1 nodes have the finalized block of epoch 2", "0: 2 (1 with data)", "0@3 0xabcdef01…", "30 arrivals at 2 processes: p50 2.5ms",
+		"result: FAIL: b exited on its own"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
