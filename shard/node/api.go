@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
-	bchain "github.com/shardlab/shardlab/beacon/chain"
-	bcore "github.com/shardlab/shardlab/beacon/core"
-	"github.com/shardlab/shardlab/beacon/params"
+	bnode "github.com/shardlab/shardlab/beacon/node"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/p2p"
 	shardapi "github.com/shardlab/shardlab/shard/api"
@@ -19,97 +15,23 @@ import (
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
-// The HTTP API: beacon/api's server over the beacon follower (the Beacon
-// API endpoints) with shard/api mounted under shardapi.Prefix. The adapters
-// from the beacon chain service to beacon/api.Backend and from the node to
-// NodeBackend duplicate the beacon node's own (beacon/node/api.go), written
-// at the same time; one of them should go once both settle.
+// The HTTP API is the embedded beacon node's server (beacon/node/api.go:
+// the Beacon API endpoints, block arrivals, request metrics), which the
+// beacon node builds when Config.HTTPPort > 0 and serves from its Run, with
+// shard/api mounted under shardapi.Prefix. Without a port, newAPI builds
+// the same handlers on a server that is never served, for HTTPHandler.
 
-// newAPI builds the server (served by Run when Config.HTTPPort > 0).
+// newAPI returns the server with the shard endpoints mounted.
 func (n *Node) newAPI(logger *slog.Logger) *beaconapi.Server {
-	sc := beaconapi.DefaultServerConfig()
-	sc.Addr = net.JoinHostPort(n.cfg.HTTPHost, strconv.Itoa(n.cfg.HTTPPort))
-	be := beaconBackend{c: n.bchain}
-	srv := beaconapi.NewServer(sc, be, nodeBackend{n: n}, logger.With("component", "api"))
-	srv.Mount(shardapi.Prefix, shardapi.New(n.cfg.API, shardBackend{n: n}, be, logger.With("component", "shard_api")))
+	srv := n.beacon.API()
+	if srv == nil {
+		alog := logger.With("component", "api")
+		srv = beaconapi.NewServer(beaconapi.DefaultServerConfig(), n.beacon.APIBackend(), n.beacon.APINodeBackend(), alog)
+		srv.Mount("GET "+bnode.BlockArrivalsPath, n.beacon.BlockArrivalsHandler(alog))
+	}
+	srv.Mount(shardapi.Prefix, shardapi.New(n.cfg.API, shardBackend{n: n}, n.beacon.APIBackend(), logger.With("component", "shard_api")))
 	return srv
 }
-
-// beaconBackend adapts the beacon chain service to beacon/api.Backend and
-// shard/api.BeaconReader.
-type beaconBackend struct{ c *bchain.Service }
-
-func (b beaconBackend) Config() *params.Config        { return b.c.Config() }
-func (b beaconBackend) Transition() *bcore.Transition { return b.c.Transition() }
-
-func (b beaconBackend) GenesisRoot() (bt.Root, error) { return b.c.GenesisRoot(), nil }
-
-func (b beaconBackend) Head() (bt.Root, bt.Slot) { return b.c.Head() }
-
-func (b beaconBackend) Finality() (justified, finalized bt.Checkpoint) {
-	return b.c.Justified(), b.c.Finalized()
-}
-
-func (b beaconBackend) Block(root bt.Root) (bt.AnyBlock, error) {
-	blk, ok := b.c.Block(root)
-	if !ok {
-		return nil, fmt.Errorf("beacon block %s: %w", root, beaconapi.ErrNotFound)
-	}
-	return blk, nil
-}
-
-func (b beaconBackend) CanonicalRoot(slot bt.Slot) (bt.Root, error) {
-	if _, head := b.c.Head(); slot > head {
-		return bt.Root{}, fmt.Errorf("slot %d after the head: %w", slot, beaconapi.ErrNotFound)
-	}
-	_, root, ok := b.c.CanonicalBlock(slot)
-	if !ok {
-		return bt.Root{}, fmt.Errorf("canonical beacon block at slot %d: %w", slot, beaconapi.ErrNotFound)
-	}
-	return root, nil
-}
-
-// State returns a copy (StateAt copies), so the API's use never races
-// with the chain.
-func (b beaconBackend) State(blockRoot bt.Root) (*bt.BeaconState, error) {
-	s, ok := b.c.StateAt(blockRoot)
-	if !ok {
-		return nil, fmt.Errorf("state of beacon block %s: %w", blockRoot, beaconapi.ErrNotFound)
-	}
-	return s, nil
-}
-
-// nodeBackend adapts the node to beacon/api.NodeBackend.
-type nodeBackend struct{ n *Node }
-
-func (a nodeBackend) PeerID() string { return a.n.p2p.ID().String() }
-
-func (a nodeBackend) Addrs() []string {
-	var out []string
-	for _, ad := range a.n.p2p.FullAddrs() {
-		out = append(out, ad.String())
-	}
-	return out
-}
-
-func (a nodeBackend) Peers() []beaconapi.PeerInfo {
-	peers := a.n.beacon.Peers()
-	out := make([]beaconapi.PeerInfo, len(peers))
-	for i, p := range peers {
-		out[i] = beaconapi.PeerInfo{PeerID: p.ID.String(), Direction: p.Direction}
-		if len(p.Addrs) > 0 {
-			out[i].Addr = p.Addrs[0].String()
-		}
-	}
-	return out
-}
-
-func (a nodeBackend) SyncStatus() beaconapi.SyncStatus {
-	head, dist, syncing := a.n.beacon.SyncStatus()
-	return beaconapi.SyncStatus{HeadSlot: head, SyncDistance: dist, IsSyncing: syncing, Ready: a.n.Ready()}
-}
-
-func (a nodeBackend) Version() string { return a.n.cfg.Version }
 
 // shardBackend implements shard/api.ShardBackend over the shard chains.
 type shardBackend struct{ n *Node }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -203,7 +202,9 @@ func (n *Node) openBeacon(logger *slog.Logger, reg prometheus.Registerer) error 
 	bc.Network, bc.Host = n.p2p, nil
 	bc.Validators = n.cfg.BeaconValidators
 	bc.Registerer, bc.Clock = reg, n.cfg.Clock
-	bc.HTTPPort = 0 // the shard node serves the API (api.go)
+	// The beacon node builds and serves the HTTP API; newAPI mounts the
+	// shard endpoints on it.
+	bc.HTTPPort, bc.HTTPHost, bc.Version = n.cfg.HTTPPort, n.cfg.HTTPHost, n.cfg.Version
 	served := make([]uint64, len(n.shards))
 	for i, s := range n.shards {
 		served[i] = uint64(s)
@@ -250,8 +251,8 @@ func (n *Node) openChains(logger *slog.Logger) error {
 	return nil
 }
 
-// Run runs the embedded beacon node and the node's loops (beacon events,
-// slot duties, the HTTP API) until ctx ends or Close is called. It returns
+// Run runs the embedded beacon node (which serves the HTTP API) and the
+// node's loops (beacon events, slot duties) until ctx ends or Close is called. It returns
 // nil on a clean stop. Run may be called once.
 func (n *Node) Run(ctx context.Context) error {
 	n.runMu.Lock()
@@ -269,14 +270,6 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.ctx.Err() != nil {
 		return fmt.Errorf("run shard node: %w", p2p.ErrClosed)
 	}
-	var httpLn net.Listener
-	if n.cfg.HTTPPort > 0 {
-		var err error
-		addr := net.JoinHostPort(n.cfg.HTTPHost, strconv.Itoa(n.cfg.HTTPPort))
-		if httpLn, err = net.Listen("tcp", addr); err != nil {
-			return fmt.Errorf("run shard node: http api: %w", err)
-		}
-	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(n.ctx, cancel)
@@ -284,13 +277,6 @@ func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	beaconErr := make(chan error, 1)
 	loops := []func(context.Context){n.eventLoop, n.slotLoop}
-	if httpLn != nil {
-		loops = append(loops, func(ctx context.Context) {
-			if err := n.api.Serve(ctx, httpLn); err != nil {
-				n.log.Error("http api stopped", "err", err)
-			}
-		})
-	}
 	loops = append(loops, func(ctx context.Context) {
 		if err := n.beacon.Run(ctx); err != nil {
 			beaconErr <- err
