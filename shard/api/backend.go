@@ -106,7 +106,12 @@ type ReceiptList struct {
 	// Sent, Claimed and Pending count all the receipts of the shard's
 	// canonical chain (Sent == Claimed + Pending), whatever the query.
 	Sent, Claimed, Pending uint64
-	Receipts               []ReceiptInfo
+	// Received counts the receipts of other shards that the shard's
+	// canonical chain has claimed (its head state's inbox nonces). Summed
+	// over all shards it is the number of receipts claimed network-wide,
+	// which Claimed (what the node knows of the destinations) may trail.
+	Received uint64
+	Receipts []ReceiptInfo
 }
 
 // Stats are the totals /shardlab/v1/stats reports, over the served shards.
@@ -118,6 +123,9 @@ type Stats struct {
 	ReceiptsSent    uint64
 	ReceiptsClaimed uint64
 	ReceiptsPending uint64
+	// ReceiptsReceived counts the receipts of other shards the served
+	// shards have claimed.
+	ReceiptsReceived uint64
 	// FraudProofsSeen counts the distinct fraud proofs the node has seen
 	// (gossiped, built or included in beacon blocks).
 	FraudProofsSeen uint64

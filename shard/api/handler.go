@@ -346,6 +346,7 @@ type receiptsData struct {
 	Sent     uint64
 	Claimed  uint64
 	Pending  uint64
+	Received uint64
 	Receipts []receiptData
 }
 
@@ -377,7 +378,7 @@ func (h *Handler) receipts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list the receipts of shard %d: %w", shard, err)
 	}
-	out := receiptsData{Sent: list.Sent, Claimed: list.Claimed, Pending: list.Pending, Receipts: []receiptData{}}
+	out := receiptsData{Sent: list.Sent, Claimed: list.Claimed, Pending: list.Pending, Received: list.Received, Receipts: []receiptData{}}
 	for _, ri := range list.Receipts {
 		if len(out.Receipts) == q.Limit {
 			break

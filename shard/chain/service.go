@@ -442,8 +442,11 @@ type Stats struct {
 	// ReceiptsSent counts the receipts of the canonical chain, and
 	// ReceiptsClaimed those a destination is known to have claimed.
 	ReceiptsSent, ReceiptsClaimed uint64
-	PoolTxs, PoolClaims           int
-	Invalid                       int
+	// ReceiptsReceived counts the receipts other shards sent that the
+	// canonical chain has claimed (the head state's inbox nonces).
+	ReceiptsReceived    uint64
+	PoolTxs, PoolClaims int
+	Invalid             int
 }
 
 // Stats returns the shard's totals: transactions and receipts from the head
@@ -460,6 +463,9 @@ func (s *Service) Stats() Stats {
 	for dst, n := range state.OutboxNonces {
 		out.ReceiptsSent += n
 		out.ReceiptsClaimed += min(n, s.dstInbox[bt.Shard(dst)])
+	}
+	for _, n := range state.InboxNonces {
+		out.ReceiptsReceived += n
 	}
 	return out
 }

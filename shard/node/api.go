@@ -120,7 +120,7 @@ func (s shardBackend) Receipts(shard bt.Shard, q shardapi.ReceiptQuery) (shardap
 		filter = &f
 	}
 	sent, claimed, list := c.Receipts(filter, max(q.Limit, 1))
-	out := shardapi.ReceiptList{Sent: sent, Claimed: claimed, Pending: sent - claimed}
+	out := shardapi.ReceiptList{Sent: sent, Claimed: claimed, Pending: sent - claimed, Received: c.Stats().ReceiptsReceived}
 	for _, r := range list {
 		status := shardapi.ReceiptPending
 		if r.Claimed {
@@ -144,6 +144,7 @@ func (s shardBackend) Stats() shardapi.Stats {
 		out.Transactions += cs.Transactions
 		out.ReceiptsSent += cs.ReceiptsSent
 		out.ReceiptsClaimed += cs.ReceiptsClaimed
+		out.ReceiptsReceived += cs.ReceiptsReceived
 	}
 	out.ReceiptsPending = out.ReceiptsSent - out.ReceiptsClaimed
 	out.FraudProofsSeen = s.n.fraud.seenCount()

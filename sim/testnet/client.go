@@ -302,22 +302,28 @@ func (c *Client) Shards(ctx context.Context) ([]ShardInfo, error) {
 	return out, nil
 }
 
-// ReceiptCounts are a shard's receipt totals.
+// ReceiptCounts are a shard's receipt totals: Sent, Claimed and Pending
+// count the receipts it sent (Claimed as its node knows of the
+// destinations: about an epoch behind for destinations it does not serve);
+// Received counts the receipts of other shards it has claimed. Summed over
+// all shards, Received is the number of receipts claimed network-wide.
 type ReceiptCounts struct {
 	Sent, Claimed, Pending uint64
+	Received               uint64
 }
 
 // Receipts returns the receipt totals of a served shard.
 func (c *Client) Receipts(ctx context.Context, shard uint64) (ReceiptCounts, error) {
 	var d struct {
-		Sent    u64 `json:"sent"`
-		Claimed u64 `json:"claimed"`
-		Pending u64 `json:"pending"`
+		Sent     u64 `json:"sent"`
+		Claimed  u64 `json:"claimed"`
+		Pending  u64 `json:"pending"`
+		Received u64 `json:"received"`
 	}
 	if err := c.get(ctx, "/shardlab/v1/shards/"+strconv.FormatUint(shard, 10)+"/receipts?limit=1", &d); err != nil {
 		return ReceiptCounts{}, err
 	}
-	return ReceiptCounts{Sent: uint64(d.Sent), Claimed: uint64(d.Claimed), Pending: uint64(d.Pending)}, nil
+	return ReceiptCounts{Sent: uint64(d.Sent), Claimed: uint64(d.Claimed), Pending: uint64(d.Pending), Received: uint64(d.Received)}, nil
 }
 
 // ShardStats are /shardlab/v1/stats.

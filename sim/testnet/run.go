@@ -177,8 +177,7 @@ func (t *Testnet) Run(ctx context.Context) (*Summary, error) {
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	sum := t.summarize(fctx, mon, load)
-	sum.Interrupted = interrupted
+	sum := t.summarize(fctx, mon, load, interrupted)
 	if b, err := json.MarshalIndent(sum, "", "  "); err == nil {
 		_ = os.WriteFile(filepath.Join(t.cfg.Dir, SummaryFile), append(b, '\n'), 0o644)
 	}

@@ -265,7 +265,7 @@ func (s *Snapshot) Table() string {
 		fmt.Fprintf(&b, "crosslinked epochs (shard:end epoch, no shard nodes): %s\n", strings.Join(parts, " "))
 	}
 	if len(s.Shards) > 0 && shardNodes {
-		fmt.Fprintf(&b, "%-5s %-8s %6s %6s %-13s %6s %7s %7s\n", "SHARD", "NODE", "HEAD", "XLINK", "XLINK STATE", "SENT", "CLAIMED", "PENDING")
+		fmt.Fprintf(&b, "%-5s %-8s %6s %6s %-13s %6s %7s %7s %8s\n", "SHARD", "NODE", "HEAD", "XLINK", "XLINK STATE", "SENT", "CLAIMED", "PENDING", "RECEIVED")
 		for _, sh := range s.Shards {
 			node, head, xl, root := "-", "-", "-", "-"
 			if sh.Node != "" {
@@ -280,11 +280,12 @@ func (s *Snapshot) Table() string {
 					root = shortRoot(c.HeaderStateRoot)
 				}
 			}
-			sent, claimed, pending := "-", "-", "-"
+			sent, claimed, pending, recv := "-", "-", "-", "-"
 			if sh.HasReceipts {
-				sent, claimed, pending = fmt.Sprint(sh.Receipts.Sent), fmt.Sprint(sh.Receipts.Claimed), fmt.Sprint(sh.Receipts.Pending)
+				r := sh.Receipts
+				sent, claimed, pending, recv = fmt.Sprint(r.Sent), fmt.Sprint(r.Claimed), fmt.Sprint(r.Pending), fmt.Sprint(r.Received)
 			}
-			fmt.Fprintf(&b, "%-5d %-8s %6s %6s %-13s %6s %7s %7s\n", sh.Shard, node, head, xl, root, sent, claimed, pending)
+			fmt.Fprintf(&b, "%-5d %-8s %6s %6s %-13s %6s %7s %7s %8s\n", sh.Shard, node, head, xl, root, sent, claimed, pending, recv)
 		}
 	}
 	return b.String()
@@ -316,20 +317,30 @@ func (s *Snapshot) Line() string {
 	if up > 0 {
 		line += fmt.Sprintf(" | peers %.1f avg", float64(peers)/float64(up))
 	}
-	var rc ReceiptCounts
-	have := false
-	for _, sh := range s.Shards {
-		if sh.HasReceipts {
-			have = true
-			rc.Sent += sh.Receipts.Sent
-			rc.Claimed += sh.Receipts.Claimed
-			rc.Pending += sh.Receipts.Pending
-		}
-	}
-	if have {
+	if rc, ok := s.ReceiptTotals(); ok {
 		line += fmt.Sprintf(" | receipts %d sent %d claimed", rc.Sent, rc.Claimed)
 	}
 	return line
+}
+
+// ReceiptTotals sums the shards' receipts network-wide: Sent over the
+// sources, Claimed from the destinations' own chains (the sum of Received,
+// not the sources' view, which trails), Pending the difference (receipts
+// in flight), Received equal to Claimed. ok is false when no shard
+// reported its receipts.
+func (s *Snapshot) ReceiptTotals() (rc ReceiptCounts, ok bool) {
+	for _, sh := range s.Shards {
+		if sh.HasReceipts {
+			ok = true
+			rc.Sent += sh.Receipts.Sent
+			rc.Received += sh.Receipts.Received
+		}
+	}
+	rc.Claimed = rc.Received
+	if rc.Sent > rc.Claimed { // the nodes' heads are read at slightly different times
+		rc.Pending = rc.Sent - rc.Claimed
+	}
+	return rc, ok
 }
 
 // compact renders equal values once ("3/2 x8"), else all of them.

@@ -170,12 +170,18 @@ func (t *Testnet) Arrivals(ctx context.Context) map[string][]Arrival {
 	return out
 }
 
+// shardCheckEpochs is the run length (--epochs) from which the summary
+// also fails a run in which a shard never crosslinked shard blocks or no
+// cross-shard receipt was claimed: a crosslink takes about two epochs, a
+// claim one more for the challenge window and one to be included.
+const shardCheckEpochs = 6
+
 // summarize builds the summary from the monitor and a final look at the
 // nodes.
-func (t *Testnet) summarize(ctx context.Context, mon *monitor, load *Load) *Summary {
+func (t *Testnet) summarize(ctx context.Context, mon *monitor, load *Load, interrupted bool) *Summary {
 	s := &Summary{BeaconNodes: t.cfg.BeaconNodes, ShardNodes: t.cfg.ShardNodes, Validators: t.cfg.Validators,
 		Shards: t.cfg.Shards, SlotTime: t.cfg.SlotTime, SlotsPerEpoch: t.chain.SlotsPerEpoch, Epochs: t.cfg.Epochs,
-		FirstFinalized: mon.firstFinal}
+		FirstFinalized: mon.firstFinal, Interrupted: interrupted}
 	last := t.poll(ctx)
 	mon.observe(last)
 	s.LastSlot = last.Slot
@@ -190,14 +196,7 @@ func (t *Testnet) summarize(ctx context.Context, mon *monitor, load *Load) *Summ
 		}
 		s.Crosslinks = append(s.Crosslinks, sc)
 	}
-	for _, sh := range last.Shards {
-		if sh.HasReceipts {
-			s.HasReceipts = true
-			s.Receipts.Sent += sh.Receipts.Sent
-			s.Receipts.Claimed += sh.Receipts.Claimed
-			s.Receipts.Pending += sh.Receipts.Pending
-		}
-	}
+	s.Receipts, s.HasReceipts = last.ReceiptTotals()
 	if load != nil {
 		ls := load.Stats()
 		s.Load = &ls
@@ -219,7 +218,31 @@ func (t *Testnet) summarize(ctx context.Context, mon *monitor, load *Load) *Summ
 	for name, how := range mon.exited {
 		s.Failures = append(s.Failures, fmt.Sprintf("%s exited on its own (%s)", name, how))
 	}
+	s.Failures = append(s.Failures, s.shardFailures()...)
 	return s
+}
+
+// shardFailures are the shard layer's failures of a run that went its full
+// length of at least shardCheckEpochs with shard nodes: a shard without a
+// crosslink of shard blocks, or a cross-shard workload of which no receipt
+// was claimed.
+func (s *Summary) shardFailures() []string {
+	if s.Interrupted || s.ShardNodes == 0 || s.Epochs < shardCheckEpochs {
+		return nil
+	}
+	var out, none []string
+	for _, c := range s.Crosslinks {
+		if c.WithData == 0 {
+			none = append(none, fmt.Sprint(c.Shard))
+		}
+	}
+	if len(none) > 0 {
+		out = append(out, "no crosslink of shard blocks on shard(s) "+strings.Join(none, ", "))
+	}
+	if s.Load != nil && s.Load.CrossShard > 0 && s.Receipts.Claimed == 0 {
+		out = append(out, fmt.Sprintf("none of %d cross-shard transfers was claimed on its destination", s.Load.CrossShard))
+	}
+	return out
 }
 
 // Write prints the summary for people.
@@ -272,7 +295,7 @@ func (s *Summary) Write(w io.Writer) {
 		}
 	}
 	if s.HasReceipts {
-		p("  receipts:     %d sent, %d claimed, %d pending", s.Receipts.Sent, s.Receipts.Claimed, s.Receipts.Pending)
+		p("  receipts:     %d sent, %d claimed on their destination shards, %d in flight", s.Receipts.Sent, s.Receipts.Claimed, s.Receipts.Pending)
 	}
 	if l := s.Load; l != nil {
 		line := fmt.Sprintf("  transactions: %d submitted, %d accepted (%d cross-shard), %d rejected, %d failed", l.Submitted, l.Accepted, l.CrossShard, l.Rejected, l.Failed)

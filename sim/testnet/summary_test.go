@@ -62,3 +62,49 @@ func TestMonitorAndSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptTotalsAndShardFailures sums receipts from the destinations'
+// side and fails full-length runs without crosslinks or claims.
+func TestReceiptTotalsAndShardFailures(t *testing.T) {
+	t.Parallel()
+	snap := &Snapshot{Shards: []ShardStatus{
+		{Shard: 0, HasReceipts: true, Receipts: ReceiptCounts{Sent: 10, Claimed: 2, Pending: 8, Received: 7}},
+		{Shard: 1, HasReceipts: true, Receipts: ReceiptCounts{Sent: 8, Claimed: 0, Pending: 8, Received: 6}},
+		{Shard: 2},
+	}}
+	rc, ok := snap.ReceiptTotals()
+	if !ok || rc != (ReceiptCounts{Sent: 18, Claimed: 13, Pending: 5, Received: 13}) {
+		t.Fatalf("totals %+v %v", rc, ok)
+	}
+	if _, ok := (&Snapshot{Shards: []ShardStatus{{Shard: 0}}}).ReceiptTotals(); ok {
+		t.Fatal("totals without any shard's receipts")
+	}
+
+	full := func() *Summary {
+		return &Summary{ShardNodes: 2, Epochs: shardCheckEpochs,
+			Crosslinks: []ShardCrosslinks{{Shard: 0, Crosslinks: 3, WithData: 2}, {Shard: 1, Crosslinks: 3, WithData: 1}},
+			Receipts:   ReceiptCounts{Sent: 18, Claimed: 13}, Load: &LoadStats{CrossShard: 20}}
+	}
+	if f := full().shardFailures(); len(f) != 0 {
+		t.Fatalf("healthy run failed: %q", f)
+	}
+	s := full()
+	s.Crosslinks[1].WithData = 0
+	s.Receipts.Claimed = 0
+	f := s.shardFailures()
+	if len(f) != 2 || !strings.Contains(f[0], "shard(s) 1") || !strings.Contains(f[1], "none of 20 cross-shard transfers") {
+		t.Fatalf("failures %q", f)
+	}
+	for _, mod := range []func(*Summary){
+		func(s *Summary) { s.Interrupted = true },
+		func(s *Summary) { s.Epochs = shardCheckEpochs - 1 },
+		func(s *Summary) { s.ShardNodes = 0 },
+	} {
+		s := full()
+		s.Crosslinks[0].WithData, s.Receipts.Claimed = 0, 0
+		mod(s)
+		if f := s.shardFailures(); len(f) != 0 {
+			t.Fatalf("short or interrupted run failed on the shard layer: %q", f)
+		}
+	}
+}
