@@ -184,10 +184,18 @@ func root(t testing.TB, b types.AnyBlock) types.Root {
 
 // fakeFraud is a shard-fork verifier for tests: a "proof" is 16 bytes,
 // offender and whistleblower validator indices; it is valid when the
-// offender is slashable.
+// offender is slashable. A 24-byte proof adds the slot of the beacon block
+// it references, which, as in the real verifier (shard/core), must be
+// before the state's slot.
 type fakeFraud struct{}
 
 func (fakeFraud) VerifyFraudProof(_ *core.Transition, st *types.BeaconState, proof []byte, _ core.Sigs) (*core.FraudVerdict, error) {
+	if len(proof) == 24 {
+		if ref := types.Slot(binary.LittleEndian.Uint64(proof[16:])); ref >= st.Slot {
+			return nil, fmt.Errorf("%w: references slot %d, not before the state's %d", core.ErrInvalidOperation, ref, st.Slot)
+		}
+		proof = proof[:16]
+	}
 	if len(proof) != 16 {
 		return nil, fmt.Errorf("%w: fake proof of %d bytes", core.ErrInvalidOperation, len(proof))
 	}
@@ -197,6 +205,11 @@ func (fakeFraud) VerifyFraudProof(_ *core.Transition, st *types.BeaconState, pro
 		return nil, fmt.Errorf("%w: offender out of range", core.ErrInvalidOperation)
 	}
 	return &core.FraudVerdict{Offenders: []types.ValidatorIndex{off}, Whistleblower: wb}, nil
+}
+
+// fakeProofAt is a fake proof referencing a beacon block of slot ref.
+func fakeProofAt(offender, whistleblower uint64, ref types.Slot) []byte {
+	return binary.LittleEndian.AppendUint64(fakeProof(offender, whistleblower), uint64(ref))
 }
 
 func fakeProof(offender, whistleblower uint64) []byte {

@@ -385,7 +385,8 @@ func sortedValues[V any](m map[types.ValidatorIndex]V) []V {
 }
 
 // AddFraudProof validates an encoded shard fraud proof against a copy of the
-// head state (process_shard_fraud_proof, signatures checked) and pools it.
+// head state advanced one slot (process_shard_fraud_proof as the next block
+// would run it, signatures checked) and pools it.
 // The proof is copied. Errors: ErrDuplicate, or rejections wrapping
 // core.ErrInvalid.
 func (s *Service) AddFraudProof(proof []byte) error {
@@ -400,6 +401,12 @@ func (s *Service) AddFraudProof(proof []byte) error {
 	}
 	st := s.headCopyLocked()
 	s.mu.Unlock()
+	// Check it as the next block would process it: one slot after the head,
+	// so that a proof may reference the head block (verify_shard_fraud_proof
+	// needs its beacon reference before the state's slot).
+	if err := s.tr.ProcessSlots(st, st.Slot+1); err != nil {
+		return fmt.Errorf("add fraud proof: %w", err)
+	}
 	if err := s.tr.ProcessShardFraudProof(st, proof, core.VerifySigs); err != nil {
 		return fmt.Errorf("add fraud proof: %w", err)
 	}

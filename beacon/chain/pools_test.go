@@ -195,6 +195,15 @@ func TestFraudProofPool(t *testing.T) {
 	if err := s.AddFraudProof(make([]byte, params.MaxShardFraudProofBytes+1)); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("oversized proof: %v", err)
 	}
+	// A proof may reference the head block: it is checked as the next
+	// block would process it, one slot on.
+	_, head := s.Head()
+	if err := s.AddFraudProof(fakeProofAt(6, 1, head)); err != nil {
+		t.Fatalf("proof referencing the head slot %d: %v", head, err)
+	}
+	if err := s.AddFraudProof(fakeProofAt(7, 1, head+1)); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("proof referencing a slot after the head: %v", err)
+	}
 	pre := seg.states[0].Copy()
 	if err := f.tr.ProcessSlots(pre, 2); err != nil {
 		t.Fatal(err)
@@ -211,13 +220,13 @@ func TestFraudProofPool(t *testing.T) {
 	if _, err := s.ImportBlock(b, core.VerifySigs); err != nil {
 		t.Fatal(err)
 	}
-	// The included proofs are gone; the third one remains and still applies.
+	// The included proofs are gone; the other two remain and still apply.
 	st := s.HeadState()
 	if err := f.tr.ProcessSlots(st, 3); err != nil {
 		t.Fatal(err)
 	}
 	left := s.FraudProofsForBlock(st)
-	if len(left) != 1 || string(left[0]) != string(fakeProof(5, 1)) {
+	if len(left) != 2 || string(left[0]) != string(fakeProof(5, 1)) || string(left[1]) != string(fakeProofAt(6, 1, head)) {
 		t.Fatalf("proofs left: %x", left)
 	}
 	// A proof that no longer applies (offender already slashed) is dropped.
