@@ -57,17 +57,25 @@ func EmptyCrosslinkDataRoot(cfg *params.Config) types.Root {
 }
 
 // RemoteCrosslinkData asks the peers whose status lists the shard, over
-// CrosslinkDataRootProtocol, and returns the first known answer. It is the
-// node's default CrosslinkData.
+// CrosslinkDataRootProtocol, and returns the root most of them answer. It
+// is the node's default CrosslinkData. A validator that does not follow
+// the shard itself trusts these peers for the data it votes for
+// (docs/protocol.md §4): asking several and taking the majority means one
+// lying peer among honest ones does not decide the vote.
 type RemoteCrosslinkData struct {
 	n *Node
 }
 
+// NewRemoteCrosslinkData returns the CrosslinkData that asks n's peers.
+func NewRemoteCrosslinkData(n *Node) RemoteCrosslinkData { return RemoteCrosslinkData{n: n} }
+
 // maxCrosslinkPeers bounds the peers asked at once.
 const maxCrosslinkPeers = 4
 
-// DataRoot asks up to four serving peers concurrently; ErrNoCrosslinkData
-// when none knows (or none serves the shard) before ctx ends.
+// DataRoot asks up to four serving peers concurrently and waits for all of
+// them (or ctx's end, which the caller keeps short) to return the root
+// given by the most peers, the earliest of equals; ErrNoCrosslinkData when
+// none knows (or none serves the shard). Disagreeing answers are logged.
 func (r RemoteCrosslinkData) DataRoot(ctx context.Context, c types.Crosslink) (types.Root, error) {
 	peers := r.n.peersServing(uint64(c.Shard))
 	if len(peers) == 0 {
@@ -83,37 +91,56 @@ func (r RemoteCrosslinkData) DataRoot(ctx context.Context, c types.Crosslink) (t
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	answers := make(chan types.Root, len(peers))
-	done := make(chan struct{}, len(peers))
+	type answer struct {
+		root  types.Root
+		known bool
+	}
+	answers := make(chan answer, len(peers))
 	for _, p := range peers {
 		go func(p peer.ID) {
-			defer func() { done <- struct{}{} }()
 			chunks, err := r.n.p2p.Request(ctx, p, CrosslinkDataRootProtocol, buf, 1)
 			if err != nil || len(chunks) != 1 {
+				answers <- answer{}
 				return
 			}
 			var resp CrosslinkDataResponse
-			if err := resp.UnmarshalSSZ(chunks[0]); err != nil || !resp.Known {
+			if err := types.Decode(&resp, chunks[0]); err != nil || !resp.Known {
+				answers <- answer{}
 				return
 			}
-			answers <- types.Root(resp.DataRoot)
+			answers <- answer{root: types.Root(resp.DataRoot), known: true}
 		}(p)
 	}
+	var order []types.Root // distinct roots, first answer first
+	votes := make(map[types.Root]int)
+wait:
 	for range peers {
 		select {
-		case root := <-answers:
-			return root, nil
-		case <-done:
+		case a := <-answers:
+			if a.known {
+				if votes[a.root] == 0 {
+					order = append(order, a.root)
+				}
+				votes[a.root]++
+			}
 		case <-ctx.Done():
-			return types.Root{}, fmt.Errorf("crosslink data of shard %d: %w: %w", c.Shard, ErrNoCrosslinkData, ctx.Err())
+			break wait
 		}
 	}
-	select {
-	case root := <-answers:
-		return root, nil
-	default:
+	if len(order) == 0 {
+		return types.Root{}, fmt.Errorf("crosslink data of shard %d: %w: %d peers asked", c.Shard, ErrNoCrosslinkData, len(peers))
 	}
-	return types.Root{}, fmt.Errorf("crosslink data of shard %d: %w: %d peers asked", c.Shard, ErrNoCrosslinkData, len(peers))
+	best := order[0]
+	for _, root := range order[1:] {
+		if votes[root] > votes[best] {
+			best = root
+		}
+	}
+	if len(order) > 1 {
+		r.n.log.Warn("peers disagree on a crosslink's data root", "shard", c.Shard, "epoch", c.EndEpoch,
+			"roots", len(order), "chosen", best, "votes", votes[best])
+	}
+	return best, nil
 }
 
 // serveCrosslinkData answers CrosslinkDataRequests for the served shards.

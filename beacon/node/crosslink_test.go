@@ -126,3 +126,44 @@ func TestNodeOnHost(t *testing.T) {
 		}
 	})
 }
+
+// TestRemoteCrosslinkDataMajority has three peers serve shard 2, one of
+// them with a wrong root that it answers at once while the honest two take
+// 100 ms: the client takes the majority's root, not the first answer.
+func TestRemoteCrosslinkDataMajority(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		tr, genesis, _ := testGenesis(t, 6*time.Second)
+		net, _ := p2ptest.NewMockNet(t, 4, p2ptest.Options{})
+		honest, liar := types.Root{0xaa}, types.Root{0xbb}
+		for i, root := range []types.Root{liar, honest, honest} {
+			cfg := TestConfig()
+			cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[i]
+			cfg.ServeCrosslinkData = CrosslinkDataFunc(func(context.Context, types.Crosslink) (types.Root, error) {
+				if root == honest {
+					time.Sleep(100 * time.Millisecond)
+				}
+				return root, nil
+			})
+			cfg.ServedShards = []uint64{2}
+			server, err := New(cfg, testLogger(t, "server"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+		}
+		client := testNode(t, tr, genesis, net.Nodes[3], ValidatorRange{}, "", "client")
+		defer client.Close()
+		connectAll(t, net, 0, 1, 2, 3)
+		ctx := context.Background()
+		for i := range 3 {
+			if _, err := client.requestStatus(ctx, net.Nodes[i].ID()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := NewRemoteCrosslinkData(client).DataRoot(ctx, types.Crosslink{Shard: 2, StartEpoch: 1, EndEpoch: 2})
+		if err != nil || got != honest {
+			t.Fatalf("data root %s, %v; want the majority's %s", got, err, honest)
+		}
+	})
+}

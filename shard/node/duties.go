@@ -3,9 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	bchain "github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/clock"
@@ -243,55 +240,5 @@ func (n *Node) dataRoot(ctx context.Context, c bt.Crosslink) (bt.Root, error) {
 	if _, ok := n.chains[c.Shard]; ok {
 		return n.localDataRoot(ctx, c)
 	}
-	return n.remoteDataRoot(ctx, c)
-}
-
-// maxCrosslinkPeers bounds the peers asked at once for a data root.
-const maxCrosslinkPeers = 4
-
-// remoteDataRoot asks up to four peers serving the shard at once and
-// returns the first known answer (like beacon/node.RemoteCrosslinkData,
-// which cannot be built outside beacon/node).
-func (n *Node) remoteDataRoot(ctx context.Context, c bt.Crosslink) (bt.Root, error) {
-	peers := n.peersServing(c.Shard, "")
-	if len(peers) == 0 {
-		return bt.Root{}, fmt.Errorf("shard %d: %w: no peer serves it", c.Shard, bnode.ErrNoCrosslinkData)
-	}
-	if len(peers) > maxCrosslinkPeers {
-		peers = peers[:maxCrosslinkPeers]
-	}
-	req := bnode.CrosslinkDataRequest{Shard: uint64(c.Shard), StartEpoch: uint64(c.StartEpoch), EndEpoch: uint64(c.EndEpoch)}
-	buf, err := req.MarshalSSZ()
-	if err != nil {
-		return bt.Root{}, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(n.pcfg.SecondsPerSlot)*time.Second)
-	defer cancel()
-	answers := make(chan bt.Root, len(peers))
-	for _, p := range peers {
-		go func(p peer.ID) {
-			chunks, err := n.p2p.Request(ctx, p, bnode.CrosslinkDataRootProtocol, buf, 1)
-			if err != nil || len(chunks) != 1 {
-				answers <- bt.Root{}
-				return
-			}
-			var resp bnode.CrosslinkDataResponse
-			if err := bt.Decode(&resp, chunks[0]); err != nil || !resp.Known {
-				answers <- bt.Root{}
-				return
-			}
-			answers <- bt.Root(resp.DataRoot)
-		}(p)
-	}
-	for range peers {
-		select {
-		case r := <-answers:
-			if r != (bt.Root{}) {
-				return r, nil
-			}
-		case <-ctx.Done():
-			return bt.Root{}, fmt.Errorf("shard %d: %w: %w", c.Shard, bnode.ErrNoCrosslinkData, ctx.Err())
-		}
-	}
-	return bt.Root{}, fmt.Errorf("shard %d: %w: %d peers asked", c.Shard, bnode.ErrNoCrosslinkData, len(peers))
+	return bnode.NewRemoteCrosslinkData(n.beacon).DataRoot(ctx, c)
 }
