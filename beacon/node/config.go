@@ -102,7 +102,7 @@ type SyncConfig struct {
 // Transition, Genesis, DataDir and the p2p listen addresses.
 func DefaultConfig() Config {
 	return Config{
-		P2P:                  p2p.DefaultConfig(),
+		P2P:                  defaultP2P(),
 		CrosslinkDataTimeout: time.Second,
 		Chain:                chain.DefaultConfig(),
 		Sync: SyncConfig{
@@ -134,7 +134,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	if c.Network == nil {
-		if err := c.P2P.Validate(); err != nil {
+		if err := ValidateP2P(c.P2P); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}
@@ -209,4 +209,12 @@ func ParseValidatorRange(s string) (ValidatorRange, error) {
 		return ValidatorRange{}, fmt.Errorf("parse validator range %q: end before start", s)
 	}
 	return ValidatorRange{Start: a, Count: b - a + 1}, nil
+}
+
+// defaultP2P is p2p's default configuration with an empty NetworkName:
+// the node derives it from the genesis state (NetworkName).
+func defaultP2P() p2p.Config {
+	pc := p2p.DefaultConfig()
+	pc.NetworkName = ""
+	return pc
 }

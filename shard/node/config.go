@@ -110,7 +110,7 @@ type RelayConfig struct {
 // Transition, Genesis, DataDir, Shards, the keys and the p2p addresses.
 func DefaultConfig() Config {
 	return Config{
-		P2P:              p2p.DefaultConfig(),
+		P2P:              bnode.DefaultConfig().P2P, // NetworkName from the genesis state
 		HTTPHost:         "127.0.0.1",
 		API:              api.DefaultConfig(),
 		Beacon:           bnode.DefaultConfig(),
@@ -159,7 +159,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Network == nil {
-		if err := c.P2P.Validate(); err != nil {
+		if err := bnode.ValidateP2P(c.P2P); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}

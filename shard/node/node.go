@@ -175,8 +175,10 @@ func (n *Node) openP2P(logger *slog.Logger, reg prometheus.Registerer) error {
 		n.p2p = n.cfg.Network
 		return nil
 	}
-	pc := n.cfg.P2P
-	var err error
+	pc, err := bnode.ResolveP2P(n.cfg.P2P, n.cfg.Genesis)
+	if err != nil {
+		return fmt.Errorf("start p2p: %w", err)
+	}
 	if n.cfg.Host != nil {
 		n.p2p, err = p2p.NewWithHost(n.ctx, n.cfg.Host, pc, logger, reg)
 	} else {
