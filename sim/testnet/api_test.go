@@ -65,7 +65,7 @@ func (f *fakeShards) Account(shard bt.Shard, index uint64, _ *bt.Root) (st.Accou
 }
 
 func (f *fakeShards) Receipts(bt.Shard, shardapi.ReceiptQuery) (shardapi.ReceiptList, error) {
-	return shardapi.ReceiptList{Sent: 5, Claimed: 2, Pending: 3}, nil
+	return shardapi.ReceiptList{Sent: 5, Claimed: 2, Pending: 3, Received: 3}, nil
 }
 
 func (f *fakeShards) SubmitTransaction(_ context.Context, tx *st.Transaction) error {
@@ -184,7 +184,7 @@ func TestPollAndTable(t *testing.T) {
 	}
 	sh := s.Shards[1]
 	if sh.Node != "shard-0" || !sh.HasHead || sh.HeadSlot != 7 || sh.Crosslink == nil || !sh.Crosslink.HasHeader ||
-		!sh.HasReceipts || sh.Receipts.Claimed != 2 {
+		!sh.HasReceipts || sh.Receipts.Claimed != 2 || sh.Receipts.Received != 3 {
 		t.Fatalf("shard 1 status %+v", sh)
 	}
 	if s.Shards[2].Node != "" || !s.HasIncluded {
@@ -196,7 +196,7 @@ func TestPollAndTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
-	if line := s.Line(); !strings.Contains(line, "receipts 10 sent 4 claimed") {
+	if line := s.Line(); !strings.Contains(line, "receipts 10 sent 6 claimed") {
 		t.Errorf("line: %s", line)
 	}
 

@@ -278,7 +278,14 @@ func (p *Process) Crashed() (bool, error) {
 // Stop sends SIGTERM to the process group, waits up to timeout for the
 // process to exit, then sends SIGKILL. It returns once the process has
 // exited; stopping a process that is not running does nothing.
-func (p *Process) Stop(timeout time.Duration) {
+func (p *Process) Stop(timeout time.Duration) { p.end(syscall.SIGTERM, timeout) }
+
+// Kill sends SIGKILL to the process group and waits for the exit.
+func (p *Process) Kill() { p.end(syscall.SIGKILL, 0) }
+
+// end sends sig to the process group of a running process and waits for
+// the exit, sending SIGKILL after timeout when sig is not SIGKILL already.
+func (p *Process) end(sig syscall.Signal, timeout time.Duration) {
 	p.mu.Lock()
 	if p.cmd == nil || isClosed(p.done) {
 		p.mu.Unlock()
@@ -287,27 +294,17 @@ func (p *Process) Stop(timeout time.Duration) {
 	p.expected = true
 	pid, done := p.cmd.Process.Pid, p.done
 	p.mu.Unlock()
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	_ = syscall.Kill(-pid, sig)
+	if sig == syscall.SIGKILL {
+		<-done
+		return
+	}
 	select {
 	case <-done:
 	case <-time.After(timeout):
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-done
 	}
-}
-
-// Kill sends SIGKILL to the process group and waits for the exit.
-func (p *Process) Kill() {
-	p.mu.Lock()
-	if p.cmd == nil || isClosed(p.done) {
-		p.mu.Unlock()
-		return
-	}
-	p.expected = true
-	pid, done := p.cmd.Process.Pid, p.done
-	p.mu.Unlock()
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	<-done
 }
 
 func isClosed(c chan struct{}) bool {
