@@ -3,21 +3,13 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/urfave/cli/v2"
 
-	bnode "github.com/shardlab/shardlab/beacon/node"
 	bt "github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/p2p"
 	shardnode "github.com/shardlab/shardlab/shard/node"
 )
 
@@ -62,14 +54,8 @@ func shardNodeFlags(beaconDuties bool) []cli.Flag {
 		&cli.PathFlag{Name: "datadir", Usage: "data directory: the beacon and shard databases and the p2p key", Required: true, Category: categoryNode},
 		&cli.StringFlag{Name: "shards", Usage: "shards to follow and serve: a comma-separated list of shards and ranges, such as 0,1 or 0-3", Required: true, Category: categoryShards},
 		&cli.StringFlag{Name: "validators", Usage: vals, Category: categoryValidator},
-		&cli.StringFlag{Name: "p2p-host", Usage: "IP address to listen on for libp2p (TCP and QUIC)", Value: "0.0.0.0", Category: categoryNetworking},
-		&cli.IntFlag{Name: "p2p-port", Usage: "libp2p port (TCP and QUIC/UDP); 0 picks a free one", Value: p2p.DefaultPort, Category: categoryNetworking},
-		&cli.StringSliceFlag{Name: "bootnodes", Usage: "multiaddrs (with /p2p/<peer id>) of nodes to connect to, comma-separated", Category: categoryNetworking},
-		&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS", Category: categoryNetworking},
-		&cli.IntFlag{Name: "max-peers", Usage: "maximum number of connected peers", Value: p2p.DefaultConfig().MaxPeers, Category: categoryNetworking},
-		&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
-		&cli.IntFlag{Name: "http-port", Usage: "port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on 127.0.0.1; 0 disables it", Category: categoryAPI},
 	}
+	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on 127.0.0.1; 0 disables it")...)
 	if beaconDuties {
 		flags = append(flags, &cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed beacon blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator})
 	}
@@ -128,42 +114,21 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 	if cfg.Shards, err = parseShards(c.String("shards"), g.cfg.ShardCount); err != nil {
 		return cfg, fmt.Errorf("--shards: %w", err)
 	}
-	vals, err := bnode.ParseValidatorRange(c.String("validators"))
+	vals, err := validatorsFlag(c, g)
 	if err != nil {
-		return cfg, fmt.Errorf("--validators: %w", err)
-	}
-	if end := vals.Start + vals.Count; vals.Count > 0 && end > uint64(len(g.state.Validators)) {
-		return cfg, fmt.Errorf("--validators %s: the genesis has %d validators", vals, len(g.state.Validators))
+		return cfg, err
 	}
 	cfg.Validators = vals
 	if beaconDuties {
 		cfg.BeaconValidators = vals
-		cfg.Beacon.Graffiti = c.String("graffiti")
-		if len(cfg.Beacon.Graffiti) > 32 {
-			return cfg, fmt.Errorf("--graffiti: %d bytes, at most 32", len(cfg.Beacon.Graffiti))
+		if cfg.Beacon.Graffiti, err = graffitiFlag(c); err != nil {
+			return cfg, err
 		}
 	}
-	port := c.Int("p2p-port")
-	if port < 0 || port > 65535 {
-		return cfg, fmt.Errorf("--p2p-port %d out of range", port)
+	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {
+		return cfg, err
 	}
-	cfg.P2P.ListenAddrs = p2p.ListenAddrs(c.String("p2p-host"), port, true)
-	for _, b := range c.StringSlice("bootnodes") {
-		for _, a := range strings.Split(b, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				cfg.P2P.Bootnodes = append(cfg.P2P.Bootnodes, a)
-			}
-		}
-	}
-	cfg.P2P.MDNS = c.Bool("mdns")
-	cfg.P2P.MaxPeers = c.Int("max-peers")
-	for _, f := range []string{"metrics-port", "http-port"} {
-		if p := c.Int(f); p < 0 || p > 65535 {
-			return cfg, fmt.Errorf("--%s %d out of range", f, p)
-		}
-	}
-	cfg.HTTPPort = c.Int("http-port")
-	cfg.Version = "shardlab/" + version + "/" + runtime.GOOS + "-" + runtime.GOARCH
+	cfg.Version = nodeVersion()
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
@@ -176,31 +141,7 @@ func runShardNode(c *cli.Context, name string, beaconDuties bool) error {
 	if err != nil {
 		return cli.Exit(name+": "+err.Error(), 2)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := nodeRegistry()
 	cfg.Registerer = reg
-	logger := slog.Default()
-
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	n, err := shardnode.New(cfg, logger)
-	if err != nil {
-		return cli.Exit(name+": "+err.Error(), 1)
-	}
-	defer func() {
-		if err := n.Close(); err != nil {
-			logger.Error("close shard node", "err", err)
-		}
-	}()
-	if p := c.Int("metrics-port"); p > 0 {
-		srv, err := serveMetrics(ctx, logger, c.String("p2p-host"), p, reg)
-		if err != nil {
-			return cli.Exit(name+": "+err.Error(), 1)
-		}
-		defer shutdownHTTP(srv)
-	}
-	if err := n.Run(ctx); err != nil {
-		return cli.Exit(name+": "+err.Error(), 1)
-	}
-	return nil
+	return runNode(c, name, reg, func(logger *slog.Logger) (runner, error) { return shardnode.New(cfg, logger) })
 }
