@@ -1,7 +1,9 @@
 package chain
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -228,5 +230,116 @@ func TestRestartFromDisk(t *testing.T) {
 	}
 	if _, err := other.open(db); !errors.Is(err, ErrGenesisMismatch) && !errors.Is(err, store.ErrGenesisMismatch) {
 		t.Fatalf("foreign genesis: %v", err)
+	}
+}
+
+// TestRestartAcrossShardFork restarts a chain that crosses the shard fork
+// (epoch 1): phase 0 blocks in epoch 0, ShardBeaconBlocks after it, one of
+// them with fraud proofs, attested until finality. Every block, of either
+// kind, must come back from the store: the replay reaches the stored head,
+// the fraud proofs are applied again, and finalized history is served.
+func TestRestartAcrossShardFork(t *testing.T) {
+	t.Parallel()
+	f, err := buildFixture(func(c *params.Config) { c.Shard.ForkEpoch = 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db, err := kv.OpenPebble(dir, kv.PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.newService(t, db)
+
+	spe := types.Slot(f.cfg.SlotsPerEpoch)
+	proofSlot := spe + 2
+	proofs := [][]byte{fakeProof(3, 1), fakeProof(4, 1)}
+	var blocks []types.AnyBlock
+	st := f.genesis
+	var atts []*types.Attestation
+	for slot := types.Slot(1); slot <= 4*spe+1; slot++ {
+		var p [][]byte
+		if slot == proofSlot {
+			p = proofs
+		}
+		b, post := f.anyBlock(t, st, slot, atts, p)
+		s.OnTick(f.slotTime(slot))
+		if _, err := s.ImportBlock(b, core.VerifySigs); err != nil {
+			t.Fatalf("import block of slot %d: %v", slot, err)
+		}
+		blocks = append(blocks, b)
+		st = post
+		atts = f.attest(t, st, slot)
+	}
+	if _, ok := blocks[0].(*types.BeaconBlock); !ok {
+		t.Fatalf("block of slot 1 is a %T, want a phase 0 block", blocks[0])
+	}
+	if _, ok := blocks[spe-1].(*types.ShardBeaconBlock); !ok {
+		t.Fatalf("block of slot %d is a %T, want a shard-fork block", spe, blocks[spe-1])
+	}
+	fin := s.Finalized()
+	if fin.Epoch < 2 {
+		t.Fatalf("finalized epoch %d, want >= 2", fin.Epoch)
+	}
+	head, headSlot := s.Head()
+	just := s.Justified()
+	headRoot, err := s.HeadState().HashTreeRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = kv.OpenPebble(dir, kv.PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := f.newService(t, db)
+	if h, slot := r.Head(); h != head || slot != headSlot {
+		t.Fatalf("restarted head %s at %d, want %s at %d", h, slot, head, headSlot)
+	}
+	if r.Finalized() != fin || r.Justified() != just {
+		t.Fatalf("restarted checkpoints %+v %+v, want %+v %+v", r.Finalized(), r.Justified(), fin, just)
+	}
+	hs := r.HeadState()
+	if got, _ := hs.HashTreeRoot(); got != headRoot {
+		t.Fatal("restarted head state differs")
+	}
+	if !hs.Validators[3].Slashed || !hs.Validators[4].Slashed {
+		t.Fatal("the fraud proofs' offenders are not slashed after the replay")
+	}
+	// Every block is served, of its kind and unchanged, the finalized ones
+	// from the store.
+	if r.fc.Len() >= len(blocks) {
+		t.Fatalf("fork choice holds %d blocks, so nothing is read from the store", r.fc.Len())
+	}
+	for _, want := range blocks {
+		got, gotRoot, ok := r.CanonicalBlock(want.GetSlot())
+		if !ok || gotRoot != root(t, want) {
+			t.Fatalf("canonical block of slot %d: %s, %v", want.GetSlot(), gotRoot, ok)
+		}
+		a, _ := got.MarshalSSZ()
+		b, _ := want.MarshalSSZ()
+		if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) || !bytes.Equal(a, b) {
+			t.Fatalf("block of slot %d: read a %T, imported a %T, or its bytes differ", want.GetSlot(), got, want)
+		}
+	}
+	stored, err := r.store.Block(root(t, blocks[proofSlot-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb, ok := stored.(*types.ShardBeaconBlock); !ok || len(sb.Body.ShardFraudProofs) != len(proofs) {
+		t.Fatalf("stored block of slot %d is %T without its fraud proofs", proofSlot, stored)
+	}
+	// The chain goes on.
+	next, _ := f.anyBlock(t, st, headSlot+1, atts, nil)
+	r.OnTick(f.slotTime(headSlot + 1))
+	if _, err := r.ImportBlock(next, core.VerifySigs); err != nil {
+		t.Fatal(err)
+	}
+	if _, slot := r.Head(); slot != headSlot+1 {
+		t.Fatalf("head at %d after restart, want %d", slot, headSlot+1)
 	}
 }

@@ -11,14 +11,13 @@
 //   - New on an empty store: the genesis block, its state, the canonical index
 //     at GENESIS_SLOT, the head and the justified and finalized checkpoints
 //     (store.SaveGenesis, one atomic write).
-//   - ImportBlock: the block (a phase 0 block in the store; a shard-fork block
-//     beside it, see blocks.go, written just before), and, in one atomic
-//     write with the block: the canonical index rewritten along the new head's
-//     chain back to the common ancestor (entries of a replaced branch are
-//     deleted), the head root, the fork choice's justified checkpoint, and,
-//     when finality advances, the finalized checkpoint with the finalized
-//     block's post-state (the previous finalized state is deleted, genesis's
-//     is kept). Blocks that do not become the head are stored too, without
+//   - ImportBlock: in one atomic write, the block (of either kind), the
+//     canonical index rewritten along the new head's chain back to the
+//     common ancestor (entries of a replaced branch are deleted), the head
+//     root, the fork choice's justified checkpoint, and, when finality
+//     advances, the finalized checkpoint with the finalized block's
+//     post-state (the previous finalized state is deleted, genesis's is
+//     kept). Blocks that do not become the head are stored too, without
 //     index entries, so they can be served by root.
 //   - OnTick: the same head, index and checkpoint write when pending votes
 //     move the head.

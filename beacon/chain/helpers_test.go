@@ -104,8 +104,34 @@ func (f *fixture) block(t testing.TB, pre *types.BeaconState, slot types.Slot, a
 	return b, post
 }
 
+// anyBlock produces the block of slot on pre, of the kind of its slot: a
+// phase 0 BeaconBlock before the shard fork (proofs must be nil), a
+// ShardBeaconBlock carrying proofs from it on.
+func (f *fixture) anyBlock(t testing.TB, pre *types.BeaconState, slot types.Slot, atts []*types.Attestation, proofs [][]byte) (types.AnyBlock, *types.BeaconState) {
+	t.Helper()
+	var (
+		b    types.AnyBlock
+		post *types.BeaconState
+		err  error
+	)
+	if types.ShardForkAtSlot(f.cfg, slot) {
+		b, post, err = validator.ProduceShardBeaconBlock(f.tr, pre, slot, f.keys, atts, types.Root{}, proofs)
+	} else {
+		if proofs != nil {
+			t.Fatalf("fraud proofs in the phase 0 block of slot %d", slot)
+		}
+		b, post, err = validator.ProduceBlock(f.tr, pre, slot, f.keys, atts, types.Root{})
+	}
+	if err != nil {
+		t.Fatalf("produce block at slot %d: %v", slot, err)
+	}
+	return b, post
+}
+
 // attest returns one full-committee attestation per committee of slot,
-// voting for the head whose post-state is st (at or before slot).
+// voting for the head whose post-state is st (at or before slot). Its
+// crosslinks carry a data root once the shard fork is active (phase 0
+// requires a zero one).
 func (f *fixture) attest(t testing.TB, st *types.BeaconState, slot types.Slot) []*types.Attestation {
 	t.Helper()
 	head, err := validator.LatestBlockRoot(st)
@@ -120,10 +146,13 @@ func (f *fixture) attest(t testing.TB, st *types.BeaconState, slot types.Slot) [
 	if err != nil {
 		t.Fatal(err)
 	}
+	var opts []validator.AttestationOption
+	if f.tr.ShardForkActive(adv) {
+		opts = append(opts, validator.WithDataRoot(func(c types.Crosslink) (types.Root, error) { return types.Root{1, byte(c.Shard)}, nil }))
+	}
 	var out []*types.Attestation
 	for _, sc := range coms {
-		data, err := validator.ProduceAttestationData(f.tr, adv, head, slot, sc.Shard,
-			validator.WithDataRoot(func(c types.Crosslink) (types.Root, error) { return types.Root{1, byte(c.Shard)}, nil }))
+		data, err := validator.ProduceAttestationData(f.tr, adv, head, slot, sc.Shard, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,10 +59,6 @@ func (s *Service) ImportBlock(b types.AnyBlock, sigs core.Sigs) (types.Root, err
 	s.ops.removeIncluded(body)
 	s.fraudProof.removeIncluded(proofs)
 
-	if err := s.saveExtraBlock(root, b); err != nil {
-		s.mu.Unlock()
-		return root, fmt.Errorf("import block %s: %w", root, err)
-	}
 	events := []Event{{Kind: EventNewBlock, Root: root, Slot: b.GetSlot()}}
 	more, err := s.updateHeadLocked(b)
 	events = append(events, more...)
@@ -137,7 +133,7 @@ func (s *Service) updateHeadLocked(block types.AnyBlock) ([]Event, error) {
 	}
 	err = s.store.Update(func(tx *store.Tx) error {
 		if block != nil {
-			if err := saveBlockTx(tx, block); err != nil {
+			if _, err := tx.SaveBlock(block); err != nil {
 				return err
 			}
 		}

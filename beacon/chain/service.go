@@ -10,7 +10,6 @@ import (
 	"github.com/shardlab/shardlab/beacon/forkchoice"
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/store"
-	"github.com/shardlab/shardlab/beacon/store/kv"
 	"github.com/shardlab/shardlab/beacon/types"
 )
 
@@ -22,7 +21,6 @@ type Service struct {
 	tr    *core.Transition
 	pcfg  *params.Config
 	store *store.Store
-	extra kv.DB
 	log   *slog.Logger
 	m     *metrics
 
@@ -70,7 +68,6 @@ func New(cfg Config) (*Service, error) {
 		tr:         cfg.Transition,
 		pcfg:       cfg.Transition.Config(),
 		store:      cfg.Store,
-		extra:      kv.Prefix(cfg.Store.DB(), extraPrefix),
 		log:        cfg.Logger.With("component", "chain"),
 		m:          m,
 		cpStates:   make(map[types.Checkpoint]*types.BeaconState),
@@ -154,7 +151,7 @@ func (s *Service) replay() error {
 	if err != nil {
 		return fmt.Errorf("restore chain: %w", err)
 	}
-	headBlock, err := s.loadBlock(headRoot)
+	headBlock, err := s.store.Block(headRoot)
 	if err != nil {
 		return fmt.Errorf("restore chain: head block: %w", err)
 	}
@@ -169,7 +166,7 @@ func (s *Service) replay() error {
 	replayed := 0
 	finalized := s.finalized
 	for _, r := range roots {
-		b, err := s.loadBlock(r)
+		b, err := s.store.Block(r)
 		if err != nil {
 			s.log.Error("stopping replay at unreadable block", "root", r, "err", err)
 			break
@@ -295,7 +292,7 @@ func (s *Service) Block(root types.Root) (types.AnyBlock, bool) {
 	if ok {
 		return b, true
 	}
-	b, err := s.loadBlock(root)
+	b, err := s.store.Block(root)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("read block failed", "root", root, "err", err)

@@ -12,7 +12,7 @@
 // (which lowers the sender's peer score), input that is merely not useful
 // now (duplicate, unknown parent or target, not yet its slot, too old) is
 // ignored. A block is decoded strictly by the fork of its slot (its first 8
-// bytes; chain.DecodeBlock); a block more than one slot ahead of the clock or
+// bytes; types.DecodeBlock); a block more than one slot ahead of the clock or
 // at or before the finalized epoch's start slot is rejected; importing it is
 // its validation. A block with an unknown parent is ignored and its missing
 // ancestors are fetched by root from the sender; an attestation with an

@@ -137,7 +137,7 @@ func (n *Node) produceBlock(slot types.Slot) (types.AnyBlock, types.ValidatorInd
 	}
 	atts := n.chain.AttestationsForBlock(slot)
 	var b types.AnyBlock
-	if chain.ShardForkAtSlot(n.pcfg, slot) {
+	if types.ShardForkAtSlot(n.pcfg, slot) {
 		proofs := n.chain.FraudProofsForBlock(st)
 		b, _, err = validator.ProduceShardBeaconBlock(n.tr, pre, slot, n.keys, atts, n.graffiti, proofs)
 	} else {
@@ -259,7 +259,7 @@ func (n *Node) attest(ctx context.Context, slot types.Slot) {
 
 func (n *Node) attestCommittee(ctx context.Context, st *types.BeaconState, head types.Root, slot types.Slot, sc validator.SlotCommittee, ours []types.ValidatorIndex) error {
 	var opts []validator.AttestationOption
-	if chain.ShardForkAtSlot(n.pcfg, slot) {
+	if types.ShardForkAtSlot(n.pcfg, slot) {
 		opts = append(opts, validator.WithDataRoot(func(c types.Crosslink) (types.Root, error) {
 			return n.crosslinkRoot(ctx, c), nil
 		}))

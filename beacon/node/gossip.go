@@ -126,7 +126,7 @@ const gossipClockDisparity = 500 * time.Millisecond
 // fork choice).
 func (n *Node) validateBlock(_ context.Context, from peer.ID, data []byte) p2p.ValidationResult {
 	seen := n.slots.Now()
-	b, err := chain.DecodeBlock(n.pcfg, data)
+	b, err := types.DecodeBlock(n.pcfg, data)
 	if err != nil {
 		return p2p.Reject
 	}

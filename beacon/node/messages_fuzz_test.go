@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/shardlab/shardlab/beacon/chain"
-	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/types"
 )
 
@@ -40,26 +38,4 @@ func FuzzMessages(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(roundTrip)
-}
-
-// FuzzDecodeBlock checks that chain.DecodeBlock never panics on gossip input
-// and re-encodes what it accepts.
-func FuzzDecodeBlock(f *testing.F) {
-	cfg := params.Minimal().WithShards()
-	b := &types.ShardBeaconBlock{Slot: 3}
-	buf, _ := b.MarshalSSZ()
-	f.Add(buf)
-	p0 := &types.BeaconBlock{Slot: 0}
-	buf, _ = p0.MarshalSSZ()
-	f.Add(buf)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		blk, err := chain.DecodeBlock(cfg, data)
-		if err != nil {
-			return
-		}
-		out, err := blk.MarshalSSZ()
-		if err != nil || !bytes.Equal(out, data) {
-			t.Fatalf("re-encoding differs")
-		}
-	})
 }

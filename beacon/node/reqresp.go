@@ -6,7 +6,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/p2p"
 )
@@ -145,7 +144,7 @@ func (n *Node) requestBlocks(ctx context.Context, p peer.ID, protocol string, re
 	}
 	blocks := make([]types.AnyBlock, 0, len(chunks))
 	for _, c := range chunks {
-		b, err := chain.DecodeBlock(n.pcfg, c)
+		b, err := types.DecodeBlock(n.pcfg, c)
 		if err != nil {
 			return blocks, fmt.Errorf("%s from %s: %w", protocol, p, err)
 		}

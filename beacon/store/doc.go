@@ -10,14 +10,17 @@
 // visits slots in order. Containers are SSZ-encoded.
 //
 //	key                          value
-//	meta/schema                  schema version (uint64), currently 1
+//	meta/schema                  schema version (uint64), currently 2
 //	meta/shape                   the config values that shape stored states
-//	                             (shapeFields, uint64 each)
+//	                             and blocks (shapeFields, uint64 each)
 //	meta/genesis                 genesis block root (32 bytes)
 //	meta/head                    head block root (32 bytes)
 //	meta/justified               justified Checkpoint (SSZ, 40 bytes)
 //	meta/finalized               finalized Checkpoint (SSZ, 40 bytes)
-//	blk/<root>                   BeaconBlock (SSZ); root = signing_root(block)
+//	blk/<root>                   BeaconBlock or, from SHARD_FORK_EPOCH on,
+//	                             ShardBeaconBlock (SSZ; the kind follows from
+//	                             the slot, types.DecodeBlock);
+//	                             root = signing_root(block)
 //	idx/<slot>                   canonical block root at slot (32 bytes)
 //	st/<root>                    BeaconState (SSZ): the post-state of block root
 //	sp/b/<validator>             slashing protection, last signed proposal:
@@ -27,11 +30,18 @@
 //	                             signing root (32 bytes)
 //
 // New writes meta/schema and meta/shape into an empty database and checks
-// them on every later open: an unknown schema version is ErrSchemaVersion, a
-// database written under a config whose state shape differs is
-// ErrConfigMismatch. A later schema change bumps the version and migrates in
-// New. The store expects a database of its own (or a kv.Prefix view): a
-// non-empty database without meta/schema is refused.
+// them on every later open: another schema version is ErrSchemaVersion, a
+// database written under a config whose shape differs (the state shape,
+// SLOTS_PER_EPOCH, GENESIS_SLOT, or SHARD_FORK_EPOCH, on which the kind of a
+// stored block depends) is ErrConfigMismatch. The store expects a database
+// of its own (or a kv.Prefix view): a non-empty database without meta/schema
+// is refused.
+//
+// Schema versions: 1 stored phase 0 blocks only (the chain service kept
+// shard-fork blocks beside the store, under chain/blk/) and its shape had no
+// SHARD_FORK_EPOCH; 2 stores both kinds under blk/. There is no migration:
+// a version 1 database is ErrSchemaVersion, and the node must start from an
+// empty data directory (losing its slashing protection records too).
 //
 // # States
 //

@@ -131,6 +131,57 @@ func testBlock(slot types.Slot, parent types.Root, nAtt int) *types.BeaconBlock 
 	return b
 }
 
+// testShardBlock returns testBlock's shard-fork counterpart carrying proofs
+// as its fraud proofs.
+func testShardBlock(slot types.Slot, parent types.Root, nAtt int, proofs [][]byte) *types.ShardBeaconBlock {
+	p := testBlock(slot, parent, nAtt)
+	return &types.ShardBeaconBlock{
+		Slot:       p.Slot,
+		ParentRoot: p.ParentRoot,
+		StateRoot:  p.StateRoot,
+		Body: types.ShardBeaconBlockBody{
+			RandaoReveal:      p.Body.RandaoReveal,
+			Eth1Data:          p.Body.Eth1Data,
+			Graffiti:          p.Body.Graffiti,
+			ProposerSlashings: p.Body.ProposerSlashings,
+			AttesterSlashings: p.Body.AttesterSlashings,
+			Attestations:      p.Body.Attestations,
+			Deposits:          p.Body.Deposits,
+			VoluntaryExits:    p.Body.VoluntaryExits,
+			Transfers:         p.Body.Transfers,
+			ShardFraudProofs:  proofs,
+		},
+		Signature: p.Signature,
+	}
+}
+
+// testAnyBlock returns a block of slot's kind under cfg: testShardBlock
+// (with two fraud proofs) once the shard fork is active, else testBlock.
+func testAnyBlock(cfg *params.Config, slot types.Slot, parent types.Root, nAtt int) types.AnyBlock {
+	if types.ShardForkAtSlot(cfg, slot) {
+		return testShardBlock(slot, parent, nAtt, [][]byte{{byte(slot), 1, 2}, bytes.Repeat([]byte{byte(slot)}, 100)})
+	}
+	return testBlock(slot, parent, nAtt)
+}
+
+// shardForkConfig returns the minimal preset with the shard fork at epoch
+// epoch.
+func shardForkConfig(epoch uint64) *params.Config {
+	c := params.Minimal()
+	c.Shard.ForkEpoch = epoch
+	return c
+}
+
+// countKeys returns the number of keys in db.
+func countKeys(t testing.TB, db kv.DB) int {
+	t.Helper()
+	n := 0
+	if err := db.Iterate(nil, func(_, _ []byte) (bool, error) { n++; return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func encode(t testing.TB, v interface{ MarshalSSZ() ([]byte, error) }) []byte {
 	t.Helper()
 	b, err := v.MarshalSSZ()

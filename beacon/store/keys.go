@@ -8,7 +8,7 @@ import (
 
 // SchemaVersion is the version of the key schema in doc.go that this build
 // reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	keySchema    = []byte("meta/schema")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/shardlab/shardlab/beacon/params"
@@ -25,20 +26,32 @@ type Store struct {
 }
 
 // shapeFields names the config values that determine how a stored state
-// decodes, plus SLOTS_PER_EPOCH (slashing protection's epochs) and
-// GENESIS_SLOT (the slot index).
+// decodes, plus SLOTS_PER_EPOCH (slashing protection's epochs), GENESIS_SLOT
+// (the slot index) and SHARD_FORK_EPOCH, which with the other two decides
+// whether a stored block decodes as a BeaconBlock or a ShardBeaconBlock
+// (types.ShardForkAtSlot).
 var shapeFields = []string{
 	"SLOTS_PER_HISTORICAL_ROOT", "EPOCHS_PER_HISTORICAL_VECTOR", "EPOCHS_PER_SLASHINGS_VECTOR",
 	"SHARD_COUNT", "HISTORICAL_ROOTS_LIMIT", "VALIDATOR_REGISTRY_LIMIT", "MAX_ATTESTATIONS",
-	"SLOTS_PER_ETH1_VOTING_PERIOD", "SLOTS_PER_EPOCH", "GENESIS_SLOT",
+	"SLOTS_PER_ETH1_VOTING_PERIOD", "SLOTS_PER_EPOCH", "GENESIS_SLOT", "SHARD_FORK_EPOCH",
 }
 
+// shapeOf returns c's values of shapeFields. SHARD_FORK_EPOCH is
+// FAR_FUTURE_EPOCH when the shard fork is disabled (params.ShardConfig.Enabled).
 func shapeOf(c *params.Config) []uint64 {
 	return []uint64{
 		c.SlotsPerHistoricalRoot, c.EpochsPerHistoricalVector, c.EpochsPerSlashingsVector,
 		c.ShardCount, c.HistoricalRootsLimit, c.ValidatorRegistryLimit, c.MaxAttestations,
-		c.SlotsPerEth1VotingPeriod, c.SlotsPerEpoch, c.GenesisSlot,
+		c.SlotsPerEth1VotingPeriod, c.SlotsPerEpoch, c.GenesisSlot, c.Shard.ForkEpoch,
 	}
+}
+
+// shapeValue formats a shape value for an error message.
+func shapeValue(v uint64) string {
+	if v == params.FarFutureEpoch {
+		return "FAR_FUTURE_EPOCH"
+	}
+	return strconv.FormatUint(v, 10)
 }
 
 func encodeU64s(v []uint64) []byte {
@@ -50,9 +63,10 @@ func encodeU64s(v []uint64) []byte {
 }
 
 // New opens the store on db with the chain config cfg (needed to decode
-// states). An empty db is initialised with the current schema version; a
-// db written by another schema version is ErrSchemaVersion, one written under
-// a config with another state shape is ErrConfigMismatch.
+// states and blocks). An empty db is initialised with the current schema
+// version; a db written by another schema version is ErrSchemaVersion, one
+// written under a config with another shape (shapeFields) is
+// ErrConfigMismatch.
 func New(db kv.DB, cfg *params.Config) (*Store, error) {
 	if db == nil || cfg == nil {
 		return nil, fmt.Errorf("open store: %w: nil database or config", ErrInvalidArgument)
@@ -90,8 +104,8 @@ func (s *Store) checkSchema() error {
 	}
 	for i, want := range s.shape {
 		if got := binary.BigEndian.Uint64(shape[8*i:]); got != want {
-			return fmt.Errorf("%w: database was written with %s = %d, config %q has %d",
-				ErrConfigMismatch, shapeFields[i], got, s.cfg.Name, want)
+			return fmt.Errorf("%w: database was written with %s = %s, config %q has %s",
+				ErrConfigMismatch, shapeFields[i], shapeValue(got), s.cfg.Name, shapeValue(want))
 		}
 	}
 	return nil
@@ -188,9 +202,13 @@ func (tx *Tx) fail(err error) error {
 }
 
 // SaveBlock stores b under its root, signing_root(b), and returns the root.
-func (tx *Tx) SaveBlock(b *types.BeaconBlock) (types.Root, error) {
-	if b == nil {
-		return types.Root{}, tx.fail(fmt.Errorf("save block: %w: nil block", ErrInvalidArgument))
+// b must be of the kind of its slot (types.ShardForkAtSlot): a
+// *types.ShardBeaconBlock from SHARD_FORK_EPOCH on, a *types.BeaconBlock
+// before; anything else is ErrInvalidArgument, since Block could not read it
+// back.
+func (tx *Tx) SaveBlock(b types.AnyBlock) (types.Root, error) {
+	if err := tx.s.checkBlockKind(b); err != nil {
+		return types.Root{}, tx.fail(fmt.Errorf("save block: %w", err))
 	}
 	root, err := b.SigningRoot()
 	if err != nil {
@@ -201,6 +219,30 @@ func (tx *Tx) SaveBlock(b *types.BeaconBlock) (types.Root, error) {
 		return types.Root{}, tx.fail(fmt.Errorf("encode block %s: %w", root, err))
 	}
 	return root, tx.put("save block", blockKey(root), buf)
+}
+
+// checkBlockKind checks that b is a non-nil block of its slot's kind.
+func (s *Store) checkBlockKind(b types.AnyBlock) error {
+	var shard bool
+	switch v := b.(type) {
+	case *types.BeaconBlock:
+		if v == nil {
+			return fmt.Errorf("%w: nil block", ErrInvalidArgument)
+		}
+	case *types.ShardBeaconBlock:
+		if v == nil {
+			return fmt.Errorf("%w: nil block", ErrInvalidArgument)
+		}
+		shard = true
+	case nil:
+		return fmt.Errorf("%w: nil block", ErrInvalidArgument)
+	default:
+		return fmt.Errorf("%w: unknown block type %T", ErrInvalidArgument, b)
+	}
+	if want := types.ShardForkAtSlot(s.cfg, b.GetSlot()); shard != want {
+		return fmt.Errorf("%w: %T at slot %d, shard fork active: %v", ErrInvalidArgument, b, b.GetSlot(), want)
+	}
+	return nil
 }
 
 // DeleteBlock removes the block with the given root.
@@ -267,7 +309,7 @@ func (tx *Tx) saveCheckpoint(what string, key []byte, cp types.Checkpoint) error
 // --- Single-write shorthands ---
 
 // SaveBlock stores b and returns its root (see Tx.SaveBlock).
-func (s *Store) SaveBlock(b *types.BeaconBlock) (root types.Root, err error) {
+func (s *Store) SaveBlock(b types.AnyBlock) (root types.Root, err error) {
 	err = s.Update(func(tx *Tx) error {
 		root, err = tx.SaveBlock(b)
 		return err
@@ -339,15 +381,16 @@ func decodeRoot(what string, v []byte) (types.Root, error) {
 	return types.Root(v), nil
 }
 
-// Block returns the block with the given root.
-func (s *Store) Block(root types.Root) (*types.BeaconBlock, error) {
+// Block returns the block with the given root: a *types.BeaconBlock or a
+// *types.ShardBeaconBlock, by the fork of its slot (types.DecodeBlock).
+func (s *Store) Block(root types.Root) (types.AnyBlock, error) {
 	what := "read block " + root.String()
 	buf, err := s.get(what, blockKey(root))
 	if err != nil {
 		return nil, err
 	}
-	b := new(types.BeaconBlock)
-	if err := types.Decode(b, buf); err != nil {
+	b, err := types.DecodeBlock(s.cfg, buf)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", what, ErrCorrupt, err)
 	}
 	return b, nil

@@ -1,11 +1,13 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/shardlab/shardlab/beacon/params"
@@ -14,19 +16,29 @@ import (
 	"github.com/shardlab/shardlab/beacon/types"
 )
 
+// TestBlockRoundTrip saves and reads back blocks of both kinds in a store
+// whose shard fork starts at epoch 1: phase 0 BeaconBlocks before it,
+// ShardBeaconBlocks (with their fraud proofs) from it on.
 func TestBlockRoundTrip(t *testing.T) {
+	cfg := shardForkConfig(1)
+	fork := types.Slot(cfg.SlotsPerEpoch) // the first shard-fork slot
+	largest := bytes.Repeat([]byte{0xfd}, params.MaxShardFraudProofBytes)
 	cases := []struct {
 		name  string
-		block *types.BeaconBlock
+		block types.AnyBlock
 	}{
-		{"empty", &types.BeaconBlock{}},
-		{"no attestations", testBlock(5, root(1), 0)},
-		{"one attestation", testBlock(9, root(2), 1)},
-		{"full attestations", testBlock(100, root(3), int(params.FixedMaxAttestations))},
+		{"genesis", &types.BeaconBlock{}},
+		{"phase 0, no attestations", testBlock(5, root(1), 0)},
+		{"phase 0, one attestation", testBlock(fork-1, root(2), 1)},
+		{"phase 0, full attestations", testBlock(3, root(3), int(params.FixedMaxAttestations))},
+		{"shard fork, no fraud proofs", testShardBlock(fork, root(4), 0, nil)},
+		{"shard fork, fraud proofs", testShardBlock(fork+1, root(5), 2, [][]byte{{1, 2, 3}, {}})},
+		{"shard fork, largest fraud proofs", testShardBlock(100, root(6), int(params.FixedMaxAttestations),
+			[][]byte{largest, append(slices.Clone(largest[1:]), 0x01)})},
 	}
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
-			s, _ := newStoreOn(t, be.open(t), params.Minimal())
+			s, db := newStoreOn(t, be.open(t), cfg)
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					want, err := c.block.SigningRoot()
@@ -47,6 +59,9 @@ func TestBlockRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatalf("read: %v", err)
 					}
+					if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", c.block) {
+						t.Fatalf("saved a %T, read a %T", c.block, got)
+					}
 					sameSSZ(t, "block", got, c.block)
 					if ok, err := s.HasBlock(r); err != nil || !ok {
 						t.Fatalf("HasBlock after save = %v, %v", ok, err)
@@ -56,8 +71,27 @@ func TestBlockRoundTrip(t *testing.T) {
 			if _, err := s.Block(root(0xee)); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("missing block: %v, want ErrNotFound", err)
 			}
-			if _, err := s.SaveBlock(nil); !errors.Is(err, store.ErrInvalidArgument) {
-				t.Fatalf("nil block: %v", err)
+			// Blocks that could not be read back are refused, and nothing
+			// is written.
+			refused := []struct {
+				name  string
+				block types.AnyBlock
+			}{
+				{"nil", nil},
+				{"nil BeaconBlock", (*types.BeaconBlock)(nil)},
+				{"nil ShardBeaconBlock", (*types.ShardBeaconBlock)(nil)},
+				{"phase 0 block at the fork", testBlock(fork, root(7), 0)},
+				{"shard block before the fork", testShardBlock(fork-1, root(8), 0, [][]byte{{1}})},
+				{"shard block at genesis", testShardBlock(0, types.Root{}, 0, nil)},
+			}
+			before := countKeys(t, db)
+			for _, c := range refused {
+				if _, err := s.SaveBlock(c.block); !errors.Is(err, store.ErrInvalidArgument) {
+					t.Fatalf("%s: %v, want ErrInvalidArgument", c.name, err)
+				}
+			}
+			if after := countKeys(t, db); after != before {
+				t.Fatalf("refused blocks wrote %d keys", after-before)
 			}
 		})
 	}
@@ -390,10 +424,11 @@ func TestUpdateAtomic(t *testing.T) {
 	}
 }
 
-// TestReopen writes a chain to Pebble on disk, closes it and checks that a
-// new store on the reopened directory sees all of it.
+// TestReopen writes a chain across the shard fork (epoch 1) to Pebble on
+// disk, closes it and checks that a new store on the reopened directory sees
+// all of it.
 func TestReopen(t *testing.T) {
-	cfg := params.Minimal()
+	cfg := shardForkConfig(1)
 	dir := t.TempDir()
 	db, err := kv.OpenPebble(dir, kv.PebbleOptions{})
 	if err != nil {
@@ -410,11 +445,12 @@ func TestReopen(t *testing.T) {
 	}
 	parent := genRoot
 	var roots []types.Root
+	blocks := make(map[types.Root]types.AnyBlock)
 	for slot := types.Slot(1); slot <= 20; slot++ {
 		if slot%5 == 0 {
 			continue // empty slot
 		}
-		b := testBlock(slot, parent, int(slot%4))
+		b := testAnyBlock(cfg, slot, parent, int(slot%4))
 		err := s.Update(func(tx *store.Tx) error {
 			r, err := tx.SaveBlock(b)
 			if err != nil {
@@ -430,6 +466,7 @@ func TestReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		roots = append(roots, parent)
+		blocks[parent] = b
 	}
 	headState := testState(cfg, 65)
 	headState.Slot = 20
@@ -485,6 +522,7 @@ func TestReopen(t *testing.T) {
 	if !slices.Equal(got, roots) {
 		t.Fatalf("canonical range after reopen: %d roots, want %d", len(got), len(roots))
 	}
+	shardBlocks := 0
 	for _, r := range roots {
 		b, err := s.Block(r)
 		if err != nil {
@@ -493,6 +531,16 @@ func TestReopen(t *testing.T) {
 		if br, _ := b.SigningRoot(); br != r {
 			t.Fatalf("block %s reads back with root %s", r, br)
 		}
+		if fmt.Sprintf("%T", b) != fmt.Sprintf("%T", blocks[r]) {
+			t.Fatalf("block at slot %d: saved a %T, read a %T", b.GetSlot(), blocks[r], b)
+		}
+		sameSSZ(t, "block", b, blocks[r])
+		if _, ok := b.(*types.ShardBeaconBlock); ok {
+			shardBlocks++
+		}
+	}
+	if shardBlocks == 0 || shardBlocks == len(roots) {
+		t.Fatalf("%d of %d blocks are shard-fork blocks: the chain does not cross the fork", shardBlocks, len(roots))
 	}
 	if err := s.CheckAndRecordAttestation(7, 0, 2, root(3)); !errors.Is(err, store.ErrSlashable) {
 		t.Fatalf("double vote after reopen: %v", err)
@@ -508,8 +556,10 @@ func TestSchema(t *testing.T) {
 		name    string
 		prepare func(t *testing.T, db kv.DB) // on a database that New initialised
 		fresh   func(t *testing.T, db kv.DB) // instead, on an empty database
-		cfg     *params.Config
+		create  *params.Config               // the config New initialised the database with (minimal)
+		cfg     *params.Config               // the config it is reopened with (minimal)
 		want    error
+		msg     string // in the error text
 	}{
 		{name: "reopen", want: nil},
 		{name: "unknown version", prepare: func(t *testing.T, db kv.DB) {
@@ -528,6 +578,29 @@ func TestSchema(t *testing.T) {
 			_ = db.Put([]byte("meta/shape"), []byte("short"))
 		}, want: store.ErrCorrupt},
 		{name: "other preset", cfg: params.Mainnet(), want: store.ErrConfigMismatch},
+		// The shard fork epoch decides how stored blocks decode.
+		{name: "shard fork enabled", cfg: params.Minimal().WithShards(), want: store.ErrConfigMismatch, msg: "SHARD_FORK_EPOCH"},
+		{name: "shard fork disabled", create: shardForkConfig(2), want: store.ErrConfigMismatch, msg: "SHARD_FORK_EPOCH"},
+		{name: "other shard fork epoch", create: shardForkConfig(2), cfg: shardForkConfig(3), want: store.ErrConfigMismatch, msg: "SHARD_FORK_EPOCH"},
+		{name: "same shard fork epoch, other shard params", create: shardForkConfig(2), cfg: func() *params.Config {
+			c := shardForkConfig(2)
+			c.Shard.ChallengeWindow++
+			c.Shard.Accounts *= 2
+			return c
+		}(), want: nil},
+		// Version 1 kept shard-fork blocks outside the store and had no
+		// SHARD_FORK_EPOCH in its shape: refused, not read with blocks missing.
+		{name: "version 1 database", fresh: func(t *testing.T, db kv.DB) {
+			c := params.Minimal().WithShards()
+			shape := slices.Concat(u64(c.SlotsPerHistoricalRoot), u64(c.EpochsPerHistoricalVector), u64(c.EpochsPerSlashingsVector),
+				u64(c.ShardCount), u64(c.HistoricalRootsLimit), u64(c.ValidatorRegistryLimit), u64(c.MaxAttestations),
+				u64(c.SlotsPerEth1VotingPeriod), u64(c.SlotsPerEpoch), u64(c.GenesisSlot))
+			_ = db.Put([]byte("meta/schema"), u64(1))
+			_ = db.Put([]byte("meta/shape"), shape)
+			blk := testShardBlock(1, root(0), 0, nil)
+			r, _ := blk.SigningRoot()
+			_ = db.Put(append([]byte("chain/blk/"), r[:]...), encode(t, blk))
+		}, cfg: params.Minimal().WithShards(), want: store.ErrSchemaVersion, msg: "schema version 1"},
 		{name: "data without schema", fresh: func(t *testing.T, db kv.DB) {
 			_ = db.Put([]byte("foreign"), []byte("data"))
 		}, want: store.ErrSchemaVersion},
@@ -539,7 +612,11 @@ func TestSchema(t *testing.T) {
 			if c.fresh != nil {
 				c.fresh(t, db)
 			} else {
-				if _, err := store.New(db, params.Minimal()); err != nil {
+				create := c.create
+				if create == nil {
+					create = params.Minimal()
+				}
+				if _, err := store.New(db, create); err != nil {
 					t.Fatal(err)
 				}
 				if c.prepare != nil {
@@ -559,6 +636,9 @@ func TestSchema(t *testing.T) {
 			}
 			if !errors.Is(err, c.want) {
 				t.Fatalf("New: %v, want %v", err, c.want)
+			}
+			if !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("New: %q does not mention %q", err, c.msg)
 			}
 		})
 	}
@@ -606,6 +686,7 @@ func TestCorruptValues(t *testing.T) {
 		{"block garbage", blockKey, []byte("garbage"), readBlock},
 		{"block empty", blockKey, nil, readBlock},
 		{"block trailing byte", blockKey, append(slices.Clone(blockBytes), 0), readBlock},
+		{"block of the other kind", blockKey, encode(t, testShardBlock(3, root(1), 3, [][]byte{{1}})), readBlock},
 		{"state garbage", stateKey, []byte("garbage"), readState},
 		{"state empty", stateKey, nil, readState},
 		{"state trailing byte", stateKey, append(slices.Clone(stateBytes), 0), readState},

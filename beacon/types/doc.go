@@ -8,6 +8,11 @@
 // large fields in a per-value cache, so its root after a slot costs far less
 // than a full rehash.
 //
+// A beacon block is a phase 0 BeaconBlock or, from SHARD_FORK_EPOCH on, a
+// ShardBeaconBlock (shard_fork.go); both are AnyBlocks. The kind follows from
+// the slot (ShardForkAtSlot), so DecodeBlock, used for blocks from peers and
+// from the store, reads the slot first and decodes accordingly.
+//
 // This package imports only beacon/params and the SSZ library: no core logic,
 // network, disk, clocks or logging.
 package types

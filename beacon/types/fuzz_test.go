@@ -2,6 +2,7 @@ package types
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,6 +90,45 @@ func FuzzBeaconState(f *testing.F) {
 		c.DropCache()
 		if r2, _ := c.HashTreeRoot(); r1 != r2 {
 			t.Fatalf("cached and fresh roots differ")
+		}
+	})
+}
+
+// FuzzDecodeBlock checks that DecodeBlock, the decoder of blocks from peers
+// and from the store, never panics and that what it accepts re-encodes to
+// the input and hashes. The shard fork starts at epoch 1, so that inputs
+// decode as either kind.
+func FuzzDecodeBlock(f *testing.F) {
+	cfg := params.Minimal()
+	cfg.Shard.ForkEpoch = 1
+	seedCorpus(f, "BeaconBlock")
+	for _, b := range []AnyBlock{
+		&BeaconBlock{Slot: 1},
+		&ShardBeaconBlock{Slot: Slot(cfg.SlotsPerEpoch), Body: ShardBeaconBlockBody{ShardFraudProofs: [][]byte{{1, 2, 3}, {}}}},
+	} {
+		buf, err := b.MarshalSSZ()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := DecodeBlock(cfg, data)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidSSZ) {
+				t.Fatalf("error does not wrap ErrInvalidSSZ: %v", err)
+			}
+			return
+		}
+		if _, shard := b.(*ShardBeaconBlock); shard != ShardForkAtSlot(cfg, b.GetSlot()) {
+			t.Fatalf("decoded a %T at slot %d", b, b.GetSlot())
+		}
+		out, err := b.MarshalSSZ()
+		if err != nil || !bytes.Equal(out, data) {
+			t.Fatalf("decoded block does not re-encode to the input: %v", err)
+		}
+		if _, err := b.SigningRoot(); err != nil {
+			t.Fatalf("decoded block does not hash: %v", err)
 		}
 	})
 }
