@@ -33,7 +33,14 @@
 // order. ShardStateByRootProtocol ("shard_state_by_root") answers a
 // ShardStateRequest{shard, block_root} with the block's post-state (one SSZ
 // ShardState chunk) when the node still holds it, and with no chunk
-// otherwise. The beacon node's status lists the served shards, which is how
+// otherwise. ShardInboxByCrosslinkProtocol ("shard_inbox_by_crosslink",
+// inbox.go) answers a ShardInboxRequest{shard, crosslink} with a
+// ShardInboxResponse proving the shard's inbox nonces as of that crosslink
+// (its header list, the last header, the nonces and their Merkle branch in
+// the header's state root), or with no chunk when the node lacks the
+// crosslink's blocks; the relayer asks it about destinations it does not
+// serve and checks the answer against the crosslink in its beacon head state
+// (docs/protocol.md §5.3). The beacon node's status lists the served shards, which is how
 // peers find shard nodes (for these protocols and for crosslink_data_root,
 // which the embedded beacon node answers from the shard chains).
 //
@@ -70,7 +77,8 @@
 //
 // DataDir/beacon is the embedded beacon node's database, DataDir/shard the
 // shard chains' (see shard/store), DataDir/p2p.key the node identity.
-// Pools, pending blocks, relaying and fisherman state live in memory.
+// Pools, pending blocks, relaying (including the proven inbox nonces of
+// unserved destinations) and fisherman state live in memory.
 //
 // This package must not import sim.
 package node

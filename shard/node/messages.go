@@ -1,10 +1,11 @@
 package node
 
 import (
+	bt "github.com/shardlab/shardlab/beacon/types"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
-//go:generate go tool sszgen --path messages.go --include ../types,../../beacon/types --objs ShardMessage,ShardBlocksByRangeRequest,ShardStateRequest --output messages_encoding.go
+//go:generate go tool sszgen --path messages.go --include ../types,../../beacon/types --objs ShardMessage,ShardBlocksByRangeRequest,ShardStateRequest,ShardInboxRequest,ShardInboxResponse --output messages_encoding.go
 
 // The shard node's wire containers (SSZ, framed by p2p as ssz_snappy).
 // Field order defines the encoding.
@@ -44,4 +45,40 @@ const ShardStateByRootProtocol = "shard_state_by_root"
 type ShardStateRequest struct {
 	Shard     uint64
 	BlockRoot [32]byte `ssz-size:"32"`
+}
+
+// ShardInboxByCrosslinkProtocol is the request/response protocol on which
+// a shard node answers a ShardInboxRequest with the inbox nonces of a
+// served shard as of a crosslink of it, with their proof, as one SSZ
+// ShardInboxResponse chunk, when it holds the crosslink's header list and
+// the post-state of its last block (shard/chain InboxProof), and with no
+// chunk otherwise. A relayer asks it about the destinations it does not
+// serve, for the crosslink in its beacon head state, and checks the answer
+// against that crosslink (shard/chain VerifyInboxProof; docs/protocol.md
+// §5.3).
+const ShardInboxByCrosslinkProtocol = "shard_inbox_by_crosslink"
+
+// ShardInboxRequest asks for the inbox nonces of shard as of crosslink,
+// a crosslink of that shard.
+type ShardInboxRequest struct {
+	Shard     uint64
+	Crosslink bt.Crosslink
+}
+
+// ShardInboxResponse proves a shard's inbox nonces as of a crosslink:
+// header_roots are the crosslink's header list (its data root is
+// compute_crosslink_data_root(header_roots)), header the last of them,
+// inbox_nonces that header's post-state's list, and inbox_branch the list
+// root's Merkle branch in header.state_root,
+//
+//	class ShardInboxResponse(Container):
+//	    header_roots: List[Root, 8192]      # >= MAX_CROSSLINK_HEADERS of the presets
+//	    header: ShardBlockHeader
+//	    inbox_nonces: List[uint64, MAX_SHARDS]
+//	    inbox_branch: List[Root, MAX_MERKLE_BRANCH]
+type ShardInboxResponse struct {
+	HeaderRoots []bt.Root `ssz-max:"8192" ssz-size:"?,32"`
+	Header      st.ShardBlockHeader
+	InboxNonces []uint64  `ssz-max:"1024"`
+	InboxBranch []bt.Root `ssz-max:"32" ssz-size:"?,32"`
 }

@@ -146,6 +146,9 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	if err := n.register(); err != nil {
 		return nil, err
 	}
+	if err := n.registerInbox(); err != nil {
+		return nil, err
+	}
 	n.api = n.newAPI(logger)
 	n.unsub = n.bchain.Subscribe(n.onBeaconEvent)
 	ok = true

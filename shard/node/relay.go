@@ -16,28 +16,32 @@ import (
 // relayer builds and publishes the claims of the receipts the served
 // shards' canonical chains send (docs/protocol.md §5.3): for each (source,
 // destination) pair, in nonce order from the destination's inbox nonce as
-// the node knows it (the destination's head state when it is served here,
-// else what was learned before), every receipt whose block is in a
-// crosslink on the source's current crosslink chain that was already
-// current at the window slot. It stops at the first receipt that is not
-// claimable yet. A claim is published on the destination's transaction
-// topic (and pooled locally when the destination is served here), and
-// published again after Relay.ResendSlots slots, or as soon as the
-// source's current crosslink moves, until the destination's inbox nonce
-// passes it (claims are idempotent). When the destination is not served
-// here its inbox nonce is unknown, so a claim is published at most
-// maxRelayAttempts times and the relayer then moves on to the next nonce.
+// the node knows it, at most MAX_SHARD_CLAIMS per pass, every receipt
+// whose block is in a crosslink on the source's current crosslink chain
+// that was already current at the window slot. It stops at the first
+// receipt that is not claimable yet. A claim is published on the
+// destination's transaction topic (and pooled locally when the destination
+// is served here), and published again after Relay.ResendSlots slots, or
+// as soon as the source's current crosslink moves, until the known inbox
+// nonce passes it.
+//
+// The inbox nonce of a destination served here is its head state's. For
+// any other destination it is the one proven at the destination's current
+// crosslink in the beacon head state: once per new crosslink the relayer
+// asks a peer serving the destination for it in the background
+// (ShardInboxByCrosslinkProtocol, destinationInbox) and checks the proof
+// against the crosslink. That value lags the destination's head, so claims
+// the destination already included may be sent again; it ignores them as
+// stale. It follows the crosslink back as well: after a fraud proof rolls
+// the crosslink back, the inbox known is the older crosslink's again.
 type relayer struct {
-	n *Node
+	n         *Node
+	emptyRoot bt.Root // the data root of a crosslink listing no block
 
 	mu    sync.Mutex
 	sent  map[relayKey]relayRec
-	floor map[[2]bt.Shard]uint64 // (src, dst) of unserved destinations: nonces below were given up
+	inbox map[bt.Shard]*inboxView // unserved destinations
 }
-
-// maxRelayAttempts bounds the publications of a claim to a destination
-// the node does not serve.
-const maxRelayAttempts = 4
 
 type relayKey struct {
 	src, dst bt.Shard
@@ -47,11 +51,12 @@ type relayKey struct {
 type relayRec struct {
 	slot     bt.Slot
 	current  bt.Root // the source's current crosslink when sent
-	attempts int
+	attempts int     // publications so far (logged; no limit)
 }
 
 func newRelayer(n *Node) *relayer {
-	return &relayer{n: n, sent: make(map[relayKey]relayRec), floor: make(map[[2]bt.Shard]uint64)}
+	empty, _ := shardcore.CrosslinkDataRoot(n.pcfg, nil) // no header: cannot fail
+	return &relayer{n: n, emptyRoot: empty, sent: make(map[relayKey]relayRec), inbox: make(map[bt.Shard]*inboxView)}
 }
 
 // run relays what is claimable through the beacon head state head, whose
@@ -63,6 +68,14 @@ func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.Beacon
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for dst := range bt.Shard(n.pcfg.ShardCount) {
+		if _, served := n.chains[dst]; served || int(dst) >= len(head.CurrentCrosslinks) {
+			continue
+		}
+		if nonces, ok := r.destinationInbox(dst, slot, head.CurrentCrosslinks[dst]); ok {
+			r.applyInbox(dst, nonces)
+		}
+	}
 	for _, src := range n.shards {
 		c := n.chains[src]
 		cur := head.CurrentCrosslinks[src]
@@ -78,15 +91,6 @@ func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.Beacon
 			if served {
 				inbox = dc.Inbox(src)
 				c.SetDestinationInbox(dst, inbox)
-			} else {
-				pair := [2]bt.Shard{src, dst}
-				f := max(r.floor[pair], inbox)
-				for r.sent[relayKey{src: src, dst: dst, nonce: f}].attempts >= maxRelayAttempts {
-					delete(r.sent, relayKey{src: src, dst: dst, nonce: f})
-					f++
-				}
-				r.floor[pair] = f
-				inbox = f
 			}
 			for k := range r.sent {
 				if k.src == src && k.dst == dst && k.nonce < inbox {
@@ -106,8 +110,7 @@ func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.Beacon
 			for _, rec := range pending {
 				key := relayKey{src: src, dst: dst, nonce: rec.Receipt.Nonce}
 				last, ok := r.sent[key]
-				if ok && ((last.current == curRoot && slot < last.slot+bt.Slot(n.cfg.Relay.ResendSlots)) ||
-					(!served && last.attempts >= maxRelayAttempts)) {
+				if ok && last.current == curRoot && slot < last.slot+bt.Slot(n.cfg.Relay.ResendSlots) {
 					continue
 				}
 				claim, err := r.claim(c, rec, links, proofs, window)
@@ -126,7 +129,8 @@ func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.Beacon
 				}
 				r.sent[key] = relayRec{slot: slot, current: curRoot, attempts: last.attempts + 1}
 				n.m.claimsRelayed.Inc()
-				n.log.Debug("relayed claim", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "slot", slot)
+				n.log.Debug("relayed claim", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "slot", slot,
+					"attempt", last.attempts+1)
 			}
 		}
 	}
