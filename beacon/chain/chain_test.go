@@ -191,30 +191,9 @@ func TestRestartFromDisk(t *testing.T) {
 	}
 	s := f.newService(t, db)
 	seg := finalizedChain(t, f, s)
-	head, headSlot := s.Head()
-	fin, just := s.Finalized(), s.Justified()
-	headState := s.HeadState()
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db, err = kv.OpenPebble(dir, kv.PebbleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, headSlot := s.Head()
+	r, db := f.restart(t, s, db, dir)
 	defer db.Close()
-	r := f.newService(t, db)
-	if h, slot := r.Head(); h != head || slot != headSlot {
-		t.Fatalf("restarted head %s at %d, want %s at %d", h, slot, head, headSlot)
-	}
-	if r.Finalized() != fin || r.Justified() != just {
-		t.Fatalf("restarted checkpoints %+v %+v, want %+v %+v", r.Finalized(), r.Justified(), fin, just)
-	}
-	r1, _ := r.HeadState().HashTreeRoot()
-	r2, _ := headState.HashTreeRoot()
-	if r1 != r2 {
-		t.Fatal("restarted head state differs")
-	}
 	// The chain goes on.
 	last := seg.states[len(seg.states)-1]
 	next := f.build(t, last, headSlot+1, headSlot+2, false)
@@ -281,32 +260,10 @@ func TestRestartAcrossShardFork(t *testing.T) {
 	if fin.Epoch < 2 {
 		t.Fatalf("finalized epoch %d, want >= 2", fin.Epoch)
 	}
-	head, headSlot := s.Head()
-	just := s.Justified()
-	headRoot, err := s.HeadState().HashTreeRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db, err = kv.OpenPebble(dir, kv.PebbleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, headSlot := s.Head()
+	r, db := f.restart(t, s, db, dir)
 	defer db.Close()
-	r := f.newService(t, db)
-	if h, slot := r.Head(); h != head || slot != headSlot {
-		t.Fatalf("restarted head %s at %d, want %s at %d", h, slot, head, headSlot)
-	}
-	if r.Finalized() != fin || r.Justified() != just {
-		t.Fatalf("restarted checkpoints %+v %+v, want %+v %+v", r.Finalized(), r.Justified(), fin, just)
-	}
 	hs := r.HeadState()
-	if got, _ := hs.HashTreeRoot(); got != headRoot {
-		t.Fatal("restarted head state differs")
-	}
 	if !hs.Validators[3].Slashed || !hs.Validators[4].Slashed {
 		t.Fatal("the fraud proofs' offenders are not slashed after the replay")
 	}

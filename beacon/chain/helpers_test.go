@@ -245,3 +245,34 @@ func fakeProof(offender, whistleblower uint64) []byte {
 	b := binary.LittleEndian.AppendUint64(nil, offender)
 	return binary.LittleEndian.AppendUint64(b, whistleblower)
 }
+
+// restart closes db, s's database in dir, reopens it, starts a service on
+// it and checks that the service restored s's head, checkpoints and head
+// state. It returns the new service and database.
+func (f *fixture) restart(t *testing.T, s *Service, db kv.DB, dir string) (*Service, kv.DB) {
+	t.Helper()
+	head, headSlot := s.Head()
+	fin, just := s.Finalized(), s.Justified()
+	stateRoot, err := s.HeadState().HashTreeRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.OpenPebble(dir, kv.PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.newService(t, db)
+	if h, slot := r.Head(); h != head || slot != headSlot {
+		t.Fatalf("restarted head %s at %d, want %s at %d", h, slot, head, headSlot)
+	}
+	if r.Finalized() != fin || r.Justified() != just {
+		t.Fatalf("restarted checkpoints %+v %+v, want %+v %+v", r.Finalized(), r.Justified(), fin, just)
+	}
+	if got, err := r.HeadState().HashTreeRoot(); err != nil || got != stateRoot {
+		t.Fatalf("restarted head state root %s (%v), want %s", got, err, stateRoot)
+	}
+	return r, db
+}

@@ -54,7 +54,7 @@ func (s *Service) ImportBlock(b types.AnyBlock, sigs core.Sigs) (types.Root, err
 	}
 	s.voteBlockAttestations(b)
 	s.dirty = true
-	body, proofs := blockBody(b)
+	body, proofs := types.BlockBody(b)
 	s.pool.removeIncluded(body.Attestations)
 	s.ops.removeIncluded(body)
 	s.fraudProof.removeIncluded(proofs)

@@ -216,7 +216,7 @@ func (s *Service) slotTime(slot types.Slot) uint64 {
 // signatures). Rejections (a target already pruned, a slot not yet over)
 // are ignored: they only mean the vote does not count.
 func (s *Service) voteBlockAttestations(b types.AnyBlock) {
-	body, _ := blockBody(b)
+	body, _ := types.BlockBody(b)
 	for _, a := range body.Attestations {
 		if err := s.fc.OnAttestation(a, core.SkipSigs); err == nil {
 			s.dirty = true

@@ -110,7 +110,7 @@ func (n *Node) propose(ctx context.Context, slot types.Slot) {
 		n.log.Warn("publish block failed", "slot", slot, "root", root, "err", err)
 	}
 	n.m.proposals.WithLabelValues("published").Inc()
-	body, proofs := blockParts(b)
+	body, proofs := types.BlockBody(b)
 	n.log.Info("proposed block", "slot", slot, "root", root, "validator", proposer,
 		"attestations", len(body.Attestations), "fraud_proofs", len(proofs))
 }
@@ -205,17 +205,6 @@ func (n *Node) withOperations(pre, st *types.BeaconState, b types.AnyBlock, ops 
 		blk.Signature = types.BLSSignature(sk.Sign(r, domain).Bytes())
 	}
 	return out, nil
-}
-
-// blockParts returns a block's phase 0 body and fraud proofs.
-func blockParts(b types.AnyBlock) (*types.BeaconBlockBody, [][]byte) {
-	switch blk := b.(type) {
-	case *types.BeaconBlock:
-		return &blk.Body, nil
-	case *types.ShardBeaconBlock:
-		return blk.Body.Phase0(), blk.Body.ShardFraudProofs
-	}
-	return &types.BeaconBlockBody{}, nil
 }
 
 // attest runs the attester duty of slot: for every committee of the slot

@@ -151,7 +151,7 @@ func TestProposalIncludesOperations(t *testing.T) {
 		t.Fatalf("no block proposed (head at %d)", slot)
 	}
 	b, _ := n.Chain().Block(head)
-	body, _ := blockParts(b)
+	body, _ := types.BlockBody(b)
 	if len(body.ProposerSlashings) != 1 {
 		t.Fatalf("block carries %d proposer slashings, want 1", len(body.ProposerSlashings))
 	}

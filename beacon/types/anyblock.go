@@ -73,3 +73,20 @@ func DecodeBlock(cfg *params.Config, buf []byte) (AnyBlock, error) {
 	}
 	return b, nil
 }
+
+// BlockBody returns the phase 0 part of b's body and, for a
+// ShardBeaconBlock, its fraud proofs (nil for a BeaconBlock). For a nil or
+// unknown block it returns an empty body.
+func BlockBody(b AnyBlock) (*BeaconBlockBody, [][]byte) {
+	switch blk := b.(type) {
+	case *BeaconBlock:
+		if blk != nil {
+			return &blk.Body, nil
+		}
+	case *ShardBeaconBlock:
+		if blk != nil {
+			return blk.Body.Phase0(), blk.Body.ShardFraudProofs
+		}
+	}
+	return &BeaconBlockBody{}, nil
+}

@@ -79,3 +79,21 @@ func TestDecodeBlock(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockBody(t *testing.T) {
+	proofs := [][]byte{{1, 2, 3}}
+	p0 := &BeaconBlock{Slot: 3, Body: BeaconBlockBody{Graffiti: Root{7}}}
+	if body, got := BlockBody(p0); body != &p0.Body || got != nil {
+		t.Fatalf("phase 0 block: body %p (want %p), proofs %v", body, &p0.Body, got)
+	}
+	sb := &ShardBeaconBlock{Slot: 9, Body: ShardBeaconBlockBody{Graffiti: Root{8}, ShardFraudProofs: proofs}}
+	body, got := BlockBody(sb)
+	if body.Graffiti != (Root{8}) || len(got) != 1 || &got[0][0] != &proofs[0][0] {
+		t.Fatalf("shard-fork block: graffiti %x, proofs %v", body.Graffiti, got)
+	}
+	for _, b := range []AnyBlock{nil, (*BeaconBlock)(nil), (*ShardBeaconBlock)(nil)} {
+		if body, got := BlockBody(b); body == nil || got != nil {
+			t.Fatalf("BlockBody(%#v) = %v, %v; want an empty body and no proofs", b, body, got)
+		}
+	}
+}
