@@ -83,6 +83,11 @@ func TestParseErrors(t *testing.T) {
 		{"garbage", ":\n\t- [", "parse yaml"},
 		{"shard window", "SHARD_FORK_EPOCH: 0\nSHARD_CHALLENGE_WINDOW: 10\n", "SHARD_CHALLENGE_WINDOW"},
 		{"shard accounts", "SHARD_FORK_EPOCH: 0\nSHARD_ACCOUNTS: 0\n", "SHARD_ACCOUNTS"},
+		// (W + MAX_EPOCHS_PER_CROSSLINK + 3) * SLOTS_PER_EPOCH <= SLOTS_PER_HISTORICAL_ROOT:
+		// (2 + 4 + 3) * 8 = 72 > 64 on minimal, (62 + 64 + 3) * 64 > 8192 on mainnet.
+		{"shard window minimal", "PRESET_BASE: minimal\nSHARD_FORK_EPOCH: 0\nSHARD_CHALLENGE_WINDOW: 2\n", "SHARD_CHALLENGE_WINDOW (2)"},
+		{"shard window mainnet", "PRESET_BASE: mainnet\nSHARD_FORK_EPOCH: 0\nSHARD_CHALLENGE_WINDOW: 62\n", "SHARD_CHALLENGE_WINDOW (62)"},
+		{"shard accounts above 2^22", "SHARD_FORK_EPOCH: 0\nSHARD_ACCOUNTS: 4194305\n", "SHARD_ACCOUNTS"},
 		{"shard period", "SHARD_FORK_EPOCH: 0\nSHARD_COMMITTEE_PERIOD: 0\n", "SHARD_COMMITTEE_PERIOD"},
 	}
 	for _, tc := range cases {
@@ -98,6 +103,20 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestShardBounds checks that the largest values the shard checks allow
+// parse (the failing ones next to them are in TestParseErrors).
+func TestShardBounds(t *testing.T) {
+	for _, y := range []string{
+		"PRESET_BASE: minimal\nSHARD_FORK_EPOCH: 0\nSHARD_CHALLENGE_WINDOW: 1\n",
+		"PRESET_BASE: mainnet\nSHARD_FORK_EPOCH: 0\nSHARD_CHALLENGE_WINDOW: 61\n",
+		"PRESET_BASE: minimal\nSHARD_FORK_EPOCH: 0\nSHARD_ACCOUNTS: 4194304\n",
+	} {
+		if _, err := Parse([]byte(y)); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
 	}
 }
 
