@@ -296,3 +296,72 @@ func mustRoot(t testing.TB, b *st.ShardBlock) bt.Root {
 	mustNoErr(t, err, "signing root")
 	return r
 }
+
+// TestOutOfRangeBeaconReference feeds a service a correctly signed block
+// whose beacon reference is more than an epoch older than the block
+// (§5.1). While the referenced state is at hand the block fails execution
+// as a FraudError, and its proof convicts the proposer; once that state is
+// gone the block is rejected unproven.
+func TestOutOfRangeBeaconReference(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a, b := f.service(t, 3, nil, "a"), f.service(t, 3, nil, "b")
+	var refRoot bt.Root
+	var chain []*st.ShardBlock
+	for slot := bt.Slot(1); slot <= 3; slot++ {
+		refRoot = f.beacon.advance(t, slot, nil)
+		built := f.propose(t, a, slot)
+		_, err := b.ImportBlock(built.Block)
+		mustNoErr(t, err, "import")
+		chain = append(chain, built.Block)
+	}
+	refState, _ := f.beacon.StateAt(refRoot)
+	spe := bt.Slot(f.cfg.SlotsPerEpoch)
+	slot := 3 + spe + 1 // one slot beyond an epoch after the reference
+	for s := bt.Slot(4); s <= slot; s++ {
+		f.beacon.advance(t, s, nil)
+	}
+	parent := b.Head()
+	blk := &st.ShardBlock{Slot: slot, Shard: 3, ParentRoot: parent.Root, BeaconBlockRoot: refRoot, StateRoot: parent.Header.StateRoot}
+	proposer, err := shardcore.ShardProposerIndex(f.tr, refState, 3, slot)
+	mustNoErr(t, err, "proposer")
+	blk.ProposerIndex = proposer
+	sk, _ := f.keys.SecretKey(uint64(proposer))
+	mustNoErr(t, shardcore.SignBlock(f.tr, blk, sk), "sign")
+
+	_, err = b.ImportBlock(blk)
+	var ferr *FraudError
+	if !errors.As(err, &ferr) || !errors.Is(err, bcore.ErrInvalid) {
+		t.Fatalf("out-of-range beacon reference with its state at hand: %v, want a FraudError", err)
+	}
+	wb := bt.ValidatorIndex(0)
+	if wb == proposer {
+		wb = 1
+	}
+	wsk, _ := f.keys.SecretKey(uint64(wb))
+	proof, err := shardcore.BuildFraudProof(f.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, wsk)
+	mustNoErr(t, err, "build fraud proof")
+	data, err := proof.MarshalSSZ()
+	mustNoErr(t, err, "encode proof")
+	f.beacon.advance(t, slot+1, nil)
+	_, later := f.beacon.headState()
+	v, err := shardcore.FraudVerifier{}.VerifyFraudProof(f.tr, later, data, bcore.VerifySigs)
+	mustNoErr(t, err, "verify fraud proof")
+	if len(v.Offenders) != 1 || v.Offenders[0] != proposer {
+		t.Fatalf("offenders %v, want [%d]", v.Offenders, proposer)
+	}
+
+	// Without the referenced state: rejected, not provable.
+	c := f.service(t, 3, nil, "c")
+	for _, cb := range chain {
+		_, err := c.ImportBlock(cb)
+		mustNoErr(t, err, "import into c")
+	}
+	f.beacon.mu.Lock()
+	delete(f.beacon.states, refRoot)
+	f.beacon.mu.Unlock()
+	_, err = c.ImportBlock(blk)
+	if !errors.Is(err, ErrInvalidHeader) || errors.As(err, &ferr) {
+		t.Fatalf("out-of-range beacon reference without its state: %v, want ErrInvalidHeader", err)
+	}
+}

@@ -40,17 +40,23 @@ func (s *Service) ImportBlock(b *st.ShardBlock) (bt.Root, error) {
 	if !ok {
 		return root, fmt.Errorf("import shard block %s: %w %s", root, ErrUnknownBeaconBlock, b.BeaconBlockRoot)
 	}
-	if ref := bblk.GetSlot(); ref > b.Slot || uint64(b.Slot-ref) > s.pcfg.SlotsPerEpoch {
-		// §5.1, checked before looking for the state: a block cannot claim
-		// an old beacon reference to pass as history whose state is pruned.
-		err := fmt.Errorf("%w: beacon reference at slot %d for a block at slot %d", ErrInvalidHeader, ref, b.Slot)
-		s.reject(root, b, err)
-		return root, err
-	}
+	ref := bblk.GetSlot()
+	outOfRange := ref > b.Slot || uint64(b.Slot-ref) > s.pcfg.SlotsPerEpoch
 	beacon, ok := s.beacon.StateAt(b.BeaconBlockRoot)
 	if !ok {
+		if outOfRange {
+			// §5.1: a block cannot claim an old beacon reference to pass
+			// as history whose state is pruned. Without the state the
+			// block cannot be re-executed, so it is rejected unproven.
+			err := fmt.Errorf("%w: beacon reference at slot %d for a block at slot %d", ErrInvalidHeader, ref, b.Slot)
+			s.reject(root, b, err)
+			return root, err
+		}
 		return root, fmt.Errorf("import shard block %s: state of beacon block %s: %w", root, b.BeaconBlockRoot, ErrBeaconPruned)
 	}
+	// With the state at hand an out-of-range reference goes on to
+	// execution, which fails it (§5.1) as a *FraudError: a fisherman can
+	// prove it like any other invalid execution.
 	if err := s.checkHeader(beacon, b, root); err != nil {
 		// The root does not cover the signature: a bad signature says
 		// nothing about a correctly signed copy of the same block.
