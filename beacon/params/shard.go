@@ -130,7 +130,7 @@ func (s ShardConfig) validate(c *Config) error {
 			s.ChallengeWindow)
 	}
 	if s.DomainTransaction == s.DomainFraudProof {
-		return fmt.Errorf("SHARD_DOMAIN_TRANSACTION and SHARD_DOMAIN_FRAUD_PROOF must differ")
+		return fmt.Errorf("DOMAIN_SHARD_TRANSACTION and DOMAIN_SHARD_FRAUD_PROOF must differ")
 	}
 	return nil
 }

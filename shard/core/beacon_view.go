@@ -58,11 +58,13 @@ type WitnessBeaconView struct {
 }
 
 // NewWitnessBeaconView checks that the witness hashes to root (the beacon
-// block's state root). An empty witness is allowed for blocks without
-// claims: then every crosslink read fails with ErrMissingWitness.
+// block's state root). An empty witness (no indices, leaves or helpers) is
+// allowed for blocks without claims: then every crosslink read fails with
+// ErrMissingWitness. A witness with only some of the three is checked like
+// any other, and fails.
 func NewWitnessBeaconView(w *st.Multiproof, root bt.Root, slot bt.Slot, shardCount, slotsPerHistoricalRoot uint64) (*WitnessBeaconView, error) {
 	v := &WitnessBeaconView{slot: slot, shardCount: shardCount, sphr: slotsPerHistoricalRoot}
-	if len(w.Indices) == 0 && len(w.Helpers) == 0 {
+	if len(w.Indices) == 0 && len(w.Leaves) == 0 && len(w.Helpers) == 0 {
 		return v, nil
 	}
 	p, err := NewWitnessView(w, root)

@@ -39,7 +39,7 @@ type BlockContext struct {
 //	assert block.beacon_block_root == beacon block root of beacon_state
 //	assert block.proposer_index == get_shard_proposer_index(beacon_state, block.shard, block.slot)
 //	assert bls_verify(proposer.pubkey, signing_root(block), block.signature,
-//	                  get_domain(beacon_state, DOMAIN_SHARD_PROPOSER, compute_epoch_of_slot(block.slot)))
+//	                  compute_shard_domain(DOMAIN_SHARD_PROPOSER))
 //	receipts = process_shard_block(state, beacon_state, block)
 //	assert block.state_root == hash_tree_root(state)
 //	assert block.receipts_root == hash_tree_root(List[Receipt, MAX_SHARD_TRANSACTIONS](receipts))

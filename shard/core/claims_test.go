@@ -2,8 +2,10 @@ package core
 
 import (
 	"errors"
+	"math"
 	"testing"
 
+	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	st "github.com/shardlab/shardlab/shard/types"
 )
@@ -165,4 +167,36 @@ func cloneClaim(t *testing.T, c *st.ReceiptClaim) *st.ReceiptClaim {
 		t.Fatal(err)
 	}
 	return &out
+}
+
+// TestHeaderInCrosslinkEpochs checks the slot range of a header in a
+// crosslink, including epochs whose slot products wrap around 2**64 (a
+// hostile crosslink): the header must not pass as inside them.
+func TestHeaderInCrosslinkEpochs(t *testing.T) {
+	t.Parallel()
+	cfg := params.Minimal().WithShards()
+	spe := cfg.SlotsPerEpoch
+	h := &st.ShardBlockHeader{Shard: 2, Slot: bt.Slot(3*spe + 1)}
+	roots := []bt.Root{h.SigningRoot()}
+	dr, err := CrosslinkDataRoot(cfg, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch, err := HeaderProof(cfg, roots, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrap := bt.Epoch(math.MaxUint64/spe + 1) // wrap * spe == 0 mod 2**64
+	for _, tc := range []struct {
+		start, end bt.Epoch
+		ok         bool
+	}{
+		{3, 4, true}, {0, 4, true}, {4, 5, false}, {2, 3, false},
+		{wrap, wrap + 4, false}, {0, wrap + 1, true}, {wrap + 3, wrap + 4, false},
+	} {
+		c := &bt.Crosslink{Shard: 2, StartEpoch: tc.start, EndEpoch: tc.end, DataRoot: dr}
+		if err := verifyHeaderInCrosslink(cfg, h, 0, branch, c); (err == nil) != tc.ok {
+			t.Errorf("epochs [%d, %d): %v, want ok %v", tc.start, tc.end, err, tc.ok)
+		}
+	}
 }

@@ -98,10 +98,11 @@ func verifyHeaderInCrosslink(cfg *params.Config, h *st.ShardBlockHeader, index u
 	if !hash.IsValidMerkleBranch(h.SigningRoot(), rootsOf(branch), uint64(depth+1), index, c.DataRoot) {
 		return fmt.Errorf("header %s is not at index %d of crosslink data root %s", h.SigningRoot(), index, c.DataRoot)
 	}
-	start := uint64(c.StartEpoch) * cfg.SlotsPerEpoch
-	end := uint64(c.EndEpoch) * cfg.SlotsPerEpoch
-	if uint64(h.Slot) < start || uint64(h.Slot) >= end || h.Shard != c.Shard {
-		return fmt.Errorf("header of shard %d slot %d is outside crosslink of shard %d [%d, %d)", h.Shard, h.Slot, c.Shard, start, end)
+	// The slot's epoch against [start_epoch, end_epoch): the same as the
+	// slot against [start_epoch, end_epoch) * SLOTS_PER_EPOCH, without the
+	// products, which wrap for the huge epochs a hostile crosslink may carry.
+	if e := uint64(h.Slot) / cfg.SlotsPerEpoch; e < uint64(c.StartEpoch) || e >= uint64(c.EndEpoch) || h.Shard != c.Shard {
+		return fmt.Errorf("header of shard %d slot %d is outside crosslink of shard %d, epochs [%d, %d)", h.Shard, h.Slot, c.Shard, c.StartEpoch, c.EndEpoch)
 	}
 	return nil
 }

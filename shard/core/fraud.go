@@ -137,9 +137,9 @@ var _ bcore.ShardFork = FraudVerifier{}
 //	proof = decode(ShardFraudProof, data); block = proof.block
 //	assert block.shard < SHARD_COUNT and compute_epoch_of_slot(block.slot) >= SHARD_FORK_EPOCH
 //	assert bls_verify(validators[proof.whistleblower].pubkey, signing_root(proof), proof.signature,
-//	                  get_domain(state, DOMAIN_SHARD_FRAUD_PROOF))
+//	                  compute_shard_domain(DOMAIN_SHARD_FRAUD_PROOF))
 //	assert bls_verify(validators[block.proposer_index].pubkey, signing_root(block), block.signature,
-//	                  get_domain(state, DOMAIN_SHARD_PROPOSER, compute_epoch_of_slot(block.slot)))
+//	                  compute_shard_domain(DOMAIN_SHARD_PROPOSER))
 //	assert signing_root(proof.parent_header) == block.parent_root
 //	b = proof.beacon_header
 //	assert signing_root(b) == block.beacon_block_root

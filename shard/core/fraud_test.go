@@ -216,3 +216,26 @@ func TestFraudProofCrosslinkers(t *testing.T) {
 		t.Errorf("forged crosslink evidence accepted: %v", err)
 	}
 }
+
+// TestEmptyBeaconWitness: a beacon witness is empty only when it has no
+// indices, leaves or helpers; leaves alone (a malleated empty witness) are
+// rejected instead of ignored.
+func TestEmptyBeaconWitness(t *testing.T) {
+	t.Parallel()
+	v, err := NewWitnessBeaconView(&st.Multiproof{}, bt.Root{1}, 5, 8, 64)
+	if err != nil || v.P != nil {
+		t.Fatalf("empty witness: %v, partial tree %v", err, v)
+	}
+	if _, err := v.CurrentCrosslink(0); !errors.Is(err, ErrMissingWitness) {
+		t.Fatalf("crosslink read from an empty witness: %v", err)
+	}
+	for name, w := range map[string]*st.Multiproof{
+		"leaves only":  {Leaves: []bt.Root{{1}}},
+		"helpers only": {Helpers: []bt.Root{{1}}},
+		"indices only": {Indices: []uint64{2}},
+	} {
+		if _, err := NewWitnessBeaconView(w, bt.Root{1}, 5, 8, 64); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
