@@ -83,22 +83,7 @@ func TestImportAndFraud(t *testing.T) {
 	if !b.IsInvalid(broot) || b.Head().Root != parent.Root {
 		t.Fatal("the fraudulent block was not dropped")
 	}
-	wb := bt.ValidatorIndex(0)
-	if wb == built.Block.ProposerIndex {
-		wb = 1
-	}
-	wsk, _ := f.keys.SecretKey(uint64(wb))
-	proof, err := shardcore.BuildFraudProof(f.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, wsk)
-	mustNoErr(t, err, "build fraud proof")
-	data, err := proof.MarshalSSZ()
-	mustNoErr(t, err, "encode proof")
-	f.beacon.advance(t, 8, nil)
-	_, later := f.beacon.headState()
-	v, err := shardcore.FraudVerifier{}.VerifyFraudProof(f.tr, later, data, bcore.VerifySigs)
-	mustNoErr(t, err, "verify fraud proof")
-	if len(v.Offenders) != 1 || v.Offenders[0] != built.Block.ProposerIndex {
-		t.Fatalf("offenders %v", v.Offenders)
-	}
+	f.proveProposer(t, ferr, 8)
 	// A child of the fraudulent block is invalid without execution.
 	child := *next
 	child.ParentRoot, child.Slot = broot, 8
@@ -334,22 +319,7 @@ func TestOutOfRangeBeaconReference(t *testing.T) {
 	if !errors.As(err, &ferr) || !errors.Is(err, bcore.ErrInvalid) {
 		t.Fatalf("out-of-range beacon reference with its state at hand: %v, want a FraudError", err)
 	}
-	wb := bt.ValidatorIndex(0)
-	if wb == proposer {
-		wb = 1
-	}
-	wsk, _ := f.keys.SecretKey(uint64(wb))
-	proof, err := shardcore.BuildFraudProof(f.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, wsk)
-	mustNoErr(t, err, "build fraud proof")
-	data, err := proof.MarshalSSZ()
-	mustNoErr(t, err, "encode proof")
-	f.beacon.advance(t, slot+1, nil)
-	_, later := f.beacon.headState()
-	v, err := shardcore.FraudVerifier{}.VerifyFraudProof(f.tr, later, data, bcore.VerifySigs)
-	mustNoErr(t, err, "verify fraud proof")
-	if len(v.Offenders) != 1 || v.Offenders[0] != proposer {
-		t.Fatalf("offenders %v, want [%d]", v.Offenders, proposer)
-	}
+	f.proveProposer(t, ferr, slot+1)
 
 	// Without the referenced state: rejected, not provable.
 	c := f.service(t, 3, nil, "c")
@@ -363,5 +333,30 @@ func TestOutOfRangeBeaconReference(t *testing.T) {
 	_, err = c.ImportBlock(blk)
 	if !errors.Is(err, ErrInvalidHeader) || errors.As(err, &ferr) {
 		t.Fatalf("out-of-range beacon reference without its state: %v, want ErrInvalidHeader", err)
+	}
+}
+
+// proveProposer builds a fraud proof from ferr (whistleblower validator 0,
+// or 1 when 0 proposed the block), advances the beacon chain to slot and
+// checks that the verifier accepts the proof against its head state and
+// convicts exactly the block's proposer.
+func (f *fixture) proveProposer(t *testing.T, ferr *FraudError, slot bt.Slot) {
+	t.Helper()
+	proposer := ferr.Block.ProposerIndex
+	wb := bt.ValidatorIndex(0)
+	if wb == proposer {
+		wb = 1
+	}
+	wsk, _ := f.keys.SecretKey(uint64(wb))
+	proof, err := shardcore.BuildFraudProof(f.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, wsk)
+	mustNoErr(t, err, "build fraud proof")
+	data, err := proof.MarshalSSZ()
+	mustNoErr(t, err, "encode proof")
+	f.beacon.advance(t, slot, nil)
+	_, later := f.beacon.headState()
+	v, err := shardcore.FraudVerifier{}.VerifyFraudProof(f.tr, later, data, bcore.VerifySigs)
+	mustNoErr(t, err, "verify fraud proof")
+	if len(v.Offenders) != 1 || v.Offenders[0] != proposer {
+		t.Fatalf("offenders %v, want [%d]", v.Offenders, proposer)
 	}
 }
