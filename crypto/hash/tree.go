@@ -1,6 +1,7 @@
 package hash
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 )
@@ -207,6 +208,29 @@ func (t *Tree) Proof(i int) ([][32]byte, error) {
 		}
 	}
 	return proof, nil
+}
+
+// ListProofs returns the branch of every leaf of t read as an SSZ list of
+// its Len leaves, that is in MixInLength(t.Root(), t.Len()): the depth
+// siblings from the leaves up, then the length chunk. R is any 32-byte
+// root type.
+func ListProofs[R ~[32]byte](t *Tree) ([][]R, error) {
+	var length R
+	binary.LittleEndian.PutUint64(length[:], uint64(t.Len()))
+	out := make([][]R, t.Len())
+	for i := range out {
+		p, err := t.Proof(i)
+		if err != nil {
+			return nil, err
+		}
+		b := make([]R, len(p)+1)
+		for j, r := range p {
+			b[j] = R(r)
+		}
+		b[len(p)] = length
+		out[i] = b
+	}
+	return out, nil
 }
 
 // Copy returns an independent copy of t.

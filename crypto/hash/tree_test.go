@@ -267,3 +267,36 @@ func TestTreeTruncateErrors(t *testing.T) {
 		t.Errorf("empty tree root wrong: %v", err)
 	}
 }
+
+// TestListProofs checks every branch ListProofs gives against the list root
+// MixInLength(root, len), including an empty list and a full one.
+func TestListProofs(t *testing.T) {
+	type root [32]byte
+	for _, n := range []int{0, 1, 5, 8} {
+		leaves := make([][32]byte, n)
+		for i := range leaves {
+			leaves[i] = Hash([]byte{byte(i), 7})
+		}
+		tr, err := NewTree(leaves, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proofs, err := ListProofs[root](tr)
+		if err != nil || len(proofs) != n {
+			t.Fatalf("n=%d: %d proofs, %v", n, len(proofs), err)
+		}
+		want := MixInLength(tr.Root(), uint64(n))
+		for i, p := range proofs {
+			branch := make([][32]byte, len(p))
+			for j := range p {
+				branch[j] = p[j]
+			}
+			if len(branch) != 4 || !IsValidMerkleBranch(leaves[i], branch, 4, uint64(i), want) {
+				t.Errorf("n=%d: branch of leaf %d does not prove it in the list root", n, i)
+			}
+			if IsValidMerkleBranch(leaves[i], branch, 4, uint64(i)^1, want) {
+				t.Errorf("n=%d: branch of leaf %d also proves it at index %d", n, i, i^1)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/shardlab/shardlab/beacon/params"
@@ -59,21 +58,7 @@ func HeaderProofs(cfg *params.Config, headerRoots []bt.Root) ([][]bt.Root, error
 	if err != nil {
 		return nil, err
 	}
-	var length bt.Root
-	binary.LittleEndian.PutUint64(length[:], uint64(len(headerRoots)))
-	out := make([][]bt.Root, len(headerRoots))
-	for i := range headerRoots {
-		p, err := t.Proof(i)
-		if err != nil {
-			return nil, err
-		}
-		b := make([]bt.Root, 0, len(p)+1)
-		for _, r := range p {
-			b = append(b, r)
-		}
-		out[i] = append(b, length)
-	}
-	return out, nil
+	return hash.ListProofs[bt.Root](t)
 }
 
 // HeaderProof returns the branch of header i (see HeaderProofs).

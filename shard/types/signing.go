@@ -167,20 +167,7 @@ func ReceiptProofs(receipts []Receipt) ([][]bt.Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	length := uint64Chunk(uint64(len(receipts)))
-	out := make([][]bt.Root, len(receipts))
-	for i := range receipts {
-		p, err := t.Proof(i)
-		if err != nil {
-			return nil, err
-		}
-		b := make([]bt.Root, 0, len(p)+1)
-		for _, r := range p {
-			b = append(b, r)
-		}
-		out[i] = append(b, length)
-	}
-	return out, nil
+	return hash.ListProofs[bt.Root](t)
 }
 
 // ReceiptProof returns the branch of receipt i (see ReceiptProofs).
