@@ -55,12 +55,9 @@ func (t *Transition) verify(s Sigs, pk types.BLSPubkey, msg types.Root, sig type
 }
 
 func (t *Transition) verifyKey(s Sigs, key *bls.PublicKey, msg types.Root, sig types.BLSSignature, domain types.Domain, what string) error {
-	if s.mode == sigSkip {
-		return nil
-	}
-	signature, err := bls.SignatureFromBytes(sig[:])
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrInvalidSignature, what, err)
+	signature, err := s.signature(sig, what)
+	if signature == nil {
+		return err
 	}
 	if s.mode == sigBatch {
 		s.batch.Add(key, msg, domain, signature, what)
@@ -74,12 +71,9 @@ func (t *Transition) verifyKey(s Sigs, key *bls.PublicKey, msg types.Root, sig t
 
 // verifyMultiple is bls_verify_multiple under the given policy.
 func (t *Transition) verifyMultiple(s Sigs, keys []*bls.PublicKey, msgs [][32]byte, sig types.BLSSignature, domain types.Domain, what string) error {
-	if s.mode == sigSkip {
-		return nil
-	}
-	signature, err := bls.SignatureFromBytes(sig[:])
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrInvalidSignature, what, err)
+	signature, err := s.signature(sig, what)
+	if signature == nil {
+		return err
 	}
 	if s.mode == sigBatch {
 		s.batch.AddMultiple(keys, msgs, domain, signature, what)
@@ -89,4 +83,18 @@ func (t *Transition) verifyMultiple(s Sigs, keys []*bls.PublicKey, msgs [][32]by
 		return fmt.Errorf("%w: %s", ErrInvalidSignature, what)
 	}
 	return nil
+}
+
+// signature decodes sig for checking under s: nil and no error when s
+// skips signatures, nil and an ErrInvalidSignature when sig is not a
+// valid point.
+func (s Sigs) signature(sig types.BLSSignature, what string) (*bls.Signature, error) {
+	if s.mode == sigSkip {
+		return nil, nil
+	}
+	signature, err := bls.SignatureFromBytes(sig[:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidSignature, what, err)
+	}
+	return signature, nil
 }
