@@ -39,6 +39,19 @@ func (ts *transitions) get(c *Case) (*core.Transition, error) {
 	return tr, nil
 }
 
+// load returns the case's transition and its state file (file.ssz).
+func (ts *transitions) load(c *Case, file string) (*core.Transition, *types.BeaconState, error) {
+	tr, err := ts.get(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := c.ReadState(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr, st, nil
+}
+
 // sigsFor maps meta.yaml's bls_setting to a signature policy. Cases with the
 // default setting were generated with BLS off (their signatures are stubs), so
 // only cases that require BLS verify signatures.
@@ -147,11 +160,7 @@ func RegisterStateTransition(r *Registry) {
 	}
 	for name, fn := range ops {
 		r.Register("operations", name, func(c *Case) error {
-			tr, err := ts.get(c)
-			if err != nil {
-				return err
-			}
-			st, err := c.ReadState("pre")
+			tr, st, err := ts.load(c, "pre")
 			if err != nil {
 				return err
 			}
@@ -172,11 +181,7 @@ func RegisterStateTransition(r *Registry) {
 	}
 	for name, fn := range epochSteps {
 		r.Register("epoch_processing", name, func(c *Case) error {
-			tr, err := ts.get(c)
-			if err != nil {
-				return err
-			}
-			st, err := c.ReadState("pre")
+			tr, st, err := ts.load(c, "pre")
 			if err != nil {
 				return err
 			}
@@ -185,11 +190,7 @@ func RegisterStateTransition(r *Registry) {
 	}
 
 	r.Register("sanity", "slots", func(c *Case) error {
-		tr, err := ts.get(c)
-		if err != nil {
-			return err
-		}
-		st, err := c.ReadState("pre")
+		tr, st, err := ts.load(c, "pre")
 		if err != nil {
 			return err
 		}
@@ -200,11 +201,7 @@ func RegisterStateTransition(r *Registry) {
 		return expectPost(c, st, tr.ProcessSlots(st, st.Slot+types.Slot(n)))
 	})
 	r.Register("sanity", "blocks", func(c *Case) error {
-		tr, err := ts.get(c)
-		if err != nil {
-			return err
-		}
-		st, err := c.ReadState("pre")
+		tr, st, err := ts.load(c, "pre")
 		if err != nil {
 			return err
 		}
@@ -273,11 +270,7 @@ func RegisterStateTransition(r *Registry) {
 		return sameState(st, want)
 	})
 	r.Register("genesis", "validity", func(c *Case) error {
-		tr, err := ts.get(c)
-		if err != nil {
-			return err
-		}
-		st, err := c.ReadState("genesis")
+		tr, st, err := ts.load(c, "genesis")
 		if err != nil {
 			return err
 		}
