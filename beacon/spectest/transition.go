@@ -52,10 +52,10 @@ func (ts *transitions) load(c *Case, file string) (*core.Transition, *types.Beac
 	return tr, st, nil
 }
 
-// sigsFor maps meta.yaml's bls_setting to a signature policy. Cases with the
+// SigsFor maps meta.yaml's bls_setting to a signature policy. Cases with the
 // default setting were generated with BLS off (their signatures are stubs), so
 // only cases that require BLS verify signatures.
-func sigsFor(c *Case) (core.Sigs, error) {
+func SigsFor(c *Case) (core.Sigs, error) {
 	m, err := c.Meta()
 	if err != nil {
 		return core.Sigs{}, err
@@ -86,10 +86,12 @@ func expectPost(c *Case, st *types.BeaconState, err error) error {
 	if err != nil {
 		return err
 	}
-	return sameState(st, want)
+	return SameState(st, want)
 }
 
-func sameState(got, want *types.BeaconState) error {
+// SameState compares two states by hash_tree_root and, when they differ,
+// names the first fields that do.
+func SameState(got, want *types.BeaconState) error {
 	g, err := got.HashTreeRoot()
 	if err != nil {
 		return fmt.Errorf("hash result: %w", err)
@@ -164,7 +166,7 @@ func RegisterStateTransition(r *Registry) {
 			if err != nil {
 				return err
 			}
-			s, err := sigsFor(c)
+			s, err := SigsFor(c)
 			if err != nil {
 				return err
 			}
@@ -209,7 +211,7 @@ func RegisterStateTransition(r *Registry) {
 		if err != nil {
 			return err
 		}
-		s, err := sigsFor(c)
+		s, err := SigsFor(c)
 		if err != nil {
 			return err
 		}
@@ -255,7 +257,7 @@ func RegisterStateTransition(r *Registry) {
 				return err
 			}
 		}
-		s, err := sigsFor(c)
+		s, err := SigsFor(c)
 		if err != nil {
 			return err
 		}
@@ -267,7 +269,7 @@ func RegisterStateTransition(r *Registry) {
 		if err != nil {
 			return err
 		}
-		return sameState(st, want)
+		return SameState(st, want)
 	})
 	r.Register("genesis", "validity", func(c *Case) error {
 		tr, st, err := ts.load(c, "genesis")

@@ -30,7 +30,9 @@ const (
 
 // Register registers the handlers of the shard vectors in r:
 // shard_block/process, shard_block/claims, crosslink/data_root and
-// fraud_proof/verify. None of them collides with a v0.8.3 runner.
+// fraud_proof/verify. None of them collides with a v0.8.3 runner. BLS
+// signatures are verified as the official runner does (bspec.SigsFor: only
+// with bls_setting 1); shard transaction signatures (ed25519) always are.
 func Register(r *bspec.Registry) {
 	r.Register(RunnerShardBlock, HandlerProcess, handleShardBlock)
 	r.Register(RunnerShardBlock, HandlerClaims, handleShardBlock)
@@ -73,20 +75,6 @@ func envFor(c *bspec.Case) (*env, error) {
 	e := &env{cfg: cfg, tr: bcore.New(cfg).WithShardFork(core.FraudVerifier{})}
 	envs.m[dir] = e
 	return e, nil
-}
-
-// sigsFor maps meta.yaml's bls_setting to a signature policy, as the
-// official runner does: only bls_setting 1 verifies BLS signatures. Shard
-// transaction signatures (ed25519) are always verified.
-func sigsFor(c *bspec.Case) (bcore.Sigs, error) {
-	m, err := c.Meta()
-	if err != nil {
-		return bcore.Sigs{}, err
-	}
-	if m.BLSSetting == bspec.BLSRequired {
-		return bcore.VerifySigs, nil
-	}
-	return bcore.SkipSigs, nil
 }
 
 // BeaconBlockRoot is the root of the beacon block whose post-state is s:
@@ -176,7 +164,7 @@ func handleShardBlock(c *bspec.Case) error {
 	if err != nil {
 		return err
 	}
-	sigs, err := sigsFor(c)
+	sigs, err := bspec.SigsFor(c)
 	if err != nil {
 		return err
 	}
@@ -348,7 +336,7 @@ func handleFraudProof(c *bspec.Case) error {
 	if err != nil {
 		return err
 	}
-	sigs, err := sigsFor(c)
+	sigs, err := bspec.SigsFor(c)
 	if err != nil {
 		return err
 	}
@@ -366,37 +354,6 @@ func handleFraudProof(c *bspec.Case) error {
 		if err != nil {
 			return err
 		}
-		return sameBeaconState(state, want)
+		return bspec.SameState(state, want)
 	})
-}
-
-func sameBeaconState(got, want *bt.BeaconState) error {
-	g, err := got.HashTreeRoot()
-	if err != nil {
-		return fmt.Errorf("hash result: %w", err)
-	}
-	w, err := want.HashTreeRoot()
-	if err != nil {
-		return fmt.Errorf("hash expected post: %w", err)
-	}
-	if g == w {
-		return nil
-	}
-	var d []string
-	for i := range min(len(got.Validators), len(want.Validators)) {
-		if got.Validators[i] != want.Validators[i] && len(d) < 6 {
-			d = append(d, fmt.Sprintf("validator %d (slashed %v vs %v)", i, got.Validators[i].Slashed, want.Validators[i].Slashed))
-		}
-	}
-	for i := range min(len(got.Balances), len(want.Balances)) {
-		if got.Balances[i] != want.Balances[i] && len(d) < 6 {
-			d = append(d, fmt.Sprintf("balance %d: %d vs %d", i, got.Balances[i], want.Balances[i]))
-		}
-	}
-	for i := range got.CurrentCrosslinks {
-		if got.CurrentCrosslinks[i] != want.CurrentCrosslinks[i] && len(d) < 6 {
-			d = append(d, fmt.Sprintf("current crosslink %d", i))
-		}
-	}
-	return fmt.Errorf("post-state root %s, expected %s %v", g, w, d)
 }
