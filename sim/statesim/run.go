@@ -50,6 +50,21 @@ type epochAcc struct {
 	start                   time.Time
 }
 
+// draw draws, member by member with rng, which of committee attest (each
+// with probability p), counts the duties and attesters, and returns the
+// attesters in committee order.
+func (e *epochAcc) draw(rng *rand.Rand, p float64, committee []types.ValidatorIndex) []types.ValidatorIndex {
+	var parts []types.ValidatorIndex
+	for _, v := range committee {
+		if rng.Float64() < p {
+			parts = append(parts, v)
+		}
+	}
+	e.duties += len(committee)
+	e.attesters += len(parts)
+	return parts
+}
+
 // Run simulates cfg.Epochs epochs and returns the result. onEpoch, if not
 // nil, receives each epoch's report as soon as the epoch ends; an error
 // from it stops the run. Cancelling ctx stops the run between slots.
@@ -185,14 +200,7 @@ func (r *run) attest(st *types.BeaconState, head types.Root, slot types.Slot) er
 		return fmt.Errorf("simulate slot %d: %w", slot, err)
 	}
 	for _, sc := range coms {
-		var parts []types.ValidatorIndex
-		for _, v := range sc.Committee {
-			if r.rng.Float64() < r.cfg.Participation {
-				parts = append(parts, v)
-			}
-		}
-		r.ep.duties += len(sc.Committee)
-		r.ep.attesters += len(parts)
+		parts := r.ep.draw(r.rng, r.cfg.Participation, sc.Committee)
 		if len(parts) == 0 {
 			continue
 		}

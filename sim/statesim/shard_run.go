@@ -584,14 +584,7 @@ func (s *shardRun) attest(slot types.Slot) error {
 		return fmt.Errorf("simulate slot %d: %w", slot, err)
 	}
 	for _, sc := range coms {
-		var parts []types.ValidatorIndex
-		for _, v := range sc.Committee {
-			if s.rng.Float64() < s.cfg.Participation {
-				parts = append(parts, v)
-			}
-		}
-		s.ep.duties += len(sc.Committee)
-		s.ep.attesters += len(parts)
+		parts := s.ep.draw(s.rng, s.cfg.Participation, sc.Committee)
 		if len(parts) == 0 {
 			continue
 		}
