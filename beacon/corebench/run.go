@@ -72,7 +72,8 @@ func measure(runs int, setup func() error, fn func() error) ([]time.Duration, er
 	return out, nil
 }
 
-func median(s []time.Duration) time.Duration {
+// Median is the median of s (the mean of the middle two for an even count).
+func Median(s []time.Duration) time.Duration {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	if len(c)%2 == 1 {
@@ -81,14 +82,17 @@ func median(s []time.Duration) time.Duration {
 	return (c[len(c)/2-1] + c[len(c)/2]) / 2
 }
 
-func newResult(name, detail string, samples []time.Duration) Result {
-	return Result{Name: name, Detail: detail, Runs: len(samples), Median: median(samples),
+// NewResult summarises the samples of benchmark name.
+func NewResult(name, detail string, samples []time.Duration) Result {
+	return Result{Name: name, Detail: detail, Runs: len(samples), Median: Median(samples),
 		Min: slices.Min(samples), Max: slices.Max(samples), Samples: samples}
 }
 
-func (r *Result) withBaseline(name string, samples []time.Duration) {
+// WithBaseline records the median of a baseline's samples, measured in the
+// same run, and the ratio of r's median to it.
+func (r *Result) WithBaseline(name string, samples []time.Duration) {
 	r.BaselineName = name
-	r.Baseline = median(samples)
+	r.Baseline = Median(samples)
 	r.Ratio = float64(r.Median) / float64(r.Baseline)
 }
 
@@ -162,8 +166,8 @@ func benchShuffle(opts Options) (Result, error) {
 	if !slices.Equal(core.ShufflePositions(1000, seed, rounds), plainShuffle(1000, seed, rounds)) {
 		return Result{}, fmt.Errorf("shuffle benchmark: baseline and optimised shuffles differ")
 	}
-	r := newResult("shuffle", fmt.Sprintf("whole-list swap-or-not shuffle of %d indices, %d rounds", opts.ShuffleN, rounds), fast)
-	r.withBaseline("plain single pass", plain)
+	r := NewResult("shuffle", fmt.Sprintf("whole-list swap-or-not shuffle of %d indices, %d rounds", opts.ShuffleN, rounds), fast)
+	r.WithBaseline("plain single pass", plain)
 	r.Target = "<= 120ms at 1,048,576 indices"
 	r.TargetMet = opts.ShuffleN != 1<<20 || r.Median <= 120*time.Millisecond
 	return r, nil
@@ -229,7 +233,7 @@ func benchEpoch(opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r := newResult("epoch", fmt.Sprintf("process_epoch, %d validators, %s config, full participation", opts.Validators, opts.Cfg.Name), s)
+	r := NewResult("epoch", fmt.Sprintf("process_epoch, %d validators, %s config, full participation", opts.Validators, opts.Cfg.Name), s)
 	r.Target = "<= 400ms at 100,000 validators"
 	r.TargetMet = opts.Validators != 100_000 || r.Median <= 400*time.Millisecond
 	return r, nil
@@ -268,8 +272,8 @@ func benchStateRoot(opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r := newResult("state_root", fmt.Sprintf("hash_tree_root after one slot, %d validators, %s config", opts.Validators, opts.Cfg.Name), inc)
-	r.withBaseline("full rehash", full)
+	r := NewResult("state_root", fmt.Sprintf("hash_tree_root after one slot, %d validators, %s config", opts.Validators, opts.Cfg.Name), inc)
+	r.WithBaseline("full rehash", full)
 	r.Target = "<= 20ms at 100,000 validators"
 	r.TargetMet = opts.Validators != 100_000 || r.Median <= 20*time.Millisecond
 	return r, nil
@@ -309,12 +313,12 @@ func benchBlock(opts Options) ([]Result, error) {
 		return nil, err
 	}
 	detail := fmt.Sprintf("process_block, %d attestations of full committees, %d validators, %s config", opts.Attestations, opts.Validators, opts.Cfg.Name)
-	main := newResult("block", detail+", signatures verified one by one", withSigs)
-	main.withBaseline("the same BLS checks alone", blsOnly)
+	main := NewResult("block", detail+", signatures verified one by one", withSigs)
+	main.WithBaseline("the same BLS checks alone", blsOnly)
 	main.Target = "overhead beyond BLS <= 25%"
 	main.TargetMet = main.Ratio <= 1.25
-	b := newResult("block_batched", detail+", signatures batch-verified on all cores", batched)
-	b.withBaseline("verified one by one", withSigs)
-	n := newResult("block_no_sigs", detail+", signatures skipped", noSigs)
+	b := NewResult("block_batched", detail+", signatures batch-verified on all cores", batched)
+	b.WithBaseline("verified one by one", withSigs)
+	n := NewResult("block_no_sigs", detail+", signatures skipped", noSigs)
 	return []Result{main, b, n}, nil
 }

@@ -149,7 +149,7 @@ func benchClaims(c *Chain, opts Options) ([]Result, error) {
 		if first == nil {
 			first = per
 		} else {
-			r.withBaseline(fmt.Sprintf("chain of %d", opts.ChainLengths[0]), first)
+			r.WithBaseline(fmt.Sprintf("chain of %d", opts.ChainLengths[0]), first)
 		}
 		r.Extra["claims_per_s"] = perSecond(1, r.Median)
 		r.Extra["chain_length"] = float64(l)

@@ -133,7 +133,7 @@ func benchExec(c *Chain, opts Options) ([]Result, error) {
 	shape := fmt.Sprintf("%d transfers (%d cross-shard), %d accounts, %s config", n, f.Cross, c.Cfg.Shard.Accounts, c.Cfg.Name)
 
 	main := newResult("shard_exec", "execute + state root + receipts root, signatures verified, 1 core: "+shape, samples[0])
-	main.withBaseline("ed25519.Verify of the same messages, 1 core", samples[1])
+	main.WithBaseline("ed25519.Verify of the same messages, 1 core", samples[1])
 	main.Target = "execution rate >= 80% of the verification rate (ratio <= 1.25)"
 	main.TargetMet = main.Ratio <= 1.25
 	main.Extra["transfers_per_s"] = perSecond(n, main.Median)
@@ -142,15 +142,15 @@ func benchExec(c *Chain, opts Options) ([]Result, error) {
 	main.Extra["overhead_us_per_transfer"] = float64(main.Median-main.Baseline) / 1e3 / float64(n)
 
 	noSigs := newResult("shard_exec_no_sigs", "execute + state root + receipts root, signatures skipped: "+shape, samples[2])
-	noSigs.withBaseline("with signatures", samples[0])
+	noSigs.WithBaseline("with signatures", samples[0])
 	noSigs.Extra["transfers_per_s"] = perSecond(n, noSigs.Median)
 
 	roots := newResult("shard_exec_roots", "post-state root + receipts root after the block alone: "+shape, samples[3])
-	roots.withBaseline("the whole shard_exec", samples[0])
+	roots.WithBaseline("the whole shard_exec", samples[0])
 	roots.Extra["receipts"] = float64(f.Cross)
 	full := newResult("shard_exec_process_block", "core.ProcessBlock: shard_exec plus the header checks (proposer index, "+
 		"BLS proposer signature over the block root, body hashed): "+shape, samples[4])
-	full.withBaseline("ed25519.Verify of the same messages, 1 core", samples[1])
+	full.WithBaseline("ed25519.Verify of the same messages, 1 core", samples[1])
 	full.Extra["transfers_per_s"] = perSecond(n, full.Median)
 	return []Result{main, noSigs, roots, full}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	bcore "github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/corebench"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/bls"
 	"github.com/shardlab/shardlab/shard/core"
@@ -131,12 +132,12 @@ func benchFraud(c *Chain, opts Options) ([]Result, error) {
 		r.Extra["witness_helpers"] = float64(len(p.StateWitness.Helpers))
 	}
 	build := newResult("fraud_proof_build", "re-execute recording, multiproof witness, BLS sign, SSZ encode: "+shape, samples[0])
-	build.withBaseline("re-execution on a full state", samples[3])
+	build.WithBaseline("re-execution on a full state", samples[3])
 	extra(&build)
 	verify := newResult("fraud_proof_verify", "stateless verification, BLS signatures checked (proposer, whistleblower): "+shape, samples[1])
-	verify.withBaseline("re-execution on a full state", samples[3])
+	verify.WithBaseline("re-execution on a full state", samples[3])
 	extra(&verify)
-	verify.Extra["verify_no_bls_ms"] = ms(median(samples[2]))
-	verify.Extra["reexecute_ms"] = ms(median(samples[3]))
+	verify.Extra["verify_no_bls_ms"] = ms(corebench.Median(samples[2]))
+	verify.Extra["reexecute_ms"] = ms(corebench.Median(samples[3]))
 	return []Result{build, verify}, nil
 }

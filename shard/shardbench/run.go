@@ -188,24 +188,8 @@ func measureRounds(runs int, bs ...timed) ([][]time.Duration, error) {
 	return out, nil
 }
 
-func median(s []time.Duration) time.Duration {
-	c := slices.Clone(s)
-	slices.Sort(c)
-	if len(c)%2 == 1 {
-		return c[len(c)/2]
-	}
-	return (c[len(c)/2-1] + c[len(c)/2]) / 2
-}
-
 func newResult(name, detail string, samples []time.Duration) Result {
-	return Result{Result: corebench.Result{Name: name, Detail: detail, Runs: len(samples), Median: median(samples),
-		Min: slices.Min(samples), Max: slices.Max(samples), Samples: samples}, Extra: map[string]float64{}}
-}
-
-func (r *Result) withBaseline(name string, samples []time.Duration) {
-	r.BaselineName = name
-	r.Baseline = median(samples)
-	r.Ratio = float64(r.Median) / float64(r.Baseline)
+	return Result{Result: corebench.NewResult(name, detail, samples), Extra: map[string]float64{}}
 }
 
 // perSecond is how many items of a batch of n taking d are done per second.
