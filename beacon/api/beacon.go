@@ -167,12 +167,17 @@ func (s *Server) proposerOf(rb *resolvedBlock) *types.ValidatorIndex {
 	return &idx
 }
 
-func (s *Server) beaconHeader(w http.ResponseWriter, r *http.Request) error {
+// pathBlock resolves the request's {block_id}.
+func (s *Server) pathBlock(r *http.Request) (*resolvedBlock, error) {
 	id, err := ParseBlockID(r.PathValue("block_id"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rb, err := s.resolveBlock(id)
+	return s.resolveBlock(id)
+}
+
+func (s *Server) beaconHeader(w http.ResponseWriter, r *http.Request) error {
+	rb, err := s.pathBlock(r)
 	if err != nil {
 		return err
 	}
@@ -308,11 +313,7 @@ type rootData struct {
 }
 
 func (s *Server) beaconBlockRoot(w http.ResponseWriter, r *http.Request) error {
-	id, err := ParseBlockID(r.PathValue("block_id"))
-	if err != nil {
-		return err
-	}
-	rb, err := s.resolveBlock(id)
+	rb, err := s.pathBlock(r)
 	if err != nil {
 		return err
 	}
