@@ -44,7 +44,8 @@ type FraudVerdict struct {
 }
 
 // WithShardFork sets the verifier of the shard fork's evidence. Call it once,
-// before t is used.
+// before t processes a block or is shared; building the genesis state with
+// t first is fine (a verifier may depend on that genesis).
 func (t *Transition) WithShardFork(f ShardFork) *Transition {
 	t.shardFork = f
 	return t

@@ -58,7 +58,9 @@ func beaconNodeConfig(c *cli.Context) (node.Config, error) {
 		return node.Config{}, fmt.Errorf("--genesis: %w", err)
 	}
 	cfg := node.DefaultConfig()
-	cfg.Transition = newTransition(g.cfg)
+	if cfg.Transition, err = newTransition(g); err != nil {
+		return cfg, fmt.Errorf("--genesis: %w", err)
+	}
 	cfg.Genesis = g.state
 	cfg.DataDir = c.Path("datadir")
 	if cfg.Validators, err = validatorsFlag(c, g); err != nil {

@@ -160,10 +160,15 @@ func shardCount(cfg *params.Config) uint64 {
 	return cfg.ShardCount
 }
 
-// newTransition returns the state transition of cfg with the shard layer's
-// fraud-proof verifier (the only place beacon code meets shard/core).
-func newTransition(cfg *params.Config) *core.Transition {
-	return core.New(cfg).WithShardFork(shardcore.FraudVerifier{})
+// newTransition returns the state transition of g's chain with the shard
+// layer's fraud-proof verifier (the only place beacon code meets
+// shard/core), which checks transaction signatures against g's genesis.
+func newTransition(g *genesis) (*core.Transition, error) {
+	fv, err := shardcore.NewFraudVerifier(g.state)
+	if err != nil {
+		return nil, err
+	}
+	return core.New(g.cfg).WithShardFork(fv), nil
 }
 
 // buildGenesis builds the interop genesis state with the requested genesis
@@ -177,7 +182,7 @@ func buildGenesis(spec *genesisSpec) (*genesis, error) {
 	if spec.fast {
 		opts = append(opts, validator.SkipDepositSignatures())
 	}
-	st, err := validator.InteropGenesis(newTransition(spec.cfg), spec.validators, spec.genesisTime, opts...)
+	st, err := validator.InteropGenesis(core.New(spec.cfg), spec.validators, spec.genesisTime, opts...)
 	if err != nil {
 		return nil, err
 	}

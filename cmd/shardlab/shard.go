@@ -108,7 +108,9 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 		return shardnode.Config{}, fmt.Errorf("--genesis: the chain has no shard fork (write it with shardlab genesis --shards N)")
 	}
 	cfg := shardnode.DefaultConfig()
-	cfg.Transition = newTransition(g.cfg)
+	if cfg.Transition, err = newTransition(g); err != nil {
+		return cfg, fmt.Errorf("--genesis: %w", err)
+	}
 	cfg.Genesis = g.state
 	cfg.DataDir = c.Path("datadir")
 	if cfg.Shards, err = parseShards(c.String("shards"), g.cfg.ShardCount); err != nil {

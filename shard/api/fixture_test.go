@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +43,7 @@ type shardChain struct {
 type fakeShards struct {
 	beacon *apitest.Chain
 	chains map[bt.Shard]*shardChain
+	domain core.TxDomain // of the beacon chain's genesis
 
 	mu     sync.Mutex
 	pool   []*st.Transaction
@@ -71,7 +71,8 @@ func beaconChain(tb testing.TB) *apitest.Chain {
 func newFakeShards(tb testing.TB) *fakeShards {
 	tb.Helper()
 	c := beaconChain(tb)
-	f := &fakeShards{beacon: c, chains: map[bt.Shard]*shardChain{}, failOn: 13}
+	f := &fakeShards{beacon: c, chains: map[bt.Shard]*shardChain{}, failOn: 13,
+		domain: core.ComputeTxDomain(c.Config, c.Blocks[c.GenesisRoot].GetStateRoot())}
 	plans := map[bt.Shard][]bt.Slot{0: {1, 2, 3, 4}, 1: {2}}
 	for _, shard := range []bt.Shard{0, 1} {
 		if err := f.build(shard, plans[shard]); err != nil {
@@ -86,7 +87,7 @@ func newFakeShards(tb testing.TB) *fakeShards {
 // signedTx returns a transaction signed with the interop account key.
 func signedTx(f *fakeShards, shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
 	t := &st.Transaction{Shard: shard, From: from, Nonce: nonce, ToShard: toShard, To: to, Amount: amount}
-	core.SignTx(f.beacon.Config, t, core.AccountKey(shard, from))
+	core.SignTx(f.domain, t, core.AccountKey(shard, from))
 	return t
 }
 
@@ -123,7 +124,7 @@ func (f *fakeShards) build(shard bt.Shard, slots []bt.Slot) error {
 			return fmt.Errorf("no key of proposer %d", proposer)
 		}
 		ctx := core.BlockContext{Parent: &parent, BeaconRoot: beaconRoot, Beacon: beacon}
-		built, err := core.BuildBlock(c.Transition, ctx, pre, slot, txs, nil, sk, core.ExecOptions{})
+		built, err := core.BuildBlock(c.Transition, ctx, pre, slot, txs, nil, sk, core.ExecOptions{TxDomain: f.domain})
 		if err != nil {
 			return err
 		}
@@ -131,7 +132,7 @@ func (f *fakeShards) build(shard bt.Shard, slots []bt.Slot) error {
 			return fmt.Errorf("transactions left out: %v", built.Skipped)
 		}
 		check := pre.Copy()
-		if _, err := core.ProcessBlock(c.Transition, ctx, check, built.Block, bcore.VerifySigs, core.ExecOptions{}); err != nil {
+		if _, err := core.ProcessBlock(c.Transition, ctx, check, built.Block, bcore.VerifySigs, core.ExecOptions{TxDomain: f.domain}); err != nil {
 			return fmt.Errorf("process built block: %w", err)
 		}
 		root, err := built.Block.SigningRoot()
@@ -265,8 +266,7 @@ func (f *fakeShards) SubmitTransaction(ctx context.Context, t *st.Transaction) e
 		return fmt.Errorf("%w: unknown sender %d", beaconapi.ErrBadRequest, t.From)
 	}
 	acc := sc.headState.Accounts[t.From]
-	m := core.TxMessage(f.beacon.Config, t)
-	if !ed25519.Verify(acc.Pubkey[:], m[:], t.Signature[:]) {
+	if !core.VerifyTx(f.domain, acc.Pubkey, t) {
 		return fmt.Errorf("%w: bad signature of account %d", core.ErrInvalidShardBlock, t.From)
 	}
 	if t.Amount == f.failOn {

@@ -71,7 +71,7 @@ func TestImportAndFraud(t *testing.T) {
 	parent := b.Head()
 	pre := b.HeadState()
 	ctx := shardcore.BlockContext{Parent: &parent.Header, BeaconRoot: root, Beacon: head}
-	built, err := shardcore.BuildBlock(f.tr, ctx, pre, 7, nil, nil, nil, shardcore.ExecOptions{})
+	built, err := shardcore.BuildBlock(f.tr, ctx, pre, 7, nil, nil, nil, shardcore.ExecOptions{TxDomain: f.fv.TxDomain(f.cfg)})
 	mustNoErr(t, err, "build")
 	built.Block.StateRoot = bt.Root{0xba, 0xd}
 	sk, _ := f.keys.SecretKey(uint64(built.Block.ProposerIndex))
@@ -181,12 +181,13 @@ func TestReRootOnCrosslinks(t *testing.T) {
 func TestTxPool(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	c := DefaultConfig()
-	c.Transition, c.Shard, c.Genesis, c.DB, c.Beacon = f.tr, 3, f.shardGenesis(t, 3), newMemDB(), f.beacon
+	c := f.config(t, 3, newMemDB())
 	c.MaxTxsPerAccount = 3
 	s, err := New(c)
 	mustNoErr(t, err, "new")
 	g := bt.Gwei(f.cfg.Shard.GenesisBalance)
+	// Another chain with the same accounts: another beacon genesis.
+	otherChain := shardcore.ComputeTxDomain(f.cfg, bt.Root{0xaa})
 	tests := []struct {
 		name string
 		tx   *st.Transaction
@@ -203,6 +204,7 @@ func TestTxPool(t *testing.T) {
 		{"other shard", f.transfer(4, 1, 0, 3, 2, 1), ErrInvalidTx},
 		{"zero amount", f.transfer(3, 2, 0, 3, 1, 0), ErrInvalidTx},
 		{"account out of range", f.transfer(3, 2, 0, 3, f.cfg.Shard.Accounts, 1), ErrInvalidTx},
+		{"signed for another chain", signedTransfer(otherChain, 3, 2, 0, 3, 1, 5), ErrInvalidTx},
 	}
 	for _, tc := range tests {
 		err := s.AddTransaction(tc.tx)
@@ -348,13 +350,13 @@ func (f *fixture) proveProposer(t *testing.T, ferr *FraudError, slot bt.Slot) {
 		wb = 1
 	}
 	wsk, _ := f.keys.SecretKey(uint64(wb))
-	proof, err := shardcore.BuildFraudProof(f.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, wsk)
+	proof, err := f.fv.BuildFraudProof(f.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, wsk)
 	mustNoErr(t, err, "build fraud proof")
 	data, err := proof.MarshalSSZ()
 	mustNoErr(t, err, "encode proof")
 	f.beacon.advance(t, slot, nil)
 	_, later := f.beacon.headState()
-	v, err := shardcore.FraudVerifier{}.VerifyFraudProof(f.tr, later, data, bcore.VerifySigs)
+	v, err := f.fv.VerifyFraudProof(f.tr, later, data, bcore.VerifySigs)
 	mustNoErr(t, err, "verify fraud proof")
 	if len(v.Offenders) != 1 || v.Offenders[0] != proposer {
 		t.Fatalf("offenders %v, want [%d]", v.Offenders, proposer)

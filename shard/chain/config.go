@@ -7,6 +7,7 @@ import (
 	bcore "github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
+	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -35,6 +36,10 @@ type Config struct {
 	DB kv.DB
 	// Beacon is the beacon chain the shard follows. Required.
 	Beacon Beacon
+	// TxDomain binds transaction signatures to the chain:
+	// shard/core.ComputeTxDomain of the beacon genesis state root
+	// (docs/protocol.md §2.5). Required.
+	TxDomain shardcore.TxDomain
 	// Logger receives the service's logs; nil discards them.
 	Logger *slog.Logger
 
@@ -56,7 +61,7 @@ type Config struct {
 }
 
 // DefaultConfig returns the bounds of a node; the caller sets Transition,
-// Shard, Genesis, DB, Beacon and Logger.
+// Shard, Genesis, DB, Beacon, TxDomain and Logger.
 func DefaultConfig() Config {
 	return Config{
 		MaxPoolTxs:       8192,
@@ -72,6 +77,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.Transition == nil || c.Genesis == nil || c.DB == nil || c.Beacon == nil {
 		return fmt.Errorf("%w: transition, genesis, database and beacon chain are required", ErrInvalidConfig)
+	}
+	if c.TxDomain.IsZero() {
+		return fmt.Errorf("%w: the transaction domain is required", ErrInvalidConfig)
 	}
 	cfg := c.Transition.Config()
 	if !cfg.Shard.Enabled() {

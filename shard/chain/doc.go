@@ -20,8 +20,8 @@
 // ErrUnknownBeaconBlock, ErrTooOld, ErrDuplicate), a block whose header is
 // wrong (proposer, signature: ErrInvalidHeader, not fraud-provable) and one
 // whose execution breaks a rule or gives other roots (a *FraudError, which
-// carries what shard/core.BuildFraudProof needs). Invalid blocks are
-// remembered, with their descendants, and never enter the fork choice.
+// carries what shard/core.FraudVerifier.BuildFraudProof needs). Invalid
+// blocks are remembered, with their descendants, and never enter the fork choice.
 //
 // # Fork choice
 //

@@ -20,6 +20,7 @@ const testValidators = 64
 type genesisFixture struct {
 	cfg   *params.Config
 	tr    *bcore.Transition
+	fv    shardcore.FraudVerifier // of this genesis
 	keys  *validator.Keys
 	state *bt.BeaconState
 }
@@ -27,16 +28,20 @@ type genesisFixture struct {
 var genesisOnce = sync.OnceValues(func() (*genesisFixture, error) {
 	cfg := params.Minimal().WithShards()
 	cfg.Shard.Accounts = 16
-	tr := bcore.New(cfg).WithShardFork(shardcore.FraudVerifier{})
 	keys, err := validator.NewInteropKeys(0, testValidators)
 	if err != nil {
 		return nil, err
 	}
-	s, err := validator.InteropGenesis(tr, testValidators, cfg.MinGenesisTime, validator.WithKeys(keys), validator.SkipDepositSignatures())
+	s, err := validator.InteropGenesis(bcore.New(cfg), testValidators, cfg.MinGenesisTime, validator.WithKeys(keys), validator.SkipDepositSignatures())
 	if err != nil {
 		return nil, err
 	}
-	return &genesisFixture{cfg: cfg, tr: tr, keys: keys, state: s}, nil
+	fv, err := shardcore.NewFraudVerifier(s)
+	if err != nil {
+		return nil, err
+	}
+	tr := bcore.New(cfg).WithShardFork(fv)
+	return &genesisFixture{cfg: cfg, tr: tr, fv: fv, keys: keys, state: s}, nil
 })
 
 func testLogger(name string) *slog.Logger {
@@ -199,13 +204,22 @@ func (f *fixture) service(t testing.TB, shard bt.Shard, db kv.DB, name string) *
 	if db == nil {
 		db = kv.NewMemory()
 	}
-	c := DefaultConfig()
-	c.Transition, c.Shard, c.Genesis, c.DB, c.Beacon, c.Logger = f.tr, shard, f.shardGenesis(t, shard), db, f.beacon, testLogger(name)
+	c := f.config(t, shard, db)
+	c.Logger = testLogger(name)
 	s, err := New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// config is the configuration of a service of shard on db.
+func (f *fixture) config(t testing.TB, shard bt.Shard, db kv.DB) Config {
+	t.Helper()
+	c := DefaultConfig()
+	c.Transition, c.Shard, c.Genesis, c.DB, c.Beacon = f.tr, shard, f.shardGenesis(t, shard), db, f.beacon
+	c.TxDomain = f.fv.TxDomain(f.cfg)
+	return c
 }
 
 // propose has s propose the block of slot referencing the beacon head.
@@ -237,8 +251,13 @@ func (f *fixture) observe(t testing.TB, ss ...*Service) {
 
 // transfer returns a signed transaction.
 func (f *fixture) transfer(shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
+	return signedTransfer(f.fv.TxDomain(f.cfg), shard, from, nonce, toShard, to, amount)
+}
+
+// signedTransfer returns a transaction signed for the chain of d.
+func signedTransfer(d shardcore.TxDomain, shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
 	tx := &st.Transaction{Shard: shard, From: from, Nonce: nonce, ToShard: toShard, To: to, Amount: amount}
-	shardcore.SignTx(f.cfg, tx, shardcore.AccountKey(shard, from))
+	shardcore.SignTx(d, tx, shardcore.AccountKey(shard, from))
 	return tx
 }
 

@@ -66,7 +66,7 @@ func (s *Service) ImportBlock(b *st.ShardBlock) (bt.Root, error) {
 		return root, err
 	}
 	ctx := shardcore.BlockContext{Parent: &parentHeader, BeaconRoot: b.BeaconBlockRoot, Beacon: beacon}
-	receipts, err := shardcore.ProcessBlock(s.tr, ctx, pre, b, bcore.SkipSigs, shardcore.ExecOptions{})
+	receipts, err := shardcore.ProcessBlock(s.tr, ctx, pre, b, bcore.SkipSigs, shardcore.ExecOptions{TxDomain: s.cfg.TxDomain})
 	if err != nil {
 		if !errors.Is(err, bcore.ErrInvalid) {
 			return root, fmt.Errorf("process shard block %s: %w", root, err)

@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"slices"
 
@@ -125,8 +124,7 @@ func (s *Service) CheckTransaction(tx *st.Transaction) error {
 		return fmt.Errorf("%w: zero amount", ErrInvalidTx)
 	}
 	pk := s.genesis.post.Accounts[tx.From].Pubkey
-	m := shardcore.TxMessage(s.pcfg, tx)
-	if !ed25519.Verify(pk[:], m[:], tx.Signature[:]) {
+	if !shardcore.VerifyTx(s.cfg.TxDomain, pk, tx) {
 		return fmt.Errorf("%w: bad signature of account %d", ErrInvalidTx, tx.From)
 	}
 	return nil

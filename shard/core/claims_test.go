@@ -20,7 +20,7 @@ func claimSetup(t *testing.T, f *fixture, amounts ...bt.Gwei) ([]*st.ReceiptClai
 	for i, a := range amounts {
 		txs = append(txs, f.tx(t, 0, 7, uint64(i), 1, 9, a))
 	}
-	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, f.proposerKey(t, 0, 1), ExecOptions{})
+	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, f.proposerKey(t, 0, 1), f.opts)
 	if err != nil || len(built.Receipts) != len(amounts) {
 		t.Fatalf("build: %v, %d receipts", err, len(built.Receipts))
 	}
@@ -73,7 +73,7 @@ func claimSetup(t *testing.T, f *fixture, amounts ...bt.Gwei) ([]*st.ReceiptClai
 
 func execClaims(f *fixture, s *st.ShardState, beacon *bt.BeaconState, claims ...*st.ReceiptClaim) error {
 	b := &st.ShardBlock{Slot: beacon.Slot, Shard: s.Shard, Body: st.ShardBlockBody{Claims: claims}}
-	_, err := ExecuteBlock(f.cfg, FullView{S: s}, FullBeaconView{S: beacon}, b, ExecOptions{})
+	_, err := ExecuteBlock(f.cfg, FullView{S: s}, FullBeaconView{S: beacon}, b, f.opts)
 	return err
 }
 

@@ -23,18 +23,26 @@ type fixture struct {
 	beaconHdr  bt.BeaconBlockHeader
 	shards     [2]*st.ShardState
 	genesis    [2]st.ShardBlockHeader
+	fv         FraudVerifier // of this chain's genesis
+	opts       ExecOptions   // full checks on this chain
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureAt(t, params.Minimal().MinGenesisTime)
+}
+
+// newFixtureAt is newFixture with another genesis time: another chain with
+// the same validators and shard accounts.
+func newFixtureAt(t *testing.T, genesisTime uint64) *fixture {
+	t.Helper()
 	cfg := params.Minimal().WithShards()
 	cfg.Shard.Accounts = 16
-	tr := bcore.New(cfg).WithShardFork(FraudVerifier{})
 	keys, err := validator.NewInteropKeys(0, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := validator.InteropGenesis(tr, 64, cfg.MinGenesisTime, validator.WithKeys(keys))
+	g, err := validator.InteropGenesis(bcore.New(cfg), 64, genesisTime, validator.WithKeys(keys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +55,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	hdr := g.LatestBlockHeader
 	hdr.StateRoot = root
-	f := &fixture{cfg: cfg, tr: tr, keys: keys, beacon: g, beaconHdr: hdr, beaconRoot: hdr.SigningRoot()}
+	fv := FraudVerifier{GenesisRoot: root}
+	tr := bcore.New(cfg).WithShardFork(fv)
+	f := &fixture{cfg: cfg, tr: tr, keys: keys, beacon: g, beaconHdr: hdr, beaconRoot: hdr.SigningRoot(),
+		fv: fv, opts: ExecOptions{TxDomain: fv.TxDomain(cfg)}}
 	for s := range f.shards {
 		f.shards[s], err = st.GenesisState(cfg, bt.Shard(s), AccountPubkeys(cfg, bt.Shard(s)))
 		if err != nil {
@@ -67,7 +78,7 @@ func (f *fixture) ctx(s int) BlockContext {
 func (f *fixture) tx(t *testing.T, shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
 	t.Helper()
 	tx := &st.Transaction{Shard: shard, From: from, Nonce: nonce, ToShard: toShard, To: to, Amount: amount}
-	SignTx(f.cfg, tx, AccountKey(shard, from))
+	SignTx(f.opts.TxDomain, tx, AccountKey(shard, from))
 	return tx
 }
 
@@ -92,7 +103,7 @@ func TestBuildAndProcessBlock(t *testing.T) {
 		f.tx(t, 0, 1, 1, 0, 2, 10),    // replayed nonce: left out
 		f.tx(t, 0, 4, 0, 0, 5, 1<<62), // more than the balance: left out
 	}
-	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, f.proposerKey(t, 0, 1), ExecOptions{})
+	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, f.proposerKey(t, 0, 1), f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +115,7 @@ func TestBuildAndProcessBlock(t *testing.T) {
 		t.Fatalf("receipt %+v", r)
 	}
 	post := f.shards[0].Copy()
-	receipts, err := ProcessBlock(f.tr, f.ctx(0), post, built.Block, bcore.VerifySigs, ExecOptions{})
+	receipts, err := ProcessBlock(f.tr, f.ctx(0), post, built.Block, bcore.VerifySigs, f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +139,7 @@ func TestBuildAndProcessBlock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := cloneBlock(t, built.Block)
 			mut(b)
-			_, err := ProcessBlock(f.tr, f.ctx(0), f.shards[0].Copy(), b, bcore.VerifySigs, ExecOptions{})
+			_, err := ProcessBlock(f.tr, f.ctx(0), f.shards[0].Copy(), b, bcore.VerifySigs, f.opts)
 			if !errors.Is(err, ErrInvalidShardBlock) && !errors.Is(err, bcore.ErrInvalid) {
 				t.Fatalf("tampered block: %v", err)
 			}

@@ -21,6 +21,11 @@ var ErrInvalidFraudProof = fmt.Errorf("%w: invalid shard fraud proof", bcore.Err
 // not reveal: the proof is incomplete, which says nothing about the block.
 var ErrMissingWitness = fmt.Errorf("missing witness: %w", hash.ErrMissingNode)
 
+// ErrNoTxDomain is returned when transaction signatures are to be checked
+// without the chain's transaction domain (ExecOptions.TxDomain,
+// FraudVerifier.GenesisRoot): a caller's bug, not a block's.
+var ErrNoTxDomain = errors.New("no transaction domain to check signatures against")
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidShardBlock, fmt.Sprintf(format, args...))
 }

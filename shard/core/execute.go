@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"math/bits"
 
@@ -12,30 +11,23 @@ import (
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
-// TxMessage is what an account signs for tx: signing_root(tx) followed by the
-// transaction domain (DOMAIN_SHARD_TRANSACTION ++ SHARD_FORK_VERSION), so that
-// a signature is valid on shardlab shards only.
-func TxMessage(cfg *params.Config, tx *st.Transaction) [40]byte {
-	var m [40]byte
-	r := tx.SigningRoot()
-	copy(m[:32], r[:])
-	d := ShardDomain(cfg, cfg.Shard.DomainTransaction)
-	copy(m[32:], d[:])
-	return m
-}
-
-// SignTx sets tx.Signature with key.
-func SignTx(cfg *params.Config, tx *st.Transaction, key ed25519.PrivateKey) {
-	m := TxMessage(cfg, tx)
-	copy(tx.Signature[:], ed25519.Sign(key, m[:]))
-}
-
-// ExecOptions tunes ExecuteBlock for callers that checked part of the work
-// already.
+// ExecOptions says how ExecuteBlock checks the transactions' signatures.
 type ExecOptions struct {
+	// TxDomain is the chain's transaction domain (ComputeTxDomain), which
+	// every signature is checked against. Required unless SkipTxSignatures:
+	// execution fails (without ErrInvalidShardBlock) when it is zero.
+	TxDomain TxDomain
 	// SkipTxSignatures trusts the transactions' signatures (a simulation of
 	// honest accounts, or a node that verified them on arrival).
 	SkipTxSignatures bool
+}
+
+// check fails on options that cannot check signatures.
+func (o ExecOptions) check() error {
+	if !o.SkipTxSignatures && o.TxDomain.IsZero() {
+		return fmt.Errorf("execute shard block: %w", ErrNoTxDomain)
+	}
+	return nil
 }
 
 // ExecuteBlock is process_shard_block (docs/protocol.md §5): it applies b to
@@ -57,6 +49,9 @@ type ExecOptions struct {
 //	    for claim in block.body.claims: process_receipt_claim(state, beacon_state, claim)
 //	    return receipts
 func ExecuteBlock(cfg *params.Config, v StateView, bv BeaconView, b *st.ShardBlock, opts ExecOptions) ([]st.Receipt, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	shard, err := v.Shard()
 	if err != nil {
 		return nil, err
@@ -115,7 +110,8 @@ func ExecuteBlock(cfg *params.Config, v StateView, bv BeaconView, b *st.ShardBlo
 //	assert tx.to_shard < SHARD_COUNT and tx.amount > 0
 //	sender = state.accounts[tx.from]
 //	assert tx.nonce == sender.nonce
-//	assert ed25519_verify(sender.pubkey, signing_root(tx) + domain, tx.signature)
+//	assert ed25519_verify(sender.pubkey,
+//	    compute_transaction_message(tx, compute_transaction_domain(GENESIS_ROOT)), tx.signature)
 //	assert sender.balance >= tx.amount
 //	sender.balance -= tx.amount; sender.nonce += 1
 //	if tx.to_shard == state.shard:
@@ -144,8 +140,7 @@ func processTransaction(cfg *params.Config, v StateView, shard bt.Shard, slot bt
 		return nil, invalid("nonce %d, account %d expects %d", tx.Nonce, tx.From, sender.Nonce)
 	}
 	if !opts.SkipTxSignatures {
-		m := TxMessage(cfg, tx)
-		if !ed25519.Verify(sender.Pubkey[:], m[:], tx.Signature[:]) {
+		if !VerifyTx(opts.TxDomain, sender.Pubkey, tx) {
 			return nil, invalid("bad signature of account %d", tx.From)
 		}
 	}

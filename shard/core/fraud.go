@@ -28,18 +28,22 @@ type FraudEvidence struct {
 	Rollback *st.CrosslinkRollback
 }
 
-// BuildFraudProof builds a proof against b, a block of parent with
-// post-state pre as its pre-state, referencing the beacon block beaconHeader
-// whose post-state is beacon. It re-executes the block to learn what it
-// touches and fails if the block is in fact valid. whistleblower signs the
-// proof with sk.
-func BuildFraudProof(tr *bcore.Transition, pre *st.ShardState, parent *st.ShardBlockHeader, b *st.ShardBlock,
+// BuildFraudProof builds a proof, that fv accepts, against b, a block of
+// parent with post-state pre as its pre-state, referencing the beacon block
+// beaconHeader whose post-state is beacon. It re-executes the block (with
+// fv's chain's transaction domain) to learn what it touches and fails if the
+// block is in fact valid. whistleblower signs the proof with sk.
+func (fv FraudVerifier) BuildFraudProof(tr *bcore.Transition, pre *st.ShardState, parent *st.ShardBlockHeader, b *st.ShardBlock,
 	beaconHeader *bt.BeaconBlockHeader, beacon *bt.BeaconState, ev FraudEvidence,
 	whistleblower bt.ValidatorIndex, sk *bls.SecretKey) (*st.ShardFraudProof, error) {
 	cfg := tr.Config()
+	opts, err := fv.execOptions(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build fraud proof: %w", err)
+	}
 	rec := NewRecordingView(pre.Copy())
 	brec := NewRecordingBeaconView(beacon)
-	receipts, err := ExecuteBlock(cfg, rec, brec, b, ExecOptions{})
+	receipts, err := ExecuteBlock(cfg, rec, brec, b, opts)
 	fraud := err != nil
 	if err != nil && !errors.Is(err, ErrInvalidShardBlock) {
 		return nil, fmt.Errorf("build fraud proof: execute: %w", err)
@@ -127,8 +131,28 @@ func multiproof(nodes func(uint64) ([32]byte, error), indices []uint64) (st.Mult
 }
 
 // FraudVerifier verifies shard fraud proofs for the beacon state transition:
-// it implements beacon/core.ShardFork.
-type FraudVerifier struct{}
+// it implements beacon/core.ShardFork. Re-executing a block checks its
+// transactions' signatures, which are bound to the chain's genesis: the
+// zero FraudVerifier rejects every proof (ErrNoTxDomain), so that a
+// misconfigured verifier can never take a valid block for a fraudulent one.
+type FraudVerifier struct {
+	// GenesisRoot is the chain's beacon genesis state root, the genesis_root
+	// of compute_transaction_domain (§2.5).
+	GenesisRoot bt.Root
+}
+
+// TxDomain returns the transaction domain of fv's chain.
+func (fv FraudVerifier) TxDomain(cfg *params.Config) TxDomain {
+	return ComputeTxDomain(cfg, fv.GenesisRoot)
+}
+
+// execOptions are the options of a full re-execution on v's chain.
+func (fv FraudVerifier) execOptions(cfg *params.Config) (ExecOptions, error) {
+	if fv.GenesisRoot == (bt.Root{}) {
+		return ExecOptions{}, fmt.Errorf("fraud verifier: no genesis root: %w", ErrNoTxDomain)
+	}
+	return ExecOptions{TxDomain: fv.TxDomain(cfg)}, nil
+}
 
 var _ bcore.ShardFork = FraudVerifier{}
 
@@ -165,8 +189,12 @@ var _ bcore.ShardFork = FraudVerifier{}
 //	    assert chain links and r.chain[-1] == state.current_crosslinks[block.shard]
 //	    rollback = r.parent
 //	return FraudVerdict(block.shard, offenders, proof.whistleblower, rollback)
-func (FraudVerifier) VerifyFraudProof(tr *bcore.Transition, state *bt.BeaconState, data []byte, sigs bcore.Sigs) (*bcore.FraudVerdict, error) {
+func (fv FraudVerifier) VerifyFraudProof(tr *bcore.Transition, state *bt.BeaconState, data []byte, sigs bcore.Sigs) (*bcore.FraudVerdict, error) {
 	cfg := tr.Config()
+	opts, err := fv.execOptions(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("verify fraud proof: %w", err)
+	}
 	var p st.ShardFraudProof
 	if err := bt.Decode(&p, data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidFraudProof, err)
@@ -201,7 +229,7 @@ func (FraudVerifier) VerifyFraudProof(tr *bcore.Transition, state *bt.BeaconStat
 	if err != nil {
 		return nil, err
 	}
-	receipts, err := ExecuteBlock(cfg, pre, beacon, b, ExecOptions{})
+	receipts, err := ExecuteBlock(cfg, pre, beacon, b, opts)
 	switch {
 	case err != nil && isMissing(err):
 		return nil, fmt.Errorf("%w: incomplete witness: %v", ErrInvalidFraudProof, err)
@@ -305,4 +333,14 @@ func verifyFraudSignatures(tr *bcore.Transition, state *bt.BeaconState, p *st.Sh
 		return fmt.Errorf("%w: %v", ErrInvalidFraudProof, err)
 	}
 	return check(p.Block.ProposerIndex, broot, p.Block.Signature, ShardDomain(cfg, cfg.DomainShardProposer), "shard proposer signature")
+}
+
+// NewFraudVerifier returns the verifier of the chain that starts from the
+// beacon genesis state genesis (hashing it updates its Merkle cache).
+func NewFraudVerifier(genesis *bt.BeaconState) (FraudVerifier, error) {
+	root, err := genesis.HashTreeRoot()
+	if err != nil {
+		return FraudVerifier{}, fmt.Errorf("hash beacon genesis state: %w", err)
+	}
+	return FraudVerifier{GenesisRoot: root}, nil
 }

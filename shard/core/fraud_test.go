@@ -17,7 +17,7 @@ func fraudSetup(t *testing.T, f *fixture, corrupt func(b *st.ShardBlock)) (*st.S
 	t.Helper()
 	txs := []*st.Transaction{f.tx(t, 0, 1, 0, 0, 2, 1000), f.tx(t, 0, 3, 0, 1, 4, 77)}
 	sk := f.proposerKey(t, 0, 1)
-	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, sk, ExecOptions{})
+	built, err := BuildBlock(f.tr, f.ctx(0), f.shards[0], 1, txs, nil, sk, f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func (f *fixture) prove(t *testing.T, b *st.ShardBlock, ev FraudEvidence) []byte
 	t.Helper()
 	wb := whistleblower(b)
 	sk, _ := f.keys.SecretKey(uint64(wb))
-	p, err := BuildFraudProof(f.tr, f.shards[0], &f.genesis[0], b, &f.beaconHdr, f.beacon, ev, wb, sk)
+	p, err := f.fv.BuildFraudProof(f.tr, f.shards[0], &f.genesis[0], b, &f.beaconHdr, f.beacon, ev, wb, sk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestFraudProofWrongStateRoot(t *testing.T) {
 	f := newFixture(t)
 	b, v := fraudSetup(t, f, func(b *st.ShardBlock) { b.StateRoot[3] ^= 0xff })
 	data := f.prove(t, b, FraudEvidence{})
-	verdict, err := FraudVerifier{}.VerifyFraudProof(f.tr, v, data, bcore.VerifySigs)
+	verdict, err := f.fv.VerifyFraudProof(f.tr, v, data, bcore.VerifySigs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestFraudProofWrongStateRoot(t *testing.T) {
 func TestFraudProofWrongReceiptsRoot(t *testing.T) {
 	f := newFixture(t)
 	b, v := fraudSetup(t, f, func(b *st.ShardBlock) { b.ReceiptsRoot[0] ^= 1 })
-	if _, err := (FraudVerifier{}).VerifyFraudProof(f.tr, v, f.prove(t, b, FraudEvidence{}), bcore.VerifySigs); err != nil {
+	if _, err := f.fv.VerifyFraudProof(f.tr, v, f.prove(t, b, FraudEvidence{}), bcore.VerifySigs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -91,7 +91,7 @@ func TestFraudProofInvalidTransaction(t *testing.T) {
 	// roots are those of the honest execution without it, so only the
 	// re-execution can tell.
 	b, v := fraudSetup(t, f, func(b *st.ShardBlock) { b.Body.Transactions[0].Signature[0] ^= 1 })
-	if _, err := (FraudVerifier{}).VerifyFraudProof(f.tr, v, f.prove(t, b, FraudEvidence{}), bcore.VerifySigs); err != nil {
+	if _, err := f.fv.VerifyFraudProof(f.tr, v, f.prove(t, b, FraudEvidence{}), bcore.VerifySigs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,7 +99,7 @@ func TestFraudProofInvalidTransaction(t *testing.T) {
 func TestFraudProofRejections(t *testing.T) {
 	f := newFixture(t)
 	honest, v := fraudSetup(t, f, func(*st.ShardBlock) {})
-	if _, err := BuildFraudProof(f.tr, f.shards[0], &f.genesis[0], honest, &f.beaconHdr, f.beacon, FraudEvidence{}, 5, nil); !errors.Is(err, ErrInvalidFraudProof) {
+	if _, err := f.fv.BuildFraudProof(f.tr, f.shards[0], &f.genesis[0], honest, &f.beaconHdr, f.beacon, FraudEvidence{}, 5, nil); !errors.Is(err, ErrInvalidFraudProof) {
 		t.Fatalf("proof of an honest block built: %v", err)
 	}
 	bad, _ := fraudSetup(t, f, func(b *st.ShardBlock) { b.StateRoot[0] ^= 1 })
@@ -131,7 +131,7 @@ func TestFraudProofRejections(t *testing.T) {
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := FraudVerifier{}.VerifyFraudProof(f.tr, v, data, bcore.VerifySigs)
+			_, err := f.fv.VerifyFraudProof(f.tr, v, data, bcore.VerifySigs)
 			if !errors.Is(err, ErrInvalidFraudProof) {
 				t.Fatalf("accepted or wrong error class: %v", err)
 			}
@@ -142,7 +142,7 @@ func TestFraudProofRejections(t *testing.T) {
 	if err := f.tr.ProcessSlots(far, bt.Slot(f.cfg.SlotsPerHistoricalRoot+1)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (FraudVerifier{}).VerifyFraudProof(f.tr, far, good, bcore.VerifySigs); !errors.Is(err, ErrInvalidFraudProof) {
+	if _, err := f.fv.VerifyFraudProof(f.tr, far, good, bcore.VerifySigs); !errors.Is(err, ErrInvalidFraudProof) {
 		t.Fatalf("proof against a forgotten beacon block: %v", err)
 	}
 }
@@ -212,7 +212,7 @@ func TestFraudProofCrosslinkers(t *testing.T) {
 	forged := *ev.Attestations[0]
 	forged.Attestation.CustodyBit0Indices = []uint64{10, 11, 12, 14}
 	bad.Attestations = []*st.CrosslinkEvidence{&forged}
-	if _, err := (FraudVerifier{}).VerifyFraudProof(f.tr, v, f.prove(t, b, bad), bcore.VerifySigs); !errors.Is(err, ErrInvalidFraudProof) {
+	if _, err := f.fv.VerifyFraudProof(f.tr, v, f.prove(t, b, bad), bcore.VerifySigs); !errors.Is(err, ErrInvalidFraudProof) {
 		t.Errorf("forged crosslink evidence accepted: %v", err)
 	}
 }

@@ -44,6 +44,10 @@ import (
 // chain, which no single proof reaches. Evidence (crosslink attestations)
 // is left out: it is optional and may be split over several proofs of the
 // same block, each slashing the signers it names (docs/protocol.md §6.6).
+// largestVerifier verifies the proofs of TestLargestFraudProof, whose beacon
+// states are made up: any genesis root serves.
+var largestVerifier = FraudVerifier{GenesisRoot: hash.Hash([]byte("largest fraud proof chain"))}
+
 func TestLargestFraudProof(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and verifies two fraud proofs of full blocks")
@@ -53,7 +57,7 @@ func TestLargestFraudProof(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	tr := bcore.New(cfg).WithShardFork(FraudVerifier{})
+	tr := bcore.New(cfg).WithShardFork(largestVerifier)
 	limit := params.MaxShardFraudProofBytes
 
 	valid := buildLargest(t, tr, false)
@@ -235,13 +239,13 @@ func buildLargest(t *testing.T, tr *bcore.Transition, maximal bool) *largest {
 	var txs []*st.Transaction
 	for i := range uint64(params.MaxShardTransactions) {
 		tx := &st.Transaction{Shard: 0, From: 2 * i * stride, Nonce: 0, ToShard: 0, To: (2*i + 1) * stride, Amount: 1}
-		SignTx(cfg, tx, AccountKey(0, tx.From))
+		SignTx(largestVerifier.TxDomain(cfg), tx, AccountKey(0, tx.From))
 		txs = append(txs, tx)
 	}
 	b := &st.ShardBlock{Slot: beacon.Slot, Shard: 0, ProposerIndex: proposer, ParentRoot: parent.SigningRoot(),
 		BeaconBlockRoot: bh.SigningRoot(), Body: st.ShardBlockBody{Transactions: txs, Claims: claims}}
 	post := pre.Copy()
-	receipts, err := ExecuteBlock(cfg, FullView{S: post}, FullBeaconView{S: beacon}, b, ExecOptions{})
+	receipts, err := ExecuteBlock(cfg, FullView{S: post}, FullBeaconView{S: beacon}, b, ExecOptions{TxDomain: largestVerifier.TxDomain(cfg)})
 	switch {
 	case maximal && err == nil:
 		t.Fatal("the block with padded branches executes")
@@ -265,7 +269,7 @@ func buildLargest(t *testing.T, tr *bcore.Transition, maximal bool) *largest {
 	}
 
 	fsk, _ := keys.SecretKey(fisherman)
-	p, err := BuildFraudProof(tr, pre, &parent, b, &bh, beacon, FraudEvidence{}, fisherman, fsk)
+	p, err := largestVerifier.BuildFraudProof(tr, pre, &parent, b, &bh, beacon, FraudEvidence{}, fisherman, fsk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +281,7 @@ func buildLargest(t *testing.T, tr *bcore.Transition, maximal bool) *largest {
 	v := beacon.Copy()
 	v.Slot = beacon.Slot + 1
 	v.BlockRoots[uint64(beacon.Slot)%cfg.SlotsPerHistoricalRoot] = b.BeaconBlockRoot
-	verdict, err := FraudVerifier{}.VerifyFraudProof(tr, v, data, bcore.VerifySigs)
+	verdict, err := largestVerifier.VerifyFraudProof(tr, v, data, bcore.VerifySigs)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}

@@ -25,7 +25,8 @@ var ErrInvalidConfig = errors.New("invalid shard node config")
 // Config configures a shard node.
 type Config struct {
 	// Transition is the beacon chain's state transition; it must carry the
-	// fraud-proof verifier (shard/core.FraudVerifier). Required.
+	// fraud-proof verifier of the chain's genesis (shard/core.FraudVerifier
+	// with the genesis state root, as shard/core.NewFraudVerifier). Required.
 	Transition *bcore.Transition
 	// Genesis is the beacon genesis state (required on a fresh data dir).
 	Genesis *bt.BeaconState

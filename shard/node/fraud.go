@@ -123,7 +123,7 @@ func (f *fisherman) prove(ferr *chain.FraudError) {
 		}
 		return
 	}
-	proof, err := shardcore.BuildFraudProof(n.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, sk)
+	proof, err := n.verifier.BuildFraudProof(n.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, sk)
 	if err != nil {
 		n.log.Warn("build fraud proof failed", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root, "err", err)
 		return
@@ -330,7 +330,7 @@ func (f *fisherman) secondProofs(epoch bt.Epoch) {
 		if !ok {
 			continue
 		}
-		proof, err := shardcore.BuildFraudProof(n.tr, p.ferr.Pre, &p.ferr.Parent, p.ferr.Block, &p.ferr.BeaconHeader, p.ferr.Beacon, ev, wb, sk)
+		proof, err := n.verifier.BuildFraudProof(n.tr, p.ferr.Pre, &p.ferr.Parent, p.ferr.Block, &p.ferr.BeaconHeader, p.ferr.Beacon, ev, wb, sk)
 		if err != nil {
 			n.log.Warn("build crosslink fraud proof failed", "shard", uint64(shard), "err", err)
 			continue

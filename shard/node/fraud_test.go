@@ -45,7 +45,7 @@ func TestFraudProofSlashes(t *testing.T) {
 		beacon, _ := s0n.Beacon().Chain().StateAt(beaconRoot)
 		parent := c0.Head()
 		built, err := shardcore.BuildBlock(g.tr, shardcore.BlockContext{Parent: &parent.Header, BeaconRoot: beaconRoot, Beacon: beacon},
-			c0.HeadState(), slot, nil, nil, nil, shardcore.ExecOptions{})
+			c0.HeadState(), slot, nil, nil, nil, shardcore.ExecOptions{TxDomain: g.fv.TxDomain(g.cfg)})
 		if err != nil {
 			t.Fatal(err)
 		}

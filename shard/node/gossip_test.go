@@ -38,7 +38,7 @@ func TestGarbageGossip(t *testing.T) {
 		}
 		publish(p2p.ShardBlockTopic(0), []byte("not a shard block"))
 		publish(p2p.ShardTxTopic(0), []byte("not a shard message"))
-		tx := transfer(cfg, 0, 1, 0, 0, 2, 5)
+		tx := g.transfer(0, 1, 0, 0, 2, 5)
 		both, _ := (&ShardMessage{Transaction: []*st.Transaction{tx}, Claim: []*st.ReceiptClaim{{}}}).MarshalSSZ()
 		publish(p2p.ShardTxTopic(0), both)
 		forged := *tx

@@ -31,7 +31,8 @@ const testValidators = 64
 
 type genesisFixture struct {
 	cfg   *params.Config
-	tr    *bcore.Transition
+	tr    *bcore.Transition       // set by testGenesis
+	fv    shardcore.FraudVerifier // set by testGenesis
 	keys  *validator.Keys
 	state *bt.BeaconState
 }
@@ -39,16 +40,15 @@ type genesisFixture struct {
 var genesisOnce = sync.OnceValues(func() (*genesisFixture, error) {
 	cfg := params.Minimal().WithShards()
 	cfg.Shard.Accounts = 16
-	tr := bcore.New(cfg).WithShardFork(shardcore.FraudVerifier{})
 	keys, err := validator.NewInteropKeys(0, testValidators)
 	if err != nil {
 		return nil, err
 	}
-	s, err := validator.InteropGenesis(tr, testValidators, cfg.MinGenesisTime, validator.WithKeys(keys), validator.SkipDepositSignatures())
+	s, err := validator.InteropGenesis(bcore.New(cfg), testValidators, cfg.MinGenesisTime, validator.WithKeys(keys), validator.SkipDepositSignatures())
 	if err != nil {
 		return nil, err
 	}
-	return &genesisFixture{cfg: cfg, tr: tr, keys: keys, state: s}, nil
+	return &genesisFixture{cfg: cfg, keys: keys, state: s}, nil
 })
 
 // testGenesis returns the transition and a genesis state starting delay
@@ -61,7 +61,15 @@ func testGenesis(t testing.TB, delay time.Duration) (*genesisFixture, *bt.Beacon
 	}
 	s := g.state.Copy()
 	s.GenesisTime = uint64(time.Now().Add(delay).Unix())
-	return g, s
+	// Each test's genesis is its own chain: its transition verifies fraud
+	// proofs, and its nodes check transactions, against that genesis.
+	fv, err := shardcore.NewFraudVerifier(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := *g
+	own.tr, own.fv = bcore.New(g.cfg).WithShardFork(fv), fv
+	return &own, s
 }
 
 func testLogger(name string) *slog.Logger {
@@ -166,10 +174,10 @@ func shardRange(from, to bt.Shard) []bt.Shard {
 	return out
 }
 
-// transfer returns a signed transaction.
-func transfer(cfg *params.Config, shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
+// transfer returns a transaction signed for g's chain.
+func (g *genesisFixture) transfer(shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
 	tx := &st.Transaction{Shard: shard, From: from, Nonce: nonce, ToShard: toShard, To: to, Amount: amount}
-	shardcore.SignTx(cfg, tx, shardcore.AccountKey(shard, from))
+	shardcore.SignTx(g.fv.TxDomain(g.cfg), tx, shardcore.AccountKey(shard, from))
 	return tx
 }
 

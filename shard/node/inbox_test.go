@@ -62,7 +62,7 @@ func TestInboxProofWire(t *testing.T) {
 		dst, _ := sn.Chain(1)
 		waitSlots(t, cfg, 10, "slot 2", func() bool { return src.Head().Header.Slot >= 2 })
 		for i := range uint64(3) {
-			if err := src.AddTransaction(transfer(cfg, 0, i+1, 0, 1, 5, 100)); err != nil {
+			if err := src.AddTransaction(g.transfer(0, i+1, 0, 1, 5, 100)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -229,7 +229,7 @@ func TestRelayToUnservedShard(t *testing.T) {
 		waitSlots(t, cfg, 10, "slot 2", func() bool { return src.Head().Header.Slot >= 2 })
 		const sends = 3
 		for i := range uint64(sends) {
-			if err := src.AddTransaction(transfer(cfg, 0, i+1, 0, 1, 9, 50)); err != nil {
+			if err := src.AddTransaction(g.transfer(0, i+1, 0, 1, 9, 50)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -47,12 +47,16 @@ type Node struct {
 	ownP2P bool
 	beacon *bnode.Node
 	bchain *bchain.Service
-	db     kv.DB
-	shards []bt.Shard
-	chains map[bt.Shard]*chain.Service
-	keys   *validator.Keys // nil without hosted keys
-	m      *metrics
-	api    *beaconapi.Server
+	// verifier is the fraud-proof verifier of the chain's genesis: the
+	// fisherman builds its proofs, the shard chains check transaction
+	// signatures, with its transaction domain.
+	verifier shardcore.FraudVerifier
+	db       kv.DB
+	shards   []bt.Shard
+	chains   map[bt.Shard]*chain.Service
+	keys     *validator.Keys // nil without hosted keys
+	m        *metrics
+	api      *beaconapi.Server
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -238,6 +242,13 @@ func (n *Node) openChains(logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open shard database: %w", err)
 	}
+	// The beacon chain knows its genesis from Config.Genesis or its data
+	// dir: the genesis block's state root binds transaction signatures.
+	gb, ok := n.bchain.Block(n.bchain.GenesisRoot())
+	if !ok {
+		return fmt.Errorf("open shard chains: the beacon chain has no genesis block %s", n.bchain.GenesisRoot())
+	}
+	n.verifier = shardcore.FraudVerifier{GenesisRoot: gb.GetStateRoot()}
 	for _, s := range n.shards {
 		g := n.cfg.ShardGenesis[s]
 		if g == nil {
@@ -247,6 +258,7 @@ func (n *Node) openChains(logger *slog.Logger) error {
 		}
 		cc := n.cfg.Chain
 		cc.Transition, cc.Shard, cc.Genesis, cc.DB, cc.Beacon, cc.Logger = n.tr, s, g, n.db, n.bchain, logger
+		cc.TxDomain = n.verifier.TxDomain(n.pcfg)
 		c, err := chain.New(cc)
 		if err != nil {
 			return fmt.Errorf("open shard %d: %w", s, err)

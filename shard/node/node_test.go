@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -38,7 +39,7 @@ func TestShardNetwork(t *testing.T) {
 
 		waitSlots(t, cfg, 10, "slot 2", func() bool { return s0n.Chain0().Head().Header.Slot >= 2 })
 		// A cross-shard transfer, through the HTTP API (SSZ body).
-		tx := transfer(cfg, 0, 1, 0, 5, 2, 1000)
+		tx := g.transfer(0, 1, 0, 5, 2, 1000)
 		body, _ := tx.MarshalSSZ()
 		req := httptest.NewRequest(http.MethodPost, "/shardlab/v1/shards/0/transactions", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/octet-stream")
@@ -47,8 +48,20 @@ func TestShardNetwork(t *testing.T) {
 		if rec.Code != http.StatusAccepted {
 			t.Fatalf("submit transaction: %d %s", rec.Code, rec.Body)
 		}
+		// The same transfer signed for another chain (a genesis a second
+		// later: the same validators and accounts) is refused.
+		other, _ := testGenesis(t, 7*time.Second)
+		replayed, _ := other.transfer(0, 1, 1, 5, 2, 1000).MarshalSSZ()
+		req = httptest.NewRequest(http.MethodPost, "/shardlab/v1/shards/0/transactions", bytes.NewReader(replayed))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		rec = httptest.NewRecorder()
+		s0n.HTTPHandler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "bad signature") {
+			t.Fatalf("transaction signed for another chain: %d %s", rec.Code, rec.Body)
+
+		}
 		// An intra-shard transfer on the other node, through the backend.
-		if err := s1n.SubmitTransaction(t.Context(), transfer(cfg, 6, 3, 0, 6, 4, 77)); err != nil {
+		if err := s1n.SubmitTransaction(t.Context(), g.transfer(6, 3, 0, 6, 4, 77)); err != nil {
 			t.Fatal(err)
 		}
 

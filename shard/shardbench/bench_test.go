@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	bcore "github.com/shardlab/shardlab/beacon/core"
-	"github.com/shardlab/shardlab/shard/core"
 )
 
 // The benchmarks share one chain of the default shape (64 validators,
@@ -53,7 +52,7 @@ func BenchmarkShardExec1024(b *testing.B) {
 				b.StopTimer()
 				s := f.Pre.Copy()
 				b.StartTimer()
-				if err := f.Execute(s, core.ExecOptions{SkipTxSignatures: skip}); err != nil {
+				if err := f.Execute(s, f.Chain.Opts(skip)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -83,7 +82,7 @@ func BenchmarkShardExec1024(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			s := f.Pre.Copy()
-			receipts, err := f.ExecuteOnly(s, core.ExecOptions{SkipTxSignatures: true})
+			receipts, err := f.ExecuteOnly(s, f.Chain.Opts(true))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -39,7 +39,7 @@ func NewClaimFixture(c *Chain, n, chainLength int) (*ClaimFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := NewTransfers(c.Cfg, src, 2)
+	g := c.NewTransfers(src, 2)
 	txs := make([]*st.Transaction, n)
 	for i := range txs {
 		txs[i] = g.Next(-1, 1)
@@ -113,7 +113,7 @@ func (f *ClaimFixture) Claims() int { return len(f.Block.Body.Claims) }
 // Execute applies the claiming block to s (a copy of Pre): every claim's
 // proofs are verified and its amount credited.
 func (f *ClaimFixture) Execute(s *st.ShardState) error {
-	_, err := core.ExecuteBlock(f.Chain.Cfg, core.FullView{S: s}, core.FullBeaconView{S: f.Beacon}, f.Block, core.ExecOptions{})
+	_, err := core.ExecuteBlock(f.Chain.Cfg, core.FullView{S: s}, core.FullBeaconView{S: f.Beacon}, f.Block, f.Chain.Opts(false))
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ type ExecFixture struct {
 	Cross int // cross-shard sends among the transfers
 
 	pubs []ed25519.PublicKey
-	msgs [][40]byte
+	msgs [][32]byte
 	sigs [][]byte
 }
 
@@ -29,7 +29,7 @@ func NewExecFixture(c *Chain, n, crossPercent int) (*ExecFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	txs := NewTransfers(c.Cfg, pre, 1).Mixed(n, crossPercent)
+	txs := c.NewTransfers(pre, 1).Mixed(n, crossPercent)
 	built, err := c.buildBlock(0, txs)
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func NewExecFixture(c *Chain, n, crossPercent int) (*ExecFixture, error) {
 	for _, tx := range built.Block.Body.Transactions {
 		pk := pre.Accounts[tx.From].Pubkey
 		f.pubs = append(f.pubs, ed25519.PublicKey(pk[:]))
-		f.msgs = append(f.msgs, core.TxMessage(c.Cfg, tx))
+		f.msgs = append(f.msgs, core.TxMessage(c.Verifier.TxDomain(c.Cfg), tx))
 		f.sigs = append(f.sigs, tx.Signature[:])
 	}
 	return f, nil
@@ -78,7 +78,7 @@ func (f *ExecFixture) Process(s *st.ShardState) error {
 	if err != nil {
 		return err
 	}
-	_, err = core.ProcessBlock(f.Chain.Tr, ctx, s, f.Block, bcore.VerifySigs, core.ExecOptions{})
+	_, err = core.ProcessBlock(f.Chain.Tr, ctx, s, f.Block, bcore.VerifySigs, f.Chain.Opts(false))
 	return err
 }
 
@@ -116,13 +116,13 @@ func benchExec(c *Chain, opts Options) ([]Result, error) {
 	executed := func() error {
 		s = f.Pre.Copy()
 		var err error
-		receipts, err = f.ExecuteOnly(s, core.ExecOptions{SkipTxSignatures: true})
+		receipts, err = f.ExecuteOnly(s, f.Chain.Opts(true))
 		return err
 	}
 	samples, err := measureRounds(opts.Runs,
-		timed{fresh, func() error { return f.Execute(s, core.ExecOptions{}) }},
+		timed{fresh, func() error { return f.Execute(s, f.Chain.Opts(false)) }},
 		timed{nil, f.VerifySignatures},
-		timed{fresh, func() error { return f.Execute(s, core.ExecOptions{SkipTxSignatures: true}) }},
+		timed{fresh, func() error { return f.Execute(s, f.Chain.Opts(true)) }},
 		timed{executed, func() error { return f.Roots(s, receipts) }},
 		timed{fresh, func() error { return f.Process(s) }},
 	)

@@ -25,6 +25,9 @@ type Chain struct {
 	Beacon       *bt.BeaconState      // the genesis beacon state: post-state of the genesis block
 	BeaconHeader bt.BeaconBlockHeader // the genesis block's header, state root filled in
 	BeaconRoot   bt.Root              // its signing root
+	// Verifier is the fraud-proof verifier of the genesis (Tr carries it);
+	// its transaction domain signs and checks the transfers.
+	Verifier core.FraudVerifier
 
 	shards  map[bt.Shard]*st.ShardState
 	headers map[bt.Shard]st.ShardBlockHeader
@@ -48,26 +51,32 @@ func NewChain(cfg *params.Config, validators, accounts uint64) (*Chain, error) {
 	if cfg.ShardCount < 2 {
 		return nil, fmt.Errorf("shard benchmarks: SHARD_COUNT %d: cross-shard sends need 2 shards", cfg.ShardCount)
 	}
-	tr := bcore.New(cfg).WithShardFork(core.FraudVerifier{})
 	keys, err := validator.NewInteropKeys(0, validators)
 	if err != nil {
 		return nil, err
 	}
-	g, err := validator.InteropGenesis(tr, validators, cfg.MinGenesisTime, validator.WithKeys(keys))
+	g, err := validator.InteropGenesis(bcore.New(cfg), validators, cfg.MinGenesisTime, validator.WithKeys(keys))
 	if err != nil {
 		return nil, err
 	}
+	fv, err := core.NewFraudVerifier(g)
+	if err != nil {
+		return nil, err
+	}
+	tr := bcore.New(cfg).WithShardFork(fv)
 	if err := validator.WarmPubkeys(tr, g, 1); err != nil {
 		return nil, err
 	}
-	root, err := g.HashTreeRoot()
-	if err != nil {
-		return nil, err
-	}
 	hdr := g.LatestBlockHeader
-	hdr.StateRoot = root
-	return &Chain{Cfg: cfg, Tr: tr, Keys: keys, Beacon: g, BeaconHeader: hdr, BeaconRoot: hdr.SigningRoot(),
+	hdr.StateRoot = fv.GenesisRoot
+	return &Chain{Cfg: cfg, Tr: tr, Keys: keys, Beacon: g, BeaconHeader: hdr, BeaconRoot: hdr.SigningRoot(), Verifier: fv,
 		shards: map[bt.Shard]*st.ShardState{}, headers: map[bt.Shard]st.ShardBlockHeader{}}, nil
+}
+
+// Opts are the execution options of the chain: signatures checked against
+// its transaction domain, or skipped.
+func (c *Chain) Opts(skipTxSignatures bool) core.ExecOptions {
+	return core.ExecOptions{TxDomain: c.Verifier.TxDomain(c.Cfg), SkipTxSignatures: skipTxSignatures}
 }
 
 // Shard returns the genesis state of shard (hashed; do not modify it) and
@@ -116,6 +125,7 @@ func (c *Chain) ProposerKey(shard bt.Shard, slot bt.Slot) (*bls.SecretKey, error
 // recipients drawn uniformly from the shard's accounts, nonces tracked.
 type Transfers struct {
 	cfg    *params.Config
+	domain core.TxDomain
 	shard  bt.Shard
 	pre    *st.ShardState
 	rng    *rand.Rand
@@ -123,9 +133,10 @@ type Transfers struct {
 	keys   map[uint64]ed25519.PrivateKey
 }
 
-// NewTransfers generates transfers applicable to pre, deterministically from seed.
-func NewTransfers(cfg *params.Config, pre *st.ShardState, seed uint64) *Transfers {
-	return &Transfers{cfg: cfg, shard: pre.Shard, pre: pre, rng: rand.New(rand.NewPCG(seed, 0x5ead_be4c)),
+// NewTransfers generates transfers applicable to pre, signed for c's chain,
+// deterministically from seed.
+func (c *Chain) NewTransfers(pre *st.ShardState, seed uint64) *Transfers {
+	return &Transfers{cfg: c.Cfg, domain: c.Verifier.TxDomain(c.Cfg), shard: pre.Shard, pre: pre, rng: rand.New(rand.NewPCG(seed, 0x5ead_be4c)),
 		nonces: map[uint64]uint64{}, keys: map[uint64]ed25519.PrivateKey{}}
 }
 
@@ -157,7 +168,7 @@ func (g *Transfers) Next(from int64, toShard bt.Shard) *st.Transaction {
 		key = core.AccountKey(g.shard, f)
 		g.keys[f] = key
 	}
-	core.SignTx(g.cfg, tx, key)
+	core.SignTx(g.domain, tx, key)
 	return tx
 }
 
@@ -194,7 +205,7 @@ func (c *Chain) buildBlock(shard bt.Shard, txs []*st.Transaction) (*core.Built, 
 	if err != nil {
 		return nil, err
 	}
-	built, err := core.BuildBlock(c.Tr, ctx, pre, 1, txs, nil, sk, core.ExecOptions{})
+	built, err := core.BuildBlock(c.Tr, ctx, pre, 1, txs, nil, sk, c.Opts(false))
 	if err != nil {
 		return nil, err
 	}

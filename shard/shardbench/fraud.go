@@ -31,7 +31,7 @@ func NewFraudFixture(c *Chain, n, crossPercent int) (*FraudFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	txs := NewTransfers(c.Cfg, pre, 3).Mixed(n, crossPercent)
+	txs := c.NewTransfers(pre, 3).Mixed(n, crossPercent)
 	built, err := c.buildBlock(0, txs)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func NewFraudFixture(c *Chain, n, crossPercent int) (*FraudFixture, error) {
 // Build is the fisherman's work: build and sign the proof, and encode it.
 func (f *FraudFixture) Build() ([]byte, error) {
 	c := f.Chain
-	p, err := core.BuildFraudProof(c.Tr, f.Pre, f.Parent, f.Block, &c.BeaconHeader, c.Beacon, core.FraudEvidence{}, f.Whistleblower, f.key)
+	p, err := c.Verifier.BuildFraudProof(c.Tr, f.Pre, f.Parent, f.Block, &c.BeaconHeader, c.Beacon, core.FraudEvidence{}, f.Whistleblower, f.key)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (f *FraudFixture) Build() ([]byte, error) {
 // Verify is the beacon chain's work: verify the encoded proof statelessly;
 // the verdict must name the block's proposer.
 func (f *FraudFixture) Verify(data []byte, sigs bcore.Sigs) error {
-	v, err := core.FraudVerifier{}.VerifyFraudProof(f.Chain.Tr, f.Verifier, data, sigs)
+	v, err := f.Chain.Verifier.VerifyFraudProof(f.Chain.Tr, f.Verifier, data, sigs)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (f *FraudFixture) Verify(data []byte, sigs bcore.Sigs) error {
 // Reexecute is the baseline: a full node re-executes the block on s (a copy
 // of Pre), signatures verified, and finds that the roots differ.
 func (f *FraudFixture) Reexecute(s *st.ShardState) error {
-	receipts, err := core.ExecuteBlock(f.Chain.Cfg, core.FullView{S: s}, core.FullBeaconView{S: f.Chain.Beacon}, f.Block, core.ExecOptions{})
+	receipts, err := core.ExecuteBlock(f.Chain.Cfg, core.FullView{S: s}, core.FullBeaconView{S: f.Chain.Beacon}, f.Block, f.Chain.Opts(false))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package spectest
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -66,6 +67,7 @@ func Generate(dir string) (counts map[string]int, err error) {
 	must(os.RemoveAll(root))
 	g := newGenerator(root)
 	g.writeFile(filepath.Join(root, ConfigFile), ConfigYAML(g.cfg))
+	g.writeFile(filepath.Join(root, GenesisFile), GenesisYAML(g.fv.GenesisRoot))
 	g.processCases()
 	g.claimCases()
 	g.dataRootCases()
@@ -77,6 +79,8 @@ type generator struct {
 	root     string // the fork directory
 	cfg      *params.Config
 	tr       *bcore.Transition
+	fv       core.FraudVerifier // of genesis; tr carries it
+	opts     core.ExecOptions   // full checks on genesis' chain
 	keys     *validator.Keys
 	genesis  *bt.BeaconState // post-state of the genesis block, slot 0
 	bodyRoot bt.Root         // root of an empty beacon block body
@@ -92,14 +96,15 @@ type generator struct {
 func newGenerator(root string) *generator {
 	cfg := Config()
 	must(cfg.Validate())
-	tr := bcore.New(cfg).WithShardFork(core.FraudVerifier{})
 	keys := check(validator.NewInteropKeys(0, Validators))
-	genesis := check(validator.InteropGenesis(tr, Validators, cfg.MinGenesisTime, validator.WithKeys(keys)))
+	genesis := check(validator.InteropGenesis(bcore.New(cfg), Validators, cfg.MinGenesisTime, validator.WithKeys(keys)))
 	if genesis.Fork.CurrentVersion != bt.Version(cfg.Shard.ForkVersion) {
 		fail("genesis fork %v is not the shard fork", genesis.Fork)
 	}
+	fv := check(core.NewFraudVerifier(genesis))
 	g := &generator{
-		root: root, cfg: cfg, tr: tr, keys: keys, genesis: genesis,
+		root: root, cfg: cfg, tr: bcore.New(cfg).WithShardFork(fv), keys: keys, genesis: genesis,
+		fv: fv, opts: core.ExecOptions{TxDomain: fv.TxDomain(cfg)},
 		bodyRoot: check((&bt.BeaconBlockBody{}).HashTreeRoot()),
 		counts:   make(map[string]int), names: make(map[string]bool),
 		hist: make(map[*bt.BeaconState]*history),
@@ -307,7 +312,7 @@ func (g *generator) ctx(on tip, beacon *bt.BeaconState) core.BlockContext {
 
 func (g *generator) tx(shard bt.Shard, from, nonce uint64, toShard bt.Shard, to uint64, amount bt.Gwei) *st.Transaction {
 	tx := &st.Transaction{Shard: shard, From: from, Nonce: nonce, ToShard: toShard, To: to, Amount: amount}
-	core.SignTx(g.cfg, tx, core.AccountKey(shard, from))
+	core.SignTx(g.opts.TxDomain, tx, core.AccountKey(shard, from))
 	return tx
 }
 
@@ -338,7 +343,7 @@ func (g *generator) build(x spec) *st.ShardBlock {
 	}
 	post, receipts := lenient(x.on.state, x.beacon, b)
 	real := x.on.state.Copy()
-	if rr, err := core.ExecuteBlock(g.cfg, core.FullView{S: real}, core.FullBeaconView{S: x.beacon}, b, core.ExecOptions{}); err == nil {
+	if rr, err := core.ExecuteBlock(g.cfg, core.FullView{S: real}, core.FullBeaconView{S: x.beacon}, b, g.opts); err == nil {
 		// The lenient execution of a valid body is the real one.
 		if check(real.HashTreeRoot()) != check(post.HashTreeRoot()) || !slices.Equal(rr, receipts) {
 			fail("lenient execution of a valid block at slot %d differs from ExecuteBlock", b.Slot)
@@ -406,7 +411,7 @@ func lenient(pre *st.ShardState, beacon *bt.BeaconState, b *st.ShardBlock) (*st.
 // apply processes a valid block and returns the new head and its receipts.
 func (g *generator) apply(on tip, beacon *bt.BeaconState, b *st.ShardBlock) (tip, []st.Receipt) {
 	post := on.state.Copy()
-	receipts, err := core.ProcessBlock(g.tr, g.ctx(on, beacon), post, b, bcore.VerifySigs, core.ExecOptions{})
+	receipts, err := core.ProcessBlock(g.tr, g.ctx(on, beacon), post, b, bcore.VerifySigs, g.opts)
 	must(err)
 	return tip{hdr: check(b.Header()), state: post}, receipts
 }
@@ -417,7 +422,7 @@ func (g *generator) apply(on tip, beacon *bt.BeaconState, b *st.ShardBlock) (tip
 func (g *generator) blockCase(handler, name string, x spec, want string) tip {
 	b := g.build(x)
 	post := x.on.state.Copy()
-	_, err := core.ProcessBlock(g.tr, g.ctx(x.on, x.beacon), post, b, bcore.VerifySigs, core.ExecOptions{})
+	_, err := core.ProcessBlock(g.tr, g.ctx(x.on, x.beacon), post, b, bcore.VerifySigs, g.opts)
 	expectOutcome(RunnerShardBlock+"/"+handler+"/"+name, err, want)
 	files := []file{
 		sszFile("beacon.ssz", x.beacon),
@@ -489,13 +494,31 @@ func (g *generator) processCases() {
 		b.ReceiptsRoot = check(st.ReceiptsRoot(nil))
 	}, nil))
 	badSig := g.tx(0, 1, 0, 0, 2, 1000)
-	core.SignTx(g.cfg, badSig, core.AccountKey(0, 2))
+	core.SignTx(g.opts.TxDomain, badSig, core.AccountKey(0, 2))
 	bad("bad_tx_signature", "bad signature of account 1", withTxs(badSig))
 	otherDomain := g.tx(0, 1, 0, 0, 2, 1000)
 	cfg2 := g.cfg.Copy()
 	cfg2.Shard.DomainTransaction = cfg2.Shard.DomainFraudProof
-	core.SignTx(cfg2, otherDomain, core.AccountKey(0, 1))
+	core.SignTx(core.ComputeTxDomain(cfg2, g.fv.GenesisRoot), otherDomain, core.AccountKey(0, 1))
 	bad("tx_signed_for_other_domain", "bad signature of account 1", withTxs(otherDomain))
+	// Replay protection (§2.5): a transaction of another chain (the same
+	// accounts, another beacon genesis), of another shard fork version, and
+	// one signed over the message without the chain (signing_root(tx) ++
+	// compute_shard_domain(DOMAIN_SHARD_TRANSACTION), as before the domain
+	// had the genesis root).
+	otherGenesis := g.tx(0, 1, 0, 0, 2, 1000)
+	core.SignTx(core.ComputeTxDomain(g.cfg, hash.Hash([]byte("another chain's genesis state"))), otherGenesis, core.AccountKey(0, 1))
+	bad("tx_signed_for_other_genesis", "bad signature of account 1", withTxs(otherGenesis))
+	otherVersion := g.tx(0, 1, 0, 0, 2, 1000)
+	cfg3 := g.cfg.Copy()
+	cfg3.Shard.ForkVersion[3] ^= 1
+	core.SignTx(core.ComputeTxDomain(cfg3, g.fv.GenesisRoot), otherVersion, core.AccountKey(0, 1))
+	bad("tx_signed_for_other_fork_version", "bad signature of account 1", withTxs(otherVersion))
+	unbound := g.tx(0, 1, 0, 0, 2, 1000)
+	msg := unbound.SigningRoot()
+	dom := core.ShardDomain(g.cfg, g.cfg.Shard.DomainTransaction)
+	copy(unbound.Signature[:], ed25519.Sign(core.AccountKey(0, 1), append(msg[:], dom[:]...)))
+	bad("tx_signed_without_genesis", "bad signature of account 1", withTxs(unbound))
 	bad("nonce_replay", "nonce 0, account 1 expects 1", withTxs(g.tx(0, 1, 0, 0, 2, 10), g.tx(0, 1, 0, 0, 2, 10)))
 	bad("nonce_from_the_future", "nonce 1, account 1 expects 0", withTxs(g.tx(0, 1, 1, 0, 2, 10)))
 	bad("overdraft", "sends", withTxs(g.tx(0, 1, 0, 0, 2, bal+1)))
@@ -505,7 +528,7 @@ func (g *generator) processCases() {
 	bad("unknown_destination_shard", "out of range", withTxs(g.tx(0, 1, 0, bt.Shard(g.cfg.ShardCount), 2, 10)))
 	// Signed by the sender's own key: only the shard field makes it invalid here.
 	otherShard := &st.Transaction{Shard: 1, From: 1, ToShard: 1, To: 2, Amount: 10}
-	core.SignTx(g.cfg, otherShard, core.AccountKey(0, 1))
+	core.SignTx(g.opts.TxDomain, otherShard, core.AccountKey(0, 1))
 	bad("tx_of_other_shard", "out of range", withTxs(otherShard))
 	bad("zero_amount", "zero amount", withTxs(g.tx(0, 1, 0, 1, 2, 0)))
 	bad("invalid_tx_after_valid_ones", "transaction 2", withTxs(g.tx(0, 1, 0, 0, 2, 10), g.tx(0, 2, 0, 1, 2, 10), g.tx(0, 3, 5, 0, 2, 10)))
@@ -800,7 +823,7 @@ func whistleblower(b *st.ShardBlock) bt.ValidatorIndex { return (b.ProposerIndex
 func (g *generator) prove(on tip, beacon *bt.BeaconState, b *st.ShardBlock, ev core.FraudEvidence) *st.ShardFraudProof {
 	bh := check(BeaconBlockHeader(beacon))
 	wb := whistleblower(b)
-	return check(core.BuildFraudProof(g.tr, on.state, &on.hdr, b, &bh, beacon, ev, wb, g.key(wb)))
+	return check(g.fv.BuildFraudProof(g.tr, on.state, &on.hdr, b, &bh, beacon, ev, wb, g.key(wb)))
 }
 
 // mutate returns a copy of p, edited and signed again by its whistleblower

@@ -40,10 +40,13 @@ func Register(r *bspec.Registry) {
 	r.Register(RunnerFraudProof, HandlerVerify, handleFraudProof)
 }
 
-// env is the config of a fork directory and its transition.
+// env is the config of a fork directory, its transition (whose fraud-proof
+// verifier has the directory's genesis root) and the execution options of
+// that chain.
 type env struct {
-	cfg *params.Config
-	tr  *bcore.Transition
+	cfg  *params.Config
+	tr   *bcore.Transition
+	opts core.ExecOptions
 }
 
 var envs = struct {
@@ -57,8 +60,8 @@ func forkDir(c *bspec.Case) string {
 	return filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(c.Dir))))
 }
 
-// envFor loads (once per fork directory) the config.yaml of the case's fork
-// directory. The shard vectors do not use c.Cfg: the official runner derives
+// envFor loads (once per fork directory) the config.yaml and genesis.yaml of
+// the case's fork directory. The shard vectors do not use c.Cfg: the official runner derives
 // it from the config directory's name (the plain minimal preset, shard fork
 // off), while the shard vectors need the fork on and their SHARD_* values.
 func envFor(c *bspec.Case) (*env, error) {
@@ -72,7 +75,12 @@ func envFor(c *bspec.Case) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{cfg: cfg, tr: bcore.New(cfg).WithShardFork(core.FraudVerifier{})}
+	root, err := LoadGenesisRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	fv := core.FraudVerifier{GenesisRoot: root}
+	e := &env{cfg: cfg, tr: bcore.New(cfg).WithShardFork(fv), opts: core.ExecOptions{TxDomain: fv.TxDomain(cfg)}}
 	envs.m[dir] = e
 	return e, nil
 }
@@ -189,7 +197,7 @@ func handleShardBlock(c *bspec.Case) error {
 		return err
 	}
 	ctx := core.BlockContext{Parent: &parent, BeaconRoot: root, Beacon: beacon}
-	_, err = core.ProcessBlock(e.tr, ctx, state, &block, sigs, core.ExecOptions{})
+	_, err = core.ProcessBlock(e.tr, ctx, state, &block, sigs, e.opts)
 	return expect(c, "post.ssz", err, func() error {
 		want, err := readShardState(c, "post.ssz")
 		if err != nil {

@@ -112,7 +112,7 @@ func (s *shardRun) prove(slot types.Slot, ev shardcore.FraudEvidence, kind strin
 	if !ok {
 		return fmt.Errorf("simulate slot %d: no key for fisherman %d", slot, f.fisherman)
 	}
-	p, err := shardcore.BuildFraudProof(s.tr, f.pre, &f.parent, f.block, &f.ref.header, f.ref.state, ev, f.fisherman, sk)
+	p, err := s.fv.BuildFraudProof(s.tr, f.pre, &f.parent, f.block, &f.ref.header, f.ref.state, ev, f.fisherman, sk)
 	if err != nil {
 		return fmt.Errorf("simulate slot %d: %w", slot, err)
 	}
@@ -187,7 +187,7 @@ func (s *shardRun) landProofs(slot types.Slot, pre, post *types.BeaconState, pro
 	seen := make(map[types.ValidatorIndex]bool)
 	for _, p := range proofs {
 		p.report.Landed = uint64(slot)
-		v, err := shardcore.FraudVerifier{}.VerifyFraudProof(s.tr, pre, p.data, core.SkipSigs)
+		v, err := s.fv.VerifyFraudProof(s.tr, pre, p.data, core.SkipSigs)
 		if err != nil {
 			return fmt.Errorf("simulate slot %d: an included fraud proof does not verify: %w", slot, err)
 		}

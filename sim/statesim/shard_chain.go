@@ -105,6 +105,7 @@ func (c *shardChain) balance() uint64 {
 // signing (deterministic) runs on several goroutines.
 type workload struct {
 	cfg     *params.Config
+	domain  shardcore.TxDomain // the chain's transaction domain
 	rng     *rand.Rand
 	perSlot float64
 	cross   float64
@@ -113,9 +114,10 @@ type workload struct {
 	workers int
 }
 
-func newWorkload(cfg *params.Config, c *Config, workers int) *workload {
+func newWorkload(cfg *params.Config, domain shardcore.TxDomain, c *Config, workers int) *workload {
 	w := &workload{
 		cfg:     cfg,
+		domain:  domain,
 		rng:     rand.New(rand.NewPCG(c.Seed, seedStream+1)),
 		perSlot: c.TxRate * float64(cfg.SecondsPerSlot),
 		cross:   c.CrossShard,
@@ -166,7 +168,7 @@ func (w *workload) next(slot types.Slot) []*st.Transaction {
 	}
 	parallel(n, w.workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			shardcore.SignTx(w.cfg, txs[i], keys[i])
+			shardcore.SignTx(w.domain, txs[i], keys[i])
 		}
 	})
 	return txs

@@ -41,6 +41,7 @@ type pendingProof struct {
 type shardRun struct {
 	*run
 	chain *params.Config
+	fv    shardcore.FraudVerifier // of the genesis; tr carries it
 	// st is the beacon head state advanced to the current slot; ref is the
 	// latest beacon block. st may be ref.state until it must change (own).
 	st      *types.BeaconState
@@ -92,7 +93,7 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 	cfg.Chain = chain
 	r := &run{
 		cfg: cfg,
-		tr:  core.New(chain).WithShardFork(shardcore.FraudVerifier{}),
+		tr:  core.New(chain),
 		rng: rand.New(rand.NewPCG(cfg.Seed, seedStream)),
 	}
 	t0 := time.Now()
@@ -100,9 +101,17 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 	if err != nil {
 		return nil, err
 	}
+	// The fraud-proof verifier, and every transaction signature, is bound
+	// to this genesis (docs/protocol.md §2.5).
+	fv, err := shardcore.NewFraudVerifier(genesis)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	r.tr.WithShardFork(fv)
 	s := &shardRun{
 		run:         r,
 		chain:       chain,
+		fv:          fv,
 		links:       newLinkRegistry(chain),
 		workers:     runtime.GOMAXPROCS(0),
 		crosslinked: make([]bool, chain.ShardCount),
@@ -110,7 +119,7 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 		windows:     make(map[types.Slot]*types.BeaconState),
 	}
 	s.relay = newRelayer(chain, s.links)
-	s.wl = newWorkload(chain, &cfg, s.workers)
+	s.wl = newWorkload(chain, fv.TxDomain(chain), &cfg, s.workers)
 	s.chains = make([]*shardChain, chain.ShardCount)
 	var genesisStates []*st.ShardState
 	for i := range s.chains {
@@ -501,7 +510,7 @@ func (s *shardRun) buildShard(i int, slot types.Slot, proposer types.ValidatorIn
 	}
 	// The simulated accounts are honest: the proposer trusts their
 	// signatures; the fisherman checks every one.
-	built, err := shardcore.BuildBlock(tr, ctx, c.head, slot, c.pool, claims, sk, shardcore.ExecOptions{SkipTxSignatures: true})
+	built, err := shardcore.BuildBlock(tr, ctx, c.head, slot, c.pool, claims, sk, shardcore.ExecOptions{TxDomain: s.fv.TxDomain(s.chain), SkipTxSignatures: true})
 	if err != nil {
 		j.err = err
 		return j
@@ -524,7 +533,7 @@ func (s *shardRun) buildShard(i int, slot types.Slot, proposer types.ValidatorIn
 	j.built, j.proposer = built, proposer
 	t1 := time.Now()
 	post := c.head.Copy()
-	receipts, err := shardcore.ProcessBlock(tr, ctx, post, built.Block, core.VerifySigs, shardcore.ExecOptions{})
+	receipts, err := shardcore.ProcessBlock(tr, ctx, post, built.Block, core.VerifySigs, shardcore.ExecOptions{TxDomain: s.fv.TxDomain(s.chain)})
 	j.build, j.reexec = t1.Sub(t0), time.Since(t1)
 	switch {
 	case errors.Is(err, shardcore.ErrInvalidShardBlock):

@@ -358,7 +358,8 @@ func readOptional(path string) ([]byte, error) {
 //
 // A shard case (see ReadCase; tr's config must be the case's, CaseConfig)
 // is replayed with StateTransitionShard and the shard layer's fraud-proof
-// verifier (a transition of tr's config with shard/core.FraudVerifier), and
+// verifier (a transition of tr's config with shard/core.FraudVerifier of
+// the case's genesis, its pre-state), and
 // every shard's blocks are replayed with full validation (ProcessBlock,
 // every signature checked) against the post-states of the beacon blocks
 // they reference; each shard must end at its post.ssz.
@@ -368,7 +369,7 @@ func VerifyCase(tr *core.Transition, dir string) error {
 		return err
 	}
 	if c.Fork == forkShard {
-		return verifyShardCase(core.New(tr.Config()).WithShardFork(shardcore.FraudVerifier{}), c)
+		return verifyShardCase(tr.Config(), c)
 	}
 	st := c.Pre
 	for i, b := range c.Blocks {
@@ -408,14 +409,17 @@ type shardReplay struct {
 
 // verifyShardCase replays a shard case: after each beacon block, the shard
 // blocks before the next beacon block's slot (which can only reference
-// beacon blocks already applied).
-func verifyShardCase(tr *core.Transition, c *Case) error {
-	cfg := tr.Config()
+// beacon blocks already applied). The case's pre-state is its chain's
+// genesis, which transaction signatures are bound to.
+func verifyShardCase(cfg *params.Config, c *Case) error {
 	bst := c.Pre
 	genesisRoot, err := bst.HashTreeRoot()
 	if err != nil {
 		return fmt.Errorf("hash pre-state: %w", err)
 	}
+	fv := shardcore.FraudVerifier{GenesisRoot: genesisRoot}
+	tr := core.New(cfg).WithShardFork(fv)
+	opts := shardcore.ExecOptions{TxDomain: fv.TxDomain(cfg)}
 	hdr := bst.LatestBlockHeader
 	hdr.StateRoot = genesisRoot
 	// Post-states of the recent beacon blocks, by root.
@@ -447,7 +451,7 @@ func verifyShardCase(tr *core.Transition, c *Case) error {
 						ErrCaseMismatch, i, r.next, b.Slot, b.BeaconBlockRoot)
 				}
 				ctx := shardcore.BlockContext{Parent: &r.parent, BeaconRoot: b.BeaconBlockRoot, Beacon: ref.state}
-				if _, err := shardcore.ProcessBlock(tr, ctx, r.state, b, core.VerifySigs, shardcore.ExecOptions{}); err != nil {
+				if _, err := shardcore.ProcessBlock(tr, ctx, r.state, b, core.VerifySigs, opts); err != nil {
 					return fmt.Errorf("replay shard %d block %d (slot %d): %w", i, r.next, b.Slot, err)
 				}
 				if r.parent, err = b.Header(); err != nil {

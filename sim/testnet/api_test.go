@@ -26,6 +26,7 @@ import (
 // can reject an account's next transaction once.
 type fakeShards struct {
 	cfg    *params.Config
+	domain shardcore.TxDomain // of the beacon chain's genesis
 	shards []bt.Shard
 
 	mu         sync.Mutex
@@ -70,8 +71,7 @@ func (f *fakeShards) Receipts(bt.Shard, shardapi.ReceiptQuery) (shardapi.Receipt
 
 func (f *fakeShards) SubmitTransaction(_ context.Context, tx *st.Transaction) error {
 	pub := shardcore.AccountKey(tx.Shard, tx.From).Public().(ed25519.PublicKey)
-	m := shardcore.TxMessage(f.cfg, tx)
-	if !ed25519.Verify(pub, m[:], tx.Signature[:]) {
+	if !shardcore.VerifyTx(f.domain, [32]byte(pub), tx) {
 		return fmt.Errorf("%w: bad signature", beaconapi.ErrBadRequest)
 	}
 	key := [2]uint64{uint64(tx.Shard), tx.From}
@@ -106,7 +106,7 @@ func fakeNode(t *testing.T, shards ...bt.Shard) (*httptest.Server, *fakeShards, 
 		t.Fatal(err)
 	}
 	be := apitest.NewBackend(c)
-	f := &fakeShards{cfg: c.Config, shards: shards, nonces: map[[2]uint64]uint64{}, rejectOnce: map[[2]uint64]bool{}}
+	f := &fakeShards{cfg: c.Config, domain: shardcore.ComputeTxDomain(c.Config, c.Blocks[c.GenesisRoot].GetStateRoot()), shards: shards, nonces: map[[2]uint64]uint64{}, rejectOnce: map[[2]uint64]bool{}}
 	srv := beaconapi.NewServer(beaconapi.DefaultServerConfig(), be, be, nil)
 	srv.Mount(shardapi.Prefix, shardapi.New(shardapi.DefaultConfig(), f, be, nil))
 	ts := httptest.NewServer(srv.Handler())

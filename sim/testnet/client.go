@@ -177,6 +177,7 @@ func (c *Client) PeerCount(ctx context.Context) (int, error) {
 type Header struct {
 	Root      string
 	Slot      uint64
+	StateRoot string
 	Canonical bool
 }
 
@@ -187,14 +188,15 @@ func (c *Client) Header(ctx context.Context, id string) (Header, error) {
 		Canonical bool   `json:"canonical"`
 		Header    struct {
 			Message struct {
-				Slot u64 `json:"slot"`
+				Slot      u64    `json:"slot"`
+				StateRoot string `json:"state_root"`
 			} `json:"message"`
 		} `json:"header"`
 	}
 	if err := c.get(ctx, "/eth/v1/beacon/headers/"+id, &d); err != nil {
 		return Header{}, err
 	}
-	return Header{Root: d.Root, Slot: uint64(d.Header.Message.Slot), Canonical: d.Canonical}, nil
+	return Header{Root: d.Root, Slot: uint64(d.Header.Message.Slot), StateRoot: d.Header.Message.StateRoot, Canonical: d.Canonical}, nil
 }
 
 // Arrival is when a node first saw a beacon block.

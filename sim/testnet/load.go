@@ -3,12 +3,14 @@ package testnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	shardcore "github.com/shardlab/shardlab/shard/core"
@@ -51,6 +53,7 @@ type Load struct {
 	mu      sync.Mutex
 	nonces  map[[2]uint64]uint64    // (shard, account) -> next nonce
 	resting map[[2]uint64]time.Time // accounts resting after a rejection
+	domain  shardcore.TxDomain      // the network's, once learnt (txDomain)
 
 	submitted, accepted, rejected, failed, cross atomic.Uint64
 	lastErr                                      atomic.Pointer[string]
@@ -142,12 +145,15 @@ func (l *Load) submitOne(ctx context.Context) {
 	if !ok {
 		return
 	}
-	shardcore.SignTx(l.cfg, tx, shardcore.AccountKey(tx.Shard, tx.From))
 	c := l.targets[uint64(tx.Shard)]
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	l.submitted.Add(1)
-	err := c.SubmitTransaction(rctx, tx)
+	d, err := l.txDomain(rctx, c)
+	if err == nil {
+		shardcore.SignTx(d, tx, shardcore.AccountKey(tx.Shard, tx.From))
+		err = c.SubmitTransaction(rctx, tx)
+	}
 	switch {
 	case err == nil:
 		l.accepted.Add(1)
@@ -176,6 +182,31 @@ func (l *Load) submitOne(ctx context.Context) {
 		l.failed.Add(1)
 		l.note(err)
 	}
+}
+
+// txDomain returns the transaction domain of the network (docs/protocol.md
+// §2.5), learnt once from c: its genesis header's state root is the
+// genesis state root.
+func (l *Load) txDomain(ctx context.Context, c *Client) (shardcore.TxDomain, error) {
+	l.mu.Lock()
+	d := l.domain
+	l.mu.Unlock()
+	if !d.IsZero() {
+		return d, nil
+	}
+	h, err := c.Header(ctx, "genesis")
+	if err != nil {
+		return d, fmt.Errorf("learn the transaction domain: %w", err)
+	}
+	root, err := beaconapi.ParseRoot(h.StateRoot)
+	if err != nil {
+		return d, fmt.Errorf("learn the transaction domain: genesis state root %q: %w", h.StateRoot, err)
+	}
+	d = shardcore.ComputeTxDomain(l.cfg, root)
+	l.mu.Lock()
+	l.domain = d
+	l.mu.Unlock()
+	return d, nil
 }
 
 func (l *Load) note(err error) {

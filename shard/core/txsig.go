@@ -1,0 +1,59 @@
+package core
+
+import (
+	"crypto/ed25519"
+
+	"github.com/shardlab/shardlab/beacon/params"
+	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/hash"
+	st "github.com/shardlab/shardlab/shard/types"
+)
+
+// TxDomain is the domain of the shard transactions of one chain:
+// compute_transaction_domain(genesis_root) (docs/protocol.md §2.5). It binds
+// an account's signature to the domain type, SHARD_FORK_VERSION and the
+// chain's beacon genesis, so a transaction signed for one network is invalid
+// on every other. The zero TxDomain is never a chain's.
+type TxDomain [32]byte
+
+// IsZero reports whether d is the zero domain (not a chain's).
+func (d TxDomain) IsZero() bool { return d == TxDomain{} }
+
+// ComputeTxDomain is compute_transaction_domain: genesisRoot is the beacon
+// genesis state's hash_tree_root (the state_root of the genesis block).
+//
+//	def compute_transaction_domain(genesis_root: Root) -> Bytes32:
+//	    fork_data_root = hash_tree_root(ShardForkData(
+//	        current_version=SHARD_FORK_VERSION, genesis_root=genesis_root))
+//	    return DOMAIN_SHARD_TRANSACTION + fork_data_root[:28]
+func ComputeTxDomain(cfg *params.Config, genesisRoot bt.Root) TxDomain {
+	var version [32]byte
+	copy(version[:], cfg.Shard.ForkVersion[:])
+	forkData := hash.Hash64(version, genesisRoot)
+	var d TxDomain
+	copy(d[:4], cfg.Shard.DomainTransaction[:])
+	copy(d[4:], forkData[:28])
+	return d
+}
+
+// TxMessage is compute_transaction_message, the 32 bytes an account signs
+// for tx:
+//
+//	def compute_transaction_message(tx: Transaction, domain: Bytes32) -> Bytes32:
+//	    return hash(signing_root(tx) + domain)
+func TxMessage(d TxDomain, tx *st.Transaction) bt.Root {
+	return hash.Hash64(tx.SigningRoot(), d)
+}
+
+// SignTx sets tx.Signature with key, for the chain of d.
+func SignTx(d TxDomain, tx *st.Transaction, key ed25519.PrivateKey) {
+	m := TxMessage(d, tx)
+	copy(tx.Signature[:], ed25519.Sign(key, m[:]))
+}
+
+// VerifyTx reports whether tx carries the signature of pubkey for the chain
+// of d.
+func VerifyTx(d TxDomain, pubkey [32]byte, tx *st.Transaction) bool {
+	m := TxMessage(d, tx)
+	return ed25519.Verify(pubkey[:], m[:], tx.Signature[:])
+}
