@@ -121,6 +121,12 @@ type crosslinkHeader struct {
 	StateRoot bt.Root
 }
 
+// crosslinked reports whether crosslink c, a shard's current crosslink,
+// covers at least one epoch of the shard (end_epoch > 0): the genesis
+// crosslink Crosslink() does not, and the shard is then not crosslinked
+// yet.
+func crosslinked(c bt.Crosslink) bool { return c.EndEpoch > 0 }
+
 // headCrosslinks returns the current crosslinks of the beacon head state,
 // or nil when the node has no head state yet.
 func (h *Handler) headCrosslinks() ([]bt.Crosslink, error) {
@@ -135,15 +141,23 @@ func (h *Handler) headCrosslinks() ([]bt.Crosslink, error) {
 	return s.CurrentCrosslinks, nil
 }
 
-func (h *Handler) crosslinkOf(c bt.Crosslink) (crosslinkData, error) {
-	out := crosslinkData{Shard: c.Shard, ParentRoot: c.ParentRoot, StartEpoch: c.StartEpoch, EndEpoch: c.EndEpoch, DataRoot: c.DataRoot}
-	hdr, err := h.shards.CrosslinkHeader(c.Shard, c)
+// crosslinkOf describes c, the current crosslink of shard (its position in
+// current_crosslinks). The shard is the position, never c.shard: a shard
+// not crosslinked yet has the genesis crosslink Crosslink(), whose shard
+// field is 0 for every shard. Such a crosslink, or any that covers no epoch
+// (end_epoch 0), crosslinks no shard data: it has no header.
+func (h *Handler) crosslinkOf(shard bt.Shard, c bt.Crosslink) (crosslinkData, error) {
+	out := crosslinkData{Shard: shard, ParentRoot: c.ParentRoot, StartEpoch: c.StartEpoch, EndEpoch: c.EndEpoch, DataRoot: c.DataRoot}
+	if !crosslinked(c) {
+		return out, nil
+	}
+	hdr, err := h.shards.CrosslinkHeader(shard, c)
 	switch {
 	case err == nil:
 		out.Header = &crosslinkHeader{Slot: hdr.Slot, Root: hdr.SigningRoot(), StateRoot: hdr.StateRoot}
 	case errors.Is(err, beaconapi.ErrNotFound), errors.Is(err, beaconapi.ErrUnavailable):
 	default:
-		return out, fmt.Errorf("look up the crosslinked header of shard %d: %w", c.Shard, err)
+		return out, fmt.Errorf("look up the crosslinked header of shard %d: %w", shard, err)
 	}
 	return out, nil
 }
@@ -157,8 +171,8 @@ func (h *Handler) crosslinks(w http.ResponseWriter, r *http.Request) error {
 		return beaconapi.Errorf(http.StatusServiceUnavailable, "the beacon node has no head state yet")
 	}
 	out := make([]crosslinkData, 0, len(cls))
-	for _, c := range cls {
-		cd, err := h.crosslinkOf(c)
+	for i, c := range cls {
+		cd, err := h.crosslinkOf(bt.Shard(i), c)
 		if err != nil {
 			return err
 		}
@@ -191,7 +205,7 @@ func (h *Handler) listShards(w http.ResponseWriter, r *http.Request) error {
 		}
 		info := shardInfo{Shard: shard, HeadSlot: head.Slot, HeadRoot: head.Root, HeadStateRoot: head.StateRoot}
 		if uint64(shard) < uint64(len(cls)) {
-			cd, err := h.crosslinkOf(cls[shard])
+			cd, err := h.crosslinkOf(shard, cls[shard])
 			if err != nil {
 				return err
 			}

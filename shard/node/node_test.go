@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -38,6 +39,10 @@ func TestShardNetwork(t *testing.T) {
 		beacons := []*bnode.Node{b0.svc.(*bnode.Node), b1.svc.(*bnode.Node)}
 
 		waitSlots(t, cfg, 10, "slot 2", func() bool { return s0n.Chain0().Head().Header.Slot >= 2 })
+		// No crosslink yet: every shard reports its own, empty one.
+		for _, n := range []*Node{s0n, s1n} {
+			checkShardCrosslinks(t, n, false)
+		}
 		// A cross-shard transfer, through the HTTP API (SSZ body).
 		tx := g.transfer(0, 1, 0, 5, 2, 1000)
 		body, _ := tx.MarshalSSZ()
@@ -103,6 +108,9 @@ func TestShardNetwork(t *testing.T) {
 		if dst.Inbox(0) != 1 {
 			t.Fatalf("inbox nonce %d", dst.Inbox(0))
 		}
+		for _, n := range []*Node{s0n, s1n} {
+			checkShardCrosslinks(t, n, true)
+		}
 		// The API reports the shards and the stats.
 		rec = httptest.NewRecorder()
 		s1n.HTTPHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/shardlab/v1/stats", nil))
@@ -124,4 +132,39 @@ func TestShardNetwork(t *testing.T) {
 			r.stop(t)
 		}
 	})
+}
+
+// checkShardCrosslinks checks /shardlab/v1/shards of n: every served shard
+// reports a crosslink of its own; before the first crosslinks (crosslinked
+// false) they cover no epoch and have no header, after they have one.
+func checkShardCrosslinks(t *testing.T, n *Node, crosslinked bool) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	n.HTTPHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/shardlab/v1/shards", nil))
+	var shards struct {
+		Data []struct {
+			Shard     string `json:"shard"`
+			Crosslink *struct {
+				Shard    string `json:"shard"`
+				EndEpoch string `json:"end_epoch"`
+				Header   *struct {
+					StateRoot string `json:"state_root"`
+				} `json:"header"`
+			} `json:"crosslink"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &shards); err != nil || rec.Code != http.StatusOK || len(shards.Data) != len(n.Shards()) {
+		t.Fatalf("shards: %d %s", rec.Code, rec.Body)
+	}
+	for i, s := range shards.Data {
+		c := s.Crosslink
+		switch {
+		case s.Shard != strconv.Itoa(int(n.Shards()[i])) || c == nil || c.Shard != s.Shard:
+			t.Errorf("shard %s: %s", s.Shard, rec.Body)
+		case !crosslinked && (c.EndEpoch != "0" || c.Header != nil):
+			t.Errorf("shard %s, not crosslinked yet, reports crosslinked data: %s", s.Shard, rec.Body)
+		case crosslinked && (c.EndEpoch == "0" || c.Header == nil):
+			t.Errorf("shard %s, crosslinked, reports no crosslinked data: %s", s.Shard, rec.Body)
+		}
+	}
 }

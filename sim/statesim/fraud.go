@@ -123,8 +123,8 @@ func (s *shardRun) prove(slot types.Slot, ev shardcore.FraudEvidence, kind strin
 	rep := &ProofReport{Kind: kind, Built: uint64(slot), Evidence: len(ev.Attestations), Slashed: []uint64{}, PendingVoters: []uint64{}}
 	if ev.Rollback != nil {
 		rep.Rollback = &RollbackReport{
-			From:  crosslinkReport(*ev.Rollback.Chain[len(ev.Rollback.Chain)-1]),
-			To:    crosslinkReport(ev.Rollback.Parent),
+			From:  crosslinkReport(f.shard, *ev.Rollback.Chain[len(ev.Rollback.Chain)-1]),
+			To:    crosslinkReport(f.shard, ev.Rollback.Parent),
 			Chain: len(ev.Rollback.Chain),
 		}
 	}
@@ -309,7 +309,7 @@ func (s *shardRun) attestComplicit(slot types.Slot, sc validator.SlotCommittee, 
 	f.complicit, f.rec = &cl, s.links.byRoot[cl.TreeRoot()]
 	f.report.ComplicitSlot = uint64(slot)
 	f.report.ComplicitAttesters = indices(bad)
-	cr := crosslinkReport(cl)
+	cr := crosslinkReport(f.shard, cl)
 	f.report.ComplicitCrosslink = &cr
 	return good, nil
 }

@@ -322,7 +322,9 @@ type SlotCheck struct {
 // shortRoot is the first four bytes of r in hex.
 func shortRoot(r types.Root) string { return fmt.Sprintf("0x%x", r[:4]) }
 
-// crosslinkReport describes c.
-func crosslinkReport(c types.Crosslink) CrosslinkReport {
-	return CrosslinkReport{Shard: uint64(c.Shard), StartEpoch: uint64(c.StartEpoch), EndEpoch: uint64(c.EndEpoch), DataRoot: shortRoot(c.DataRoot)}
+// crosslinkReport describes c, a crosslink of shard. The shard is given, not
+// c.shard: the genesis crosslink Crosslink(), which a rollback may return
+// to, says shard 0 for every shard.
+func crosslinkReport(shard types.Shard, c types.Crosslink) CrosslinkReport {
+	return CrosslinkReport{Shard: uint64(shard), StartEpoch: uint64(c.StartEpoch), EndEpoch: uint64(c.EndEpoch), DataRoot: shortRoot(c.DataRoot)}
 }

@@ -453,3 +453,26 @@ func TestReceiptBranches(t *testing.T) {
 		}
 	}
 }
+
+// TestCrosslinkReportShard: a crosslink is reported for the shard it is
+// given, also the genesis crosslink (whose shard field is 0) that a rollback
+// of another shard returns to.
+func TestCrosslinkReportShard(t *testing.T) {
+	tests := []struct {
+		name  string
+		shard types.Shard
+		c     types.Crosslink
+	}{
+		{"genesis crosslink of shard 3", 3, types.Crosslink{}},
+		{"genesis crosslink of shard 0", 0, types.Crosslink{}},
+		{"crosslink of shard 5", 5, types.Crosslink{Shard: 5, StartEpoch: 1, EndEpoch: 2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := crosslinkReport(tc.shard, tc.c)
+			if r.Shard != uint64(tc.shard) || r.StartEpoch != uint64(tc.c.StartEpoch) || r.EndEpoch != uint64(tc.c.EndEpoch) {
+				t.Fatalf("report %+v of shard %d's %+v", r, tc.shard, tc.c)
+			}
+		})
+	}
+}

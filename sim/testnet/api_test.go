@@ -101,7 +101,13 @@ func (f *fakeShards) Stats() shardapi.Stats {
 // over a fakeShards on one httptest server.
 func fakeNode(t *testing.T, shards ...bt.Shard) (*httptest.Server, *fakeShards, *apitest.Chain) {
 	t.Helper()
-	c, err := apitest.NewChain(apitest.ChainOptions{})
+	return fakeNodeOf(t, apitest.ChainOptions{}, shards...)
+}
+
+// fakeNodeOf is fakeNode over a chain built with opts.
+func fakeNodeOf(t *testing.T, opts apitest.ChainOptions, shards ...bt.Shard) (*httptest.Server, *fakeShards, *apitest.Chain) {
+	t.Helper()
+	c, err := apitest.NewChain(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,5 +228,55 @@ func TestPollAndTable(t *testing.T) {
 	_, err := NewClient(beacon.URL).Header(context.Background(), "0x"+strings.Repeat("00", 31)+"01")
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown header: %v", err)
+	}
+}
+
+// TestStatusCrosslinksByPosition: every shard's row shows its own crosslink,
+// before any crosslink (the genesis crosslink of every shard says shard 0)
+// and after, from the shard nodes and from the beacon state; a shard not
+// crosslinked yet shows no crosslinked state root.
+func TestStatusCrosslinksByPosition(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        apitest.ChainOptions
+		crosslinked bool
+	}{
+		{"before the first crosslinks", apitest.ChainOptions{Slots: 2, NoDefaults: true}, false},
+		{"after crosslinks", apitest.ChainOptions{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			beacon, _, c := fakeNodeOf(t, tc.opts)
+			shard, _, _ := fakeNodeOf(t, tc.opts, 0, 1)
+			shards := c.Config.ShardCount
+			targets := []target{
+				{spec: NodeSpec{Name: "beacon-0", Role: RoleBeacon, HTTPPort: portOf(t, beacon)}, running: true},
+				{spec: NodeSpec{Name: "shard-0", Role: RoleShard, HTTPPort: portOf(t, shard), Shards: []uint64{0, 1}}, running: true},
+			}
+			genesis := time.Now().Add(-time.Duration(uint64(c.HeadSlot)*c.Config.SecondsPerSlot) * time.Second)
+			head := c.States[c.HeadRoot]
+			check := func(from string, s *Snapshot, rows []uint64) {
+				t.Helper()
+				for _, i := range rows {
+					sh, want := s.Shards[i], head.CurrentCrosslinks[i]
+					switch {
+					case sh.Shard != i || sh.Crosslink == nil:
+						t.Errorf("%s: shard %d row %+v has no crosslink", from, i, sh)
+					case sh.Crosslink.Shard != i || sh.Crosslink.EndEpoch != uint64(want.EndEpoch):
+						t.Errorf("%s: shard %d row shows crosslink %+v, state has %+v", from, i, *sh.Crosslink, want)
+					case (want.EndEpoch > 0) != tc.crosslinked:
+						t.Fatalf("%s: shard %d crosslink %+v: the test chain is not as intended", from, i, want)
+					case !tc.crosslinked && sh.Crosslink.HasHeader:
+						t.Errorf("%s: shard %d is not crosslinked yet but shows the crosslinked state %s", from, i, sh.Crosslink.HeaderStateRoot)
+					}
+				}
+			}
+			check("shard nodes", poll(context.Background(), targets, genesis, c.Config.SecondsPerSlot, c.Config.SlotsPerEpoch, shards), []uint64{0, 1})
+			all := make([]uint64, shards)
+			for i := range all {
+				all[i] = uint64(i)
+			}
+			check("beacon state", poll(context.Background(), targets[:1], genesis, c.Config.SecondsPerSlot, c.Config.SlotsPerEpoch, shards), all)
+		})
 	}
 }

@@ -259,7 +259,7 @@ func (cj crosslinkJSON) crosslink() Crosslink {
 
 // StateCrosslinks returns the current crosslinks of the node's head state,
 // read from the state itself (/eth/v1/debug/beacon/states/head): every
-// node serves it, shard nodes or not.
+// node serves it, shard nodes or not. The i-th is shard i's.
 func (c *Client) StateCrosslinks(ctx context.Context) ([]Crosslink, error) {
 	var d struct {
 		CurrentCrosslinks []crosslinkJSON `json:"current_crosslinks"`
@@ -270,6 +270,9 @@ func (c *Client) StateCrosslinks(ctx context.Context) ([]Crosslink, error) {
 	out := make([]Crosslink, len(d.CurrentCrosslinks))
 	for i, cj := range d.CurrentCrosslinks {
 		out[i] = cj.crosslink()
+		// The shard is the position: the genesis crosslink of every
+		// shard not crosslinked yet says shard 0.
+		out[i].Shard = uint64(i)
 	}
 	return out, nil
 }

@@ -171,9 +171,9 @@ func poll(ctx context.Context, targets []target, genesis time.Time, secondsPerSl
 			if err != nil {
 				continue
 			}
-			for _, c := range cls {
-				if c.Shard < shards {
-					s.Shards[c.Shard].Crosslink = &c
+			for i, c := range cls {
+				if uint64(i) < shards {
+					s.Shards[i].Crosslink = &c
 				}
 			}
 			break
