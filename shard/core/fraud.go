@@ -146,7 +146,7 @@ func (fv FraudVerifier) TxDomain(cfg *params.Config) TxDomain {
 	return ComputeTxDomain(cfg, fv.GenesisRoot)
 }
 
-// execOptions are the options of a full re-execution on v's chain.
+// execOptions are the options of a full re-execution on fv's chain.
 func (fv FraudVerifier) execOptions(cfg *params.Config) (ExecOptions, error) {
 	if fv.GenesisRoot == (bt.Root{}) {
 		return ExecOptions{}, fmt.Errorf("fraud verifier: no genesis root: %w", ErrNoTxDomain)
