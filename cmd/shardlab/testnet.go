@@ -28,8 +28,8 @@ func testnetCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "testnet",
-		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down)",
-		Subcommands: []*cli.Command{
+		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down), stop|start|restart|kill one node",
+		Subcommands: append([]*cli.Command{
 			testnetUpCommand(dirFlag()),
 			{
 				Name:      "down",
@@ -49,7 +49,7 @@ by another program is left alone.`,
 				Flags:     []cli.Flag{dirFlag()},
 				Action:    runTestnetStatus,
 			},
-		},
+		}, testnetNodeCommands(dirFlag)...),
 	}
 }
 

@@ -210,7 +210,7 @@ func TestDown(t *testing.T) {
 	dir := t.TempDir()
 	p, _ := helperProcess(t, dir, "beacon-0", "silent")
 	p.mu.Lock()
-	done := p.done
+	done := p.cur.done
 	p.mu.Unlock()
 	// Stale: a pid that does not exist any more.
 	stale := filepath.Join(dir, "beacon-1")
