@@ -100,8 +100,10 @@ func downOne(name, pidFile, dataDir string) DownResult {
 		r.Action = "skipped"
 		return r
 	}
+	node := NodeSpec{Dir: filepath.Dir(pidFile)}
+	_ = markStopped(node, pid) // a running `up` then shows it as down, not exited
 	r.Action = signalNode(pid, syscall.SIGTERM, stopTimeout)
-	removePIDFile(NodeSpec{Dir: filepath.Dir(pidFile)}, pid)
+	removePIDFile(node, pid)
 	return r
 }
 

@@ -71,9 +71,7 @@ func endNode(_ context.Context, verb, dir, name string, sig syscall.Signal, opts
 	if !ok {
 		return ch, fmt.Errorf("%s node %s: %w", verb, name, ErrNodeStopped)
 	}
-	// The stop file first: an orchestrator watching the process then
-	// knows that its exit is no crash.
-	if err := os.WriteFile(s.StopFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+	if err := markStopped(s, pid); err != nil {
 		return ch, fmt.Errorf("%s node %s: %w", verb, name, err)
 	}
 	grace := opts.Grace
@@ -206,6 +204,16 @@ func livePid(s NodeSpec, dirs map[string]int) (int, bool) {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return (err == nil || errors.Is(err, syscall.EPERM)) && !isZombie(pid)
+}
+
+// markStopped writes pid to the node's stop file before it is signalled:
+// an orchestrator watching the process then knows that its exit is no
+// crash.
+func markStopped(s NodeSpec, pid int) error {
+	if err := os.WriteFile(s.StopFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write stop file: %w", err)
+	}
+	return nil
 }
 
 // stoppedOnPurpose reports whether the node's stop file names pid.

@@ -247,6 +247,9 @@ func TestDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the process is still running after Down")
 	}
+	if crashed, err := p.Crashed(); crashed {
+		t.Fatalf("a process stopped by Down counts as crashed: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(stale, "pid")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("stale pid file not removed")
 	}
