@@ -151,11 +151,20 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _ = hand.Wait() }()
-	var got int
-	for deadline := time.Now().Add(10 * time.Second); got == 0 && time.Now().Before(deadline); {
-		got = p.Follow() // the helper is found as soon as it has exec'd
+	var up NodeStatus
+	for deadline := time.Now().Add(10 * time.Second); up.Pid == 0 && time.Now().Before(deadline); {
+		snap, _, err := Status(ctx, dir) // finds the helper once it has exec'd
+		if err != nil {
+			t.Fatal(err)
+		}
+		up = snap.Nodes[0]
 		time.Sleep(20 * time.Millisecond)
 	}
+	if up.State != "up" || up.Pid != hand.Process.Pid {
+		t.Fatalf("Status: %+v, want up as pid %d (started by hand)", up, hand.Process.Pid)
+	}
+	_ = os.Remove(spec.PIDFile()) // which Status wrote: Follow must find it by its data dir too
+	got := p.Follow()
 	if got != hand.Process.Pid {
 		t.Fatalf("Follow = %d, want the process started by hand %d", got, hand.Process.Pid)
 	}
