@@ -192,7 +192,7 @@ TESTNET_FLAGS ?=
 run: build #? local testnet: 4 beacon + 4 shard nodes, 64 validators, 8 shards, 2 s slots, 8 epochs (about 2.5 min; Ctrl-C stops)
 	$(BIN) testnet up --dir '$(TESTNET_DIR)' --nodes 4 --validators 64 --shards 8 --slot-time 2s --epochs 8 $(TESTNET_FLAGS)
 
-e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 5 min)
+e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 3 min)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_E2E=full $(GO) test -count=1 -v -timeout 20m -run '^TestE2EFull$$' ./sim/testnet
 
 clean: #? remove bin/ and the go test cache (keeps the fetched vectors in .cache/)

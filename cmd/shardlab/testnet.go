@@ -80,7 +80,11 @@ After --epochs epochs (0: until Ctrl-C), or on Ctrl-C, it prints a summary
 shard, receipts, transactions, gossip latency of beacon blocks) and stops the
 processes (SIGTERM, then SIGKILL after 10 s) unless --keep. It exits 1 when
 the network did not finalize, the finalized roots disagree, or a process
-exited on its own.
+exited on its own (and did not run again).
+
+While it runs, 'shardlab testnet stop|start|restart|kill NODE' (another
+terminal) acts on one node; up follows a node's current process, also one
+restarted by hand on its data dir.
 
 Without the shard command in this binary, or with --shard-nodes 0, only beacon
 nodes run. docs/testnet.md has the details.`,
