@@ -200,3 +200,28 @@ func TestWithBootnodes(t *testing.T) {
 		})
 	}
 }
+
+// TestDataDirArg reads --datadir from shardlab command lines only.
+func TestDataDirArg(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"flag", []string{"/usr/bin/shardlab", "beacon", "--datadir", "/t/b0/data/"}, "/t/b0/data"},
+		{"equals", []string{"shardlab", "--log-level", "info", "shard", "--datadir=/t/s0/data"}, "/t/s0/data"},
+		{"relative", []string{"./bin/shardlab", "beacon", "--datadir", "net/b0"}, "net/b0"},
+		{"test binary", []string{"/tmp/x/shardlab.test", "--datadir", "/d"}, "/d"},
+		{"other program", []string{"/usr/bin/geth", "--datadir", "/t/b0/data"}, ""},
+		{"no datadir", []string{"shardlab", "beacon"}, ""},
+		{"dangling flag", []string{"shardlab", "beacon", "--datadir"}, ""},
+		{"empty", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := dataDirArg(tc.args); got != tc.want {
+				t.Fatalf("dataDirArg(%q) = %q, want %q", tc.args, got, tc.want)
+			}
+		})
+	}
+}
