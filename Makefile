@@ -20,11 +20,12 @@ BENCHTIME ?= 1s
 # --- Official spec vectors ----------------------------------------------------
 # SPEC_TESTS_DIR is a directory holding tests/{minimal,general} (and, for
 # spectest-mainnet, tests/mainnet). CI sets it to ../shared/spec-tests/v0.8.3.
-# When it is unset, the npm package of the vectors is fetched once into .cache/,
+# When it is unset, the npm package of the vectors is fetched once into .cache/
+# (npm pack, see $(SPEC_TGZ) below),
 # its sha512 checked, and only tests/minimal and tests/general extracted
 # (tests/mainnet is 3.9 GB: only spectest-mainnet extracts it).
 SPEC_VERSION   := 0.8.3
-SPEC_TGZ_URL   := https://registry.npmjs.org/@chainsafe/eth2-spec-tests/-/eth2-spec-tests-$(SPEC_VERSION).tgz
+SPEC_NPM_PKG   := @chainsafe/eth2-spec-tests@$(SPEC_VERSION)
 SPEC_TGZ_SHA512 := 3r2u9NNHAVVlLZuWzQzU3jndu8mNjh2RAiyNoTySthVdnWqQOHmgOsyPz8iy/atH9RiUj57gguEhEwcA4tkr/Q==
 SPEC_CACHE     := .cache/eth2-spec-tests-$(SPEC_VERSION)
 SPEC_TGZ       := .cache/eth2-spec-tests-$(SPEC_VERSION).tgz
@@ -77,9 +78,26 @@ spectest-mainnet: build $(MAINNET_FETCH) #? run the mainnet vectors (extracts 3.
 spec-vectors: $(SPEC_FETCH) #? fetch and extract the minimal and general vectors (when SPEC_TESTS_DIR is unset)
 	@echo "SPEC_TESTS_DIR=$(SPEC_TESTS_DIR)"
 
+# The package comes from `npm pack`, so that the user's npm configuration
+# (registry, proxy, CA, auth in .npmrc) applies; its sha512 is checked here
+# too. Without npm: installed with apt-get when running as root, else a clear
+# error.
 $(SPEC_TGZ):
 	@mkdir -p $(@D)
-	curl -fsSL --retry 3 -o '$@.part' '$(SPEC_TGZ_URL)'
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "spec vectors: npm not found: installing it with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+		else \
+			echo "spec vectors: npm is needed to fetch them (npm pack $(SPEC_NPM_PKG)): install npm (e.g. sudo apt-get install npm)," >&2; \
+			echo "  or set SPEC_TESTS_DIR to a directory holding tests/minimal and tests/general" >&2; \
+			exit 1; \
+		fi; \
+	fi
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "npm pack $(SPEC_NPM_PKG)"; \
+	(cd "$$tmp" && npm pack --silent '$(SPEC_NPM_PKG)' >/dev/null); \
+	tgz=$$(ls "$$tmp"/*.tgz); mv "$$tgz" '$@.part'
 	@if command -v openssl >/dev/null; then \
 		got=$$(openssl dgst -sha512 -binary '$@.part' | base64 -w0); \
 	else \
@@ -143,9 +161,9 @@ fmt: #? gofmt every Go file
 
 # The pure packages (STYLE.md P1, P2): no network, storage, clocks, randomness,
 # logging or OS access, and imports that point inward only.
-PURE_PKGS := ./beacon/params ./beacon/types ./beacon/core ./beacon/forkchoice
+PURE_PKGS := ./beacon/params ./beacon/types ./beacon/core ./beacon/forkchoice ./shard/types ./shard/core
 PURE_FORBIDDEN_STD := os|net|net/.*|log/slog|log|math/rand|math/rand/v2|time|os/.*|syscall
-PURE_FORBIDDEN_DEPS := github.com/shardlab/shardlab/(p2p|sim|cmd|beacon/store|beacon/node|beacon/chain|shard/node|shard/store).*|github.com/libp2p/.*|github.com/cockroachdb/pebble.*
+PURE_FORBIDDEN_DEPS := github.com/shardlab/shardlab/(p2p|sim|cmd|beacon/store|beacon/node|beacon/chain|shard/node|shard/store|shard/chain).*|github.com/libp2p/.*|github.com/cockroachdb/pebble.*
 
 check-deps: #? fail when a pure package imports what it must not (see STYLE.md)
 	@bad=0; for p in $(PURE_PKGS); do \
@@ -174,7 +192,7 @@ TESTNET_FLAGS ?=
 run: build #? local testnet: 4 beacon + 4 shard nodes, 64 validators, 8 shards, 2 s slots, 8 epochs (about 2.5 min; Ctrl-C stops)
 	$(BIN) testnet up --dir '$(TESTNET_DIR)' --nodes 4 --validators 64 --shards 8 --slot-time 2s --epochs 8 $(TESTNET_FLAGS)
 
-e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 5 min)
+e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 3 min)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_E2E=full $(GO) test -count=1 -v -timeout 20m -run '^TestE2EFull$$' ./sim/testnet
 
 clean: #? remove bin/ and the go test cache (keeps the fetched vectors in .cache/)

@@ -122,6 +122,7 @@ func (s *Server) routes() {
 	h("POST /eth/v1/beacon/states/{state_id}/validators", s.stateValidatorsPost)
 	h("GET /eth/v1/beacon/states/{state_id}/validators/{validator_id}", s.stateValidator)
 	h("GET /eth/v1/beacon/states/{state_id}/validator_balances", s.stateBalances)
+	h("POST /eth/v1/beacon/states/{state_id}/validator_balances", s.stateBalancesPost)
 	h("GET /eth/v1/beacon/states/{state_id}/committees", s.stateCommittees)
 	// Debug.
 	ssz("GET /eth/v1/debug/beacon/states/{state_id}", s.debugState)

@@ -165,24 +165,8 @@ type validatorsRequest struct {
 }
 
 func (s *Server) stateValidatorsPost(w http.ResponseWriter, r *http.Request) error {
-	if _, err := RequestEncoding(r, false); err != nil {
-		return err
-	}
-	id, err := ParseStateID(r.PathValue("state_id"))
-	if err != nil {
-		return err
-	}
-	body, err := ReadBody(w, r, s.cfg.MaxBodyBytes)
-	if err != nil {
-		return err
-	}
 	var req validatorsRequest
-	if len(body) > 0 {
-		if err := DecodeJSON(body, &req); err != nil {
-			return Errorf(http.StatusBadRequest, "%v", err)
-		}
-	}
-	rs, err := s.resolveState(id)
+	rs, err := s.postState(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -191,6 +175,28 @@ func (s *Server) stateValidatorsPost(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return WriteData(w, s.validatorsData(rs.st, indices))
+}
+
+// postState reads a POST on a state route: the JSON body into req (an
+// empty body leaves it as it is), then the state of the path.
+func (s *Server) postState(w http.ResponseWriter, r *http.Request, req any) (*resolvedState, error) {
+	if _, err := RequestEncoding(r, false); err != nil {
+		return nil, err
+	}
+	id, err := ParseStateID(r.PathValue("state_id"))
+	if err != nil {
+		return nil, err
+	}
+	body, err := ReadBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 {
+		if err := DecodeJSON(body, req); err != nil {
+			return nil, Errorf(http.StatusBadRequest, "%v", err)
+		}
+	}
+	return s.resolveState(id)
 }
 
 func (s *Server) stateValidator(w http.ResponseWriter, r *http.Request) error {
@@ -226,7 +232,23 @@ func (s *Server) stateBalances(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	indices, err := s.selectValidators(rs.st, QueryValues(r, "id"), nil)
+	return s.writeBalances(w, rs, QueryValues(r, "id"))
+}
+
+// stateBalancesPost is the standard POST form: the body is a JSON array of
+// validator ids (indices or 0x public keys); empty or [] selects all.
+func (s *Server) stateBalancesPost(w http.ResponseWriter, r *http.Request) error {
+	var ids []string
+	rs, err := s.postState(w, r, &ids)
+	if err != nil {
+		return err
+	}
+	return s.writeBalances(w, rs, ids)
+}
+
+// writeBalances answers the balances of the validators ids selects.
+func (s *Server) writeBalances(w http.ResponseWriter, rs *resolvedState, ids []string) error {
+	indices, err := s.selectValidators(rs.st, ids, nil)
 	if err != nil {
 		return err
 	}

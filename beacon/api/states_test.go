@@ -310,6 +310,44 @@ func TestValidatorsPost(t *testing.T) {
 	}
 }
 
+// TestBalancesPost: the standard POST form of validator_balances, a JSON
+// array of ids.
+func TestBalancesPost(t *testing.T) {
+	t.Parallel()
+	srv, be := newServer(t)
+	h := srv.Handler()
+	pk := be.Chain().HeadState().Validators[9].Pubkey.String()
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		body   string
+		code   int
+		count  int
+	}{
+		{"ids", jsonCT, `["1","` + pk + `"]`, 200, 2},
+		{"empty array", jsonCT, `[]`, 200, 64},
+		{"empty body", jsonCT, ``, 200, 64},
+		{"not an array", jsonCT, `{"ids":["1"]}`, 400, 0},
+		{"bad id", jsonCT, `["0x1"]`, 400, 0},
+		{"wrong content type", map[string]string{"Content-Type": "text/plain"}, `[]`, 415, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := do(t, h, request{method: http.MethodPost, path: "/eth/v1/beacon/states/head/validator_balances", header: tc.header, body: tc.body})
+			if rec.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.code, rec.Body)
+			}
+			if tc.code != 200 {
+				checkError(t, rec, tc.code)
+				return
+			}
+			if n := len(at(t, decode(t, rec), "data").([]any)); n != tc.count {
+				t.Errorf("%d balances, want %d", n, tc.count)
+			}
+		})
+	}
+}
+
 func TestCommittees(t *testing.T) {
 	t.Parallel()
 	srv, be := newServer(t)

@@ -28,8 +28,8 @@ func testnetCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "testnet",
-		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down)",
-		Subcommands: []*cli.Command{
+		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down), stop|start|restart|kill one node",
+		Subcommands: append([]*cli.Command{
 			testnetUpCommand(dirFlag()),
 			{
 				Name:      "down",
@@ -49,7 +49,7 @@ by another program is left alone.`,
 				Flags:     []cli.Flag{dirFlag()},
 				Action:    runTestnetStatus,
 			},
-		},
+		}, testnetNodeCommands(dirFlag)...),
 	}
 }
 
@@ -80,7 +80,11 @@ After --epochs epochs (0: until Ctrl-C), or on Ctrl-C, it prints a summary
 shard, receipts, transactions, gossip latency of beacon blocks) and stops the
 processes (SIGTERM, then SIGKILL after 10 s) unless --keep. It exits 1 when
 the network did not finalize, the finalized roots disagree, or a process
-exited on its own.
+exited on its own (and did not run again).
+
+While it runs, 'shardlab testnet stop|start|restart|kill NODE' (another
+terminal) acts on one node; up follows a node's current process, also one
+restarted by hand on its data dir.
 
 Without the shard command in this binary, or with --shard-nodes 0, only beacon
 nodes run. docs/testnet.md has the details.`,

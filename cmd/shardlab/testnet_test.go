@@ -62,6 +62,7 @@ func TestTestnetCommand(t *testing.T) {
 	if err := testApp(&out).Run([]string{"shardlab", "testnet", "down", "--dir", dir}); err != nil || !strings.Contains(out.String(), "no process left") {
 		t.Fatalf("testnet down: %v\n%s", err, out.String())
 	}
+	testNodeCommands(t, dir)
 
 	usage := [][]string{{"--slot-time", "1500ms"}, {"--nodes", "0"}, {"--cross-shard", "2"}}
 	if self, _ := os.Executable(); !testnet.HasShardCommand(self) {
@@ -77,3 +78,46 @@ func TestTestnetCommand(t *testing.T) {
 }
 
 func asExitCoder(err error, ec *cli.ExitCoder) bool { return errors.As(err, ec) }
+
+// testNodeCommands starts the stopped node of the testnet in dir again
+// with `testnet start`, checks that status shows its pid, stops it with
+// `testnet stop`, and checks the commands' errors.
+func testNodeCommands(t *testing.T, dir string) {
+	t.Helper()
+	var out bytes.Buffer
+	run := func(args ...string) error {
+		out.Reset()
+		return testApp(&out).Run(append([]string{"shardlab", "testnet"}, args...))
+	}
+	if err := run("start", "--dir", dir, "beacon-0"); err != nil || !strings.Contains(out.String(), "beacon-0 started (pid ") {
+		t.Fatalf("testnet start: %v\n%s", err, out.String())
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "beacon-0", "pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run("status", "--dir", dir); err != nil || !strings.Contains(out.String(), " "+strings.TrimSpace(string(pid))+" ") {
+		t.Fatalf("testnet status lacks the pid %s: %v\n%s", pid, err, out.String())
+	}
+	if err := run("stop", "--dir", dir, "beacon-0"); err != nil || !strings.Contains(out.String(), "beacon-0 stopped (pid "+strings.TrimSpace(string(pid))+")") {
+		t.Fatalf("testnet stop: %v\n%s", err, out.String())
+	}
+	var ec cli.ExitCoder
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"stopped", []string{"stop", "--dir", dir, "beacon-0"}, 1, "stop node beacon-0: node not running"},
+		{"unknown", []string{"kill", "--dir", dir, "beacon-7"}, 1, `unknown node "beacon-7": the testnet in ` + dir + " has beacon-0"},
+		{"no testnet", []string{"restart", "--dir", t.TempDir(), "beacon-0"}, 1, "no testnet in "},
+		{"no name", []string{"start", "--dir", dir}, 2, "want one node name"},
+		{"down without dir", []string{"down", "--dir", filepath.Join(dir, "nope")}, 1, "testnet down: no testnet in "},
+	} {
+		err := run(tc.args...)
+		if !asExitCoder(err, &ec) || ec.ExitCode() != tc.code || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "testnet down: testnet down") {
+			t.Errorf("%s: testnet %v: %v, want exit %d with %q", tc.name, tc.args, err, tc.code, tc.want)
+		}
+	}
+}

@@ -236,13 +236,14 @@ type shardBlockResponse struct {
 	Data      json.RawMessage
 }
 
-// ParseShardBlockID parses a shard block id: head | <slot> | 0x<root>.
+// ParseShardBlockID parses a shard block id: head | <slot> | 0x<root>. A
+// malformed one is a 400 that names these forms (not the beacon ids).
 func ParseShardBlockID(s string) (beaconapi.BlockID, error) {
 	id, err := beaconapi.ParseBlockID(s)
-	if err == nil && id.Kind != beaconapi.IDHead && id.Kind != beaconapi.IDSlot && id.Kind != beaconapi.IDRoot {
-		err = beaconapi.Errorf(http.StatusBadRequest, "invalid shard block id %q: want head, a slot or a 0x-prefixed 32-byte root", trunc(s))
+	if err != nil || (id.Kind != beaconapi.IDHead && id.Kind != beaconapi.IDSlot && id.Kind != beaconapi.IDRoot) {
+		return beaconapi.BlockID{}, beaconapi.Errorf(http.StatusBadRequest, "invalid shard block id %q: want head, a slot or a 0x-prefixed 32-byte root", trunc(s))
 	}
-	return id, err
+	return id, nil
 }
 
 func (h *Handler) shardBlock(w http.ResponseWriter, r *http.Request) error {

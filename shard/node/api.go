@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	bnode "github.com/shardlab/shardlab/beacon/node"
 	bt "github.com/shardlab/shardlab/beacon/types"
@@ -21,13 +24,22 @@ import (
 // shard/api mounted under shardapi.Prefix. Without a port, newAPI builds
 // the same handlers on a server that is never served, for HTTPHandler.
 
-// newAPI returns the server with the shard endpoints mounted.
-func (n *Node) newAPI(logger *slog.Logger) *beaconapi.Server {
+// newAPI returns the server with the shard endpoints mounted, and
+// /metrics serving Config.Registerer when it is a Gatherer. The beacon
+// node mounts /metrics itself when the registerer it was given (beaconReg)
+// is one; a beacon follower's is wrapped with the role label, so the shard
+// node mounts the registry then.
+func (n *Node) newAPI(logger *slog.Logger, beaconReg prometheus.Registerer) *beaconapi.Server {
 	srv := n.beacon.API()
+	_, beaconMetrics := beaconReg.(prometheus.Gatherer)
 	if srv == nil {
 		alog := logger.With("component", "api")
 		srv = beaconapi.NewServer(beaconapi.DefaultServerConfig(), n.beacon.APIBackend(), n.beacon.APINodeBackend(), alog)
 		srv.Mount("GET "+bnode.BlockArrivalsPath, n.beacon.BlockArrivalsHandler(alog))
+		beaconMetrics = false
+	}
+	if g, ok := n.cfg.Registerer.(prometheus.Gatherer); ok && !beaconMetrics {
+		srv.Mount("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
 	srv.Mount(shardapi.Prefix, shardapi.New(n.cfg.API, shardBackend{n: n}, n.beacon.APIBackend(), logger.With("component", "shard_api")))
 	return srv

@@ -153,7 +153,7 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	if err := n.registerInbox(); err != nil {
 		return nil, err
 	}
-	n.api = n.newAPI(logger)
+	n.api = n.newAPI(logger, reg)
 	n.unsub = n.bchain.Subscribe(n.onBeaconEvent)
 	ok = true
 	for _, s := range n.shards {

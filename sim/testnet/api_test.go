@@ -202,7 +202,7 @@ func TestPollAndTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
-	if line := s.Line(); !strings.Contains(line, "receipts 10 sent 6 claimed") {
+	if line := s.Line(); !strings.Contains(line, "receipts 10 sent 6 credited") {
 		t.Errorf("line: %s", line)
 	}
 

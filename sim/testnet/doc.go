@@ -10,11 +10,14 @@
 // crosslinks per shard, receipts, and the gossip latency of beacon blocks
 // across processes (from every node's block arrival times).
 //
-// It owns the many-process logic of `shardlab testnet up|down|status` and
-// of the end-to-end tests (e2e_test.go): Testnet (Start, Run, Stop, Kill,
-// Restart, AddBeaconNode, Poll, CheckAgreement), Process, Down, Status,
-// Load and GossipLatency. docs/testnet.md describes the layout, the ports,
-// the status columns and the latency measurement.
+// It owns the many-process logic of `shardlab testnet
+// up|down|status|stop|start|restart|kill` and of the end-to-end tests
+// (e2e_test.go): Testnet (Start, Run, Stop, Kill, Restart, AddBeaconNode,
+// Poll, CheckAgreement), Process (which follows a node started again
+// outside it), Down, Status, StopNode, KillNode, StartNode, RestartNode
+// (lifecycle.go: one node of a testnet directory, from any process), Load
+// and GossipLatency. docs/testnet.md describes the layout, the ports, the
+// status columns, the lifecycle commands and the latency measurement.
 //
 // It talks to the nodes only through their command lines, logs and HTTP
 // API, never in process, so it imports no node package: beacon/params and

@@ -33,8 +33,10 @@ func Down(dir string) ([]DownResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("testnet down: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w in %s: no such directory", ErrNoTestnet, dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("read testnet dir: %w", err)
 	}
 	nodes := nodeDataDirs(dir)
 	results := make([]DownResult, len(nodes))
@@ -52,14 +54,22 @@ type nodeFiles struct {
 }
 
 // nodeDataDirs lists the nodes of dir that have a pid file: from
-// testnet.json when it is readable, else DIR/*/pid.
+// testnet.json when it is readable (with the nodes started by hand on
+// their data dirs, whose pid files it writes), else DIR/*/pid.
 func nodeDataDirs(dir string) []nodeFiles {
 	var out []nodeFiles
 	if m, err := ReadManifest(dir); err == nil {
+		var dirs map[string]int
 		for _, n := range m.Nodes {
-			if _, err := os.Stat(n.PIDFile()); err == nil {
-				out = append(out, nodeFiles{n.Name, n.PIDFile(), n.DataDir()})
+			if _, err := os.Stat(n.PIDFile()); err != nil {
+				if dirs == nil {
+					dirs = scanDataDirs()
+				}
+				if _, ok := livePid(n, dirs); !ok { // started by hand: writes its pid file
+					continue
+				}
 			}
+			out = append(out, nodeFiles{n.Name, n.PIDFile(), n.DataDir()})
 		}
 		return out
 	}
@@ -90,19 +100,33 @@ func downOne(name, pidFile, dataDir string) DownResult {
 		r.Action = "skipped"
 		return r
 	}
+	node := NodeSpec{Dir: filepath.Dir(pidFile)}
+	_ = markStopped(node, pid) // a running `up` then shows it as down, not exited
+	r.Action = signalNode(pid, syscall.SIGTERM, stopTimeout)
+	removePIDFile(node, pid)
+	return r
+}
+
+// signalNode sends sig to pid, to its whole process group when it leads
+// one (as the orchestrator starts the nodes), and waits for it to be gone;
+// after timeout (unless sig is SIGKILL already) it sends SIGKILL. It
+// returns "stopped" or "killed" (SIGKILL sent).
+func signalNode(pid int, sig syscall.Signal, timeout time.Duration) string {
 	target := pid
 	if pg, err := syscall.Getpgid(pid); err == nil && pg == pid {
-		target = -pid // the whole group, as the orchestrator started it
+		target = -pid
 	}
-	_ = syscall.Kill(target, syscall.SIGTERM)
-	r.Action = "stopped"
-	if !waitGone(pid, stopTimeout) {
-		_ = syscall.Kill(target, syscall.SIGKILL)
-		r.Action = "killed"
+	_ = syscall.Kill(target, sig)
+	if sig == syscall.SIGKILL {
 		waitGone(pid, 5*time.Second)
+		return "killed"
 	}
-	_ = os.Remove(pidFile)
-	return r
+	if !waitGone(pid, timeout) {
+		_ = syscall.Kill(target, syscall.SIGKILL)
+		waitGone(pid, 5*time.Second)
+		return "killed"
+	}
+	return "stopped"
 }
 
 func readPid(path string) (int, error) {
@@ -123,22 +147,50 @@ func ownedBy(pid int, dataDir string) (bool, error) {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false, err
 	}
-	args, err := processArgs(pid)
+	dd, err := processDataDir(pid)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return false, err
 		}
 		return false, fmt.Errorf("read command line of %d: %w", pid, err)
 	}
-	if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "shardlab") {
-		return false, nil
+	return dd != "" && dd == filepath.Clean(dataDir), nil
+}
+
+// processDataDir returns the --datadir of pid when it runs a shardlab
+// binary ("" otherwise), made absolute with the process's working
+// directory where it can be read.
+func processDataDir(pid int) (string, error) {
+	args, err := processArgs(pid)
+	if err != nil {
+		return "", err
 	}
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] == "--datadir" && args[i+1] == dataDir {
-			return true, nil
+	dd := dataDirArg(args)
+	if dd == "" || filepath.IsAbs(dd) {
+		return dd, nil
+	}
+	cwd, err := processCwd(pid)
+	if err != nil {
+		return "", nil // relative, unresolvable: not ours to touch
+	}
+	return filepath.Join(cwd, dd), nil
+}
+
+// dataDirArg returns the cleaned --datadir of a shardlab command line, ""
+// when the binary is not shardlab or has none.
+func dataDirArg(args []string) string {
+	if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "shardlab") {
+		return ""
+	}
+	for i, a := range args[1:] {
+		switch {
+		case (a == "--datadir" || a == "-datadir") && i+2 < len(args):
+			return filepath.Clean(args[i+2])
+		case strings.HasPrefix(a, "--datadir="):
+			return filepath.Clean(strings.TrimPrefix(a, "--datadir="))
 		}
 	}
-	return false, nil
+	return ""
 }
 
 // waitGone polls until pid no longer exists (or is a zombie).

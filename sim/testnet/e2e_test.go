@@ -18,10 +18,15 @@ import (
 // End-to-end tests: real shardlab processes on 127.0.0.1, checked through
 // their HTTP API only.
 //
-//	TestE2EShort  2 beacon + 2 shard nodes, 1 s slots, about 2 minutes; part
-//	              of go test ./... (skipped with -short)
-//	TestE2EFull   4 beacon + 4 shard nodes, 2 s slots, about 4 minutes, plus
-//	              the gossip latency; runs with SHARDLAB_E2E=full (make e2e)
+//	TestE2EShort      2 beacon + 2 shard nodes, 1 s slots, about 50 s; part
+//	                  of go test ./... (skipped with -short)
+//	TestE2ELifecycle  2 beacon + 1 shard node, 1 s slots, about 50 s: nodes
+//	                  restarted through StopNode/StartNode and by hand
+//	                  while Run drives the testnet (e2e_lifecycle_test.go);
+//	                  part of go test ./... (skipped with -short)
+//	TestE2EFull       4 beacon + 4 shard nodes, 2 s slots, about 3 minutes,
+//	                  plus the gossip latency; runs with SHARDLAB_E2E=full
+//	                  (make e2e)
 //
 // The binary is $SHARDLAB_BIN, or built from ./cmd/shardlab into a
 // temporary directory. Without the shard command in it, the shard checks
@@ -82,7 +87,7 @@ func TestE2EShort(t *testing.T) {
 
 func TestE2EFull(t *testing.T) {
 	if os.Getenv("SHARDLAB_E2E") != "full" {
-		t.Skip("the full end-to-end test (8 processes, about 4 minutes) runs with SHARDLAB_E2E=full (make e2e)")
+		t.Skip("the full end-to-end test (8 processes, about 3 minutes) runs with SHARDLAB_E2E=full (make e2e)")
 	}
 	runE2E(t, e2eParams{beacon: 4, shard: 4, slot: 2 * time.Second, epochs: 11, latency: true})
 }

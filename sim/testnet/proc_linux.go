@@ -31,3 +31,28 @@ func processArgs(pid int) ([]string, error) {
 	}
 	return args, nil
 }
+
+// processCwd returns the working directory of a running process.
+func processCwd(pid int) (string, error) {
+	return os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+}
+
+// scanDataDirs maps the --datadir of every running shardlab process (not
+// zombies) to its pid.
+func scanDataDirs() map[string]int {
+	out := make(map[string]int)
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 1 {
+			continue
+		}
+		if dd, err := processDataDir(pid); err == nil && dd != "" && !isZombie(pid) {
+			out[dd] = pid
+		}
+	}
+	return out
+}

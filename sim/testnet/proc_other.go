@@ -5,6 +5,7 @@ package testnet
 import (
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,4 +30,34 @@ func processArgs(pid int) ([]string, error) {
 		return nil, errors.New("no such process")
 	}
 	return args, nil
+}
+
+// processCwd is not available here: relative --datadir paths are not
+// resolved.
+func processCwd(int) (string, error) {
+	return "", errors.ErrUnsupported
+}
+
+// scanDataDirs maps the --datadir of every running shardlab process to its
+// pid (from ps).
+func scanDataDirs() map[string]int {
+	out := make(map[string]int)
+	b, err := exec.Command("ps", "-ax", "-o", "pid=", "-o", "command=").Output()
+	if err != nil {
+		return out
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		pid, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		if dd := dataDirArg(f[1:]); filepath.IsAbs(dd) {
+			out[dd] = pid
+		}
+	}
+	return out
 }

@@ -17,10 +17,6 @@ import (
 	"time"
 )
 
-// ErrNotListening is returned when a process exits or times out before
-// logging its "p2p listening" line.
-var ErrNotListening = errors.New("process did not start listening")
-
 // NodeSpec describes one process of the testnet, as testnet.json records
 // it.
 type NodeSpec struct {
@@ -44,8 +40,16 @@ func (s NodeSpec) DataDir() string { return filepath.Join(s.Dir, "data") }
 func (s NodeSpec) LogFile() string { return filepath.Join(s.Dir, "node.log") }
 
 // PIDFile holds the pid of the running process; it is removed when the
-// process exits under the orchestrator's watch.
+// process exits under the orchestrator's watch, or is stopped by StopNode.
 func (s NodeSpec) PIDFile() string { return filepath.Join(s.Dir, "pid") }
+
+// CommandFile records the command line of the node's last start (JSON:
+// binary and arguments), which StartNode runs again.
+func (s NodeSpec) CommandFile() string { return filepath.Join(s.Dir, "command.json") }
+
+// StopFile names the last pid that StopNode or KillNode ended on purpose,
+// so that the orchestrator does not count its exit as a crash.
+func (s NodeSpec) StopFile() string { return filepath.Join(s.Dir, "stopped") }
 
 // URL is the base URL of the node's HTTP API.
 func (s NodeSpec) URL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTTPPort) }
@@ -73,37 +77,55 @@ func (s NodeSpec) Args(genesisDir string, bootnodes []string, logLevel string) [
 	return args
 }
 
-// Process is one node process: started with os/exec in its own process
-// group, its output appended to its log file, its pid in its pid file.
+// Process is one node of the testnet and the process running it: a child
+// started with os/exec in its own process group (its output appended to
+// its log file, its pid in its pid file), or, after the node was started
+// again outside this Process (StartNode from another `shardlab testnet`
+// command, or by hand), that process, which it follows by pid (Follow).
 type Process struct {
 	Spec NodeSpec
 
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	done     chan struct{} // closed when the current run has exited
-	exitErr  error
-	expected bool   // the orchestrator stopped it
-	addr     string // its p2p multiaddr, from its log
-	starts   int
+	mu   sync.Mutex
+	cur  *run   // the current (or last) run; nil before any
+	addr string // its p2p multiaddr, from its log
 }
 
+// run is one run of a node: a child (cmd set) or a followed process.
+type run struct {
+	pid     int
+	cmd     *exec.Cmd     // nil for a followed process
+	done    chan struct{} // closed when the run has exited
+	exitErr error
+	// expected is set when the exit was asked for: by this Process, or by
+	// StopNode/KillNode (the node's stop file names the pid).
+	expected bool
+}
+
+// errFollowedExit is the exit of a followed process: not our child, so its
+// exit status is unknown.
+var errFollowedExit = errors.New("exited (not a child of this testnet: exit status unknown)")
+
 // start runs bin with args; the process's output goes to the log file
-// after a header line. dieWithParent asks the kernel to send SIGTERM to the
-// process when the orchestrator dies (Linux).
+// after a header line, its command line to its command file. dieWithParent
+// asks the kernel to send SIGTERM to the process when the orchestrator
+// dies (Linux).
 func (p *Process) start(bin string, args []string, dieWithParent bool) (logOffset int64, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd != nil && !isClosed(p.done) {
-		return 0, fmt.Errorf("start %s: already running", p.Spec.Name)
+	if p.cur != nil && !isClosed(p.cur.done) {
+		return 0, fmt.Errorf("start %s: %w", p.Spec.Name, ErrNodeRunning)
 	}
 	if err := os.MkdirAll(p.Spec.Dir, 0o755); err != nil {
+		return 0, fmt.Errorf("start %s: %w", p.Spec.Name, err)
+	}
+	if err := writeCommand(p.Spec, bin, args); err != nil {
 		return 0, fmt.Errorf("start %s: %w", p.Spec.Name, err)
 	}
 	logf, err := os.OpenFile(p.Spec.LogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", p.Spec.Name, err)
 	}
-	fmt.Fprintf(logf, "# shardlab testnet: %s start %d at %s: %s %s\n", p.Spec.Name, p.starts+1,
+	fmt.Fprintf(logf, "# shardlab testnet: %s start at %s: %s %s\n", p.Spec.Name,
 		time.Now().Format(time.RFC3339Nano), bin, strings.Join(args, " "))
 	off, err := logf.Seek(0, io.SeekEnd)
 	if err != nil {
@@ -117,23 +139,25 @@ func (p *Process) start(bin string, args []string, dieWithParent bool) (logOffse
 		logf.Close()
 		return 0, fmt.Errorf("start %s: %w", p.Spec.Name, err)
 	}
-	if err := os.WriteFile(p.Spec.PIDFile(), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(p.Spec.PIDFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		logf.Close()
 		return 0, fmt.Errorf("start %s: write pid file: %w", p.Spec.Name, err)
 	}
-	p.cmd, p.done, p.exitErr, p.expected, p.addr = cmd, make(chan struct{}), nil, false, ""
-	p.starts++
-	done := p.done
+	r := &run{pid: pid, cmd: cmd, done: make(chan struct{})}
+	p.cur, p.addr = r, ""
 	go func() {
 		err := cmd.Wait()
 		logf.Close()
+		stopped := stoppedOnPurpose(p.Spec, pid)
 		p.mu.Lock()
-		p.exitErr = err
+		r.exitErr = err
+		r.expected = r.expected || stopped
 		p.mu.Unlock()
-		_ = os.Remove(p.Spec.PIDFile())
-		close(done)
+		removePIDFile(p.Spec, pid)
+		close(r.done)
 	}()
 	return off, nil
 }
@@ -144,7 +168,10 @@ func (p *Process) waitListening(ctx context.Context, offset int64, timeout time.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	p.mu.Lock()
-	done := p.done
+	var done chan struct{}
+	if p.cur != nil {
+		done = p.cur.done
+	}
 	p.mu.Unlock()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -168,7 +195,7 @@ func (p *Process) waitListening(ctx context.Context, offset int64, timeout time.
 	}
 }
 
-// scanListen looks for the listen line in the file after offset.
+// scanListen looks for the last listen line in the file after offset.
 func scanListen(path string, offset int64) (string, bool) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -180,12 +207,13 @@ func scanListen(path string, offset int64) (string, bool) {
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	last, found := "", false
 	for sc.Scan() {
 		if addr, ok := ParseListenLine(sc.Text()); ok {
-			return addr, true
+			last, found = addr, true
 		}
 	}
-	return "", false
+	return last, found
 }
 
 // ParseListenLine extracts a dialable multiaddr from a node's
@@ -239,21 +267,65 @@ func (p *Process) Addr() string {
 	return p.addr
 }
 
-// Running reports whether the process is running.
+// Running reports whether the process is running. A followed process found
+// gone is marked exited here.
 func (p *Process) Running() bool {
 	p.mu.Lock()
+	r := p.cur
+	p.mu.Unlock()
+	if r == nil || isClosed(r.done) {
+		return false
+	}
+	if r.cmd == nil && !alive(r.pid) {
+		p.endFollowed(r)
+		return false
+	}
+	return true
+}
+
+// endFollowed marks a followed run as exited (once).
+func (p *Process) endFollowed(r *run) {
+	stopped := stoppedOnPurpose(p.Spec, r.pid)
+	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cmd != nil && !isClosed(p.done)
+	if isClosed(r.done) {
+		return
+	}
+	r.exitErr, r.expected = errFollowedExit, r.expected || stopped
+	removePIDFile(p.Spec, r.pid)
+	close(r.done)
+}
+
+// Follow looks, when the process is not running, for a process now running
+// the node (its pid file, else a shardlab process on its data dir: started
+// by StartNode or by hand) and follows it from then on. It returns the pid
+// it found (0: none, or the process is running).
+func (p *Process) Follow() int {
+	if p.Running() {
+		return 0
+	}
+	pid, ok := livePid(p.Spec, nil)
+	if !ok {
+		return 0
+	}
+	addr, _ := scanListen(p.Spec.LogFile(), 0)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur != nil && !isClosed(p.cur.done) {
+		return 0 // started meanwhile
+	}
+	p.cur, p.addr = &run{pid: pid, done: make(chan struct{})}, addr
+	return pid
 }
 
 // Pid returns the pid of the current (or last) run, 0 before any.
 func (p *Process) Pid() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
+	if p.cur == nil {
 		return 0
 	}
-	return p.cmd.Process.Pid
+	return p.cur.pid
 }
 
 // ExitErr returns how the last run ended (nil while running or after a
@@ -261,18 +333,23 @@ func (p *Process) Pid() int {
 func (p *Process) ExitErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.exitErr
+	if p.cur == nil {
+		return nil
+	}
+	return p.cur.exitErr
 }
 
-// Crashed reports whether the process exited without the orchestrator
-// stopping it, and how.
+// Crashed reports whether the last run exited without being stopped (by
+// this Process, StopNode or KillNode), and how.
 func (p *Process) Crashed() (bool, error) {
+	p.Running() // notice a followed process's exit
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil || !isClosed(p.done) || p.expected {
+	r := p.cur
+	if r == nil || !isClosed(r.done) || r.expected {
 		return false, nil
 	}
-	return true, p.exitErr
+	return true, r.exitErr
 }
 
 // Stop sends SIGTERM to the process group, waits up to timeout for the
@@ -283,27 +360,31 @@ func (p *Process) Stop(timeout time.Duration) { p.end(syscall.SIGTERM, timeout) 
 // Kill sends SIGKILL to the process group and waits for the exit.
 func (p *Process) Kill() { p.end(syscall.SIGKILL, 0) }
 
-// end sends sig to the process group of a running process and waits for
+// end sends sig to the process (group) of a running process and waits for
 // the exit, sending SIGKILL after timeout when sig is not SIGKILL already.
 func (p *Process) end(sig syscall.Signal, timeout time.Duration) {
-	p.mu.Lock()
-	if p.cmd == nil || isClosed(p.done) {
-		p.mu.Unlock()
+	if !p.Running() {
 		return
 	}
-	p.expected = true
-	pid, done := p.cmd.Process.Pid, p.done
+	p.mu.Lock()
+	r := p.cur
+	r.expected = true
 	p.mu.Unlock()
-	_ = syscall.Kill(-pid, sig)
+	if r.cmd == nil {
+		signalNode(r.pid, sig, timeout)
+		p.endFollowed(r)
+		return
+	}
+	_ = syscall.Kill(-r.pid, sig)
 	if sig == syscall.SIGKILL {
-		<-done
+		<-r.done
 		return
 	}
 	select {
-	case <-done:
+	case <-r.done:
 	case <-time.After(timeout):
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-done
+		_ = syscall.Kill(-r.pid, syscall.SIGKILL)
+		<-r.done
 	}
 }
 

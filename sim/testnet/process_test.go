@@ -210,7 +210,7 @@ func TestDown(t *testing.T) {
 	dir := t.TempDir()
 	p, _ := helperProcess(t, dir, "beacon-0", "silent")
 	p.mu.Lock()
-	done := p.done
+	done := p.cur.done
 	p.mu.Unlock()
 	// Stale: a pid that does not exist any more.
 	stale := filepath.Join(dir, "beacon-1")
@@ -246,6 +246,9 @@ func TestDown(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the process is still running after Down")
+	}
+	if crashed, err := p.Crashed(); crashed {
+		t.Fatalf("a process stopped by Down counts as crashed: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(stale, "pid")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("stale pid file not removed")

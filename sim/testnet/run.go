@@ -23,13 +23,16 @@ type Milestone struct {
 }
 
 // monitor follows the snapshots of a run: the first finalization, the
-// crosslinks of every shard, and the processes that exited on their own.
+// crosslinks of every shard, the processes that exited on their own (and
+// did not run again) and the restarts.
 type monitor struct {
 	emptyRoot  string
 	genesis    time.Time
 	firstFinal *Milestone
 	xl         []xlTrack
 	exited     map[string]string
+	restarts   []string
+	seen       map[string]NodeStatus // the last state of every node
 	last       *Snapshot
 }
 
@@ -42,7 +45,8 @@ type xlTrack struct {
 }
 
 func newMonitor(t *Testnet) *monitor {
-	return &monitor{emptyRoot: emptyDataRoot(t.chain), genesis: t.genesis, xl: make([]xlTrack, t.cfg.Shards), exited: make(map[string]string)}
+	return &monitor{emptyRoot: emptyDataRoot(t.chain), genesis: t.genesis, xl: make([]xlTrack, t.cfg.Shards),
+		exited: make(map[string]string), seen: make(map[string]NodeStatus)}
 }
 
 // emptyDataRoot is the data root of a crosslink over no shard block.
@@ -75,12 +79,31 @@ func (m *monitor) observe(s *Snapshot) []string {
 			}
 		}
 	}
+	if m.seen == nil {
+		m.seen = make(map[string]NodeStatus)
+	}
 	for _, n := range s.Nodes {
-		if n.State == "exited" {
-			if _, seen := m.exited[n.Name]; !seen {
+		prev, had := m.seen[n.Name]
+		m.seen[n.Name] = n
+		switch {
+		case n.State == "exited":
+			if _, noted := m.exited[n.Name]; !noted {
 				m.exited[n.Name] = n.Exit
 				notes = append(notes, fmt.Sprintf("%s exited on its own (%s)", n.Name, n.Exit))
 			}
+		case n.State == "up" && had && (prev.State != "up" || prev.Pid != n.Pid):
+			what := fmt.Sprintf("%s runs again as pid %d", n.Name, n.Pid)
+			switch {
+			case prev.State == "exited":
+				what += fmt.Sprintf(" (after it exited: %s)", prev.Exit)
+			case prev.State == "up":
+				what += fmt.Sprintf(" (was pid %d)", prev.Pid)
+			}
+			delete(m.exited, n.Name)
+			m.restarts = append(m.restarts, what)
+			notes = append(notes, what)
+		case n.State == "down" && had && prev.State == "up":
+			notes = append(notes, fmt.Sprintf("%s stopped (pid %d)", n.Name, prev.Pid))
 		}
 	}
 	for _, sh := range s.Shards {
@@ -234,7 +257,11 @@ func (t *Testnet) poll(ctx context.Context) *Snapshot {
 	procs := t.Processes()
 	targets := make([]target, len(procs))
 	for i, p := range procs {
+		p.Follow() // a node started again outside this Testnet
 		targets[i] = target{spec: p.Spec, running: p.Running()}
+		if targets[i].running {
+			targets[i].pid = p.Pid()
+		}
 		if crashed, err := p.Crashed(); crashed {
 			targets[i].exit = "exit status 0"
 			if err != nil {

@@ -17,6 +17,8 @@ type NodeStatus struct {
 	// "exited" (on its own; Exit says how).
 	State string
 	Exit  string
+	// Pid is the process's pid while it runs (0 otherwise).
+	Pid int
 	// Err is the API error when the node did not answer ("" if it did).
 	Err      string
 	Sync     SyncInfo
@@ -57,6 +59,7 @@ type Snapshot struct {
 type target struct {
 	spec    NodeSpec
 	running bool
+	pid     int    // while running
 	exit    string // how it exited on its own, "" otherwise
 }
 
@@ -82,7 +85,7 @@ func poll(ctx context.Context, targets []target, genesis time.Time, secondsPerSl
 	reads := make([]shardRead, len(targets))
 	var wg sync.WaitGroup
 	for i, tg := range targets {
-		ns := NodeStatus{Name: tg.spec.Name, Role: tg.spec.Role, Shards: tg.spec.Shards, State: "up"}
+		ns := NodeStatus{Name: tg.spec.Name, Role: tg.spec.Role, Shards: tg.spec.Shards, State: "up", Pid: tg.pid}
 		if !tg.running {
 			ns.State = "down"
 			if tg.exit != "" {
@@ -238,14 +241,17 @@ func (s *Snapshot) Table() string {
 	var b strings.Builder
 	b.WriteString(s.header())
 	b.WriteByte('\n')
-	fmt.Fprintf(&b, "%-10s %-6s %6s %5s %5s %5s  %s\n", "NODE", "ROLE", "HEAD", "JUST", "FIN", "PEERS", "SYNC")
+	fmt.Fprintf(&b, "%-10s %-6s %7s %6s %5s %5s %5s  %s\n", "NODE", "ROLE", "PID", "HEAD", "JUST", "FIN", "PEERS", "SYNC")
 	for _, n := range s.Nodes {
-		role := n.Role
+		pid := "-"
+		if n.Pid != 0 {
+			pid = fmt.Sprint(n.Pid)
+		}
 		if n.State == "up" && n.Err == "" {
-			fmt.Fprintf(&b, "%-10s %-6s %6d %5d %5d %5d  %s\n", n.Name, role, n.Sync.HeadSlot,
+			fmt.Fprintf(&b, "%-10s %-6s %7s %6d %5d %5d %5d  %s\n", n.Name, n.Role, pid, n.Sync.HeadSlot,
 				n.Finality.Justified.Epoch, n.Finality.Finalized.Epoch, n.Peers, syncText(n))
 		} else {
-			fmt.Fprintf(&b, "%-10s %-6s %6s %5s %5s %5s  %s\n", n.Name, role, "-", "-", "-", "-", syncText(n))
+			fmt.Fprintf(&b, "%-10s %-6s %7s %6s %5s %5s %5s  %s\n", n.Name, n.Role, pid, "-", "-", "-", "-", syncText(n))
 		}
 	}
 	shardNodes := false
@@ -318,14 +324,15 @@ func (s *Snapshot) Line() string {
 		line += fmt.Sprintf(" | peers %.1f avg", float64(peers)/float64(up))
 	}
 	if rc, ok := s.ReceiptTotals(); ok {
-		line += fmt.Sprintf(" | receipts %d sent %d claimed", rc.Sent, rc.Claimed)
+		line += fmt.Sprintf(" | receipts %d sent %d credited", rc.Sent, rc.Claimed)
 	}
 	return line
 }
 
 // ReceiptTotals sums the shards' receipts network-wide: Sent over the
 // sources, Claimed from the destinations' own chains (the sum of Received,
-// not the sources' view, which trails), Pending the difference (receipts
+// what the summary calls "credited": not the sources' view, the table's
+// CLAIMED column, which trails), Pending the difference (receipts
 // in flight), Received equal to Claimed. ok is false when no shard
 // reported its receipts.
 func (s *Snapshot) ReceiptTotals() (rc ReceiptCounts, ok bool) {
@@ -406,20 +413,20 @@ func (p *printer) release() {
 	p.drawn = 0
 }
 
-// Status polls the testnet in dir once (testnet.json and the processes'
-// pid files) and returns the snapshot.
+// Status polls the testnet in dir once and returns the snapshot. A node
+// runs when its pid file names a live shardlab process on its data dir, or
+// when one is found on its data dir (started by hand: its pid file is
+// then written).
 func Status(ctx context.Context, dir string) (*Snapshot, *Manifest, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	live := make(map[string]bool)
-	for _, name := range liveProcesses(dir) {
-		live[name] = true
-	}
+	dirs := scanDataDirs()
 	targets := make([]target, len(m.Nodes))
 	for i, n := range m.Nodes {
-		targets[i] = target{spec: n, running: live[n.Name]}
+		pid, ok := livePid(n, dirs)
+		targets[i] = target{spec: n, running: ok, pid: pid}
 	}
 	return poll(ctx, targets, time.Unix(m.GenesisTime, 0), m.SecondsPerSlot, m.SlotsPerEpoch, m.Shards), m, nil
 }

@@ -70,7 +70,11 @@ type Summary struct {
 	HasIncluded    bool              `json:"has_included"`
 	Included       uint64            `json:"included"`
 	Latency        Latency           `json:"latency"`
-	Exited         map[string]string `json:"exited,omitempty"`
+	// Exited are the processes that exited on their own and did not run
+	// again; Restarts the nodes started again during the run (by
+	// `testnet restart|start`, StartNode or by hand).
+	Exited   map[string]string `json:"exited,omitempty"`
+	Restarts []string          `json:"restarts,omitempty"`
 	// Failures are the reasons the run failed (empty: it passed).
 	Failures []string `json:"failures,omitempty"`
 }
@@ -206,6 +210,7 @@ func (t *Testnet) summarize(ctx context.Context, mon *monitor, load *Load, inter
 	if len(mon.exited) > 0 {
 		s.Exited = mon.exited
 	}
+	s.Restarts = mon.restarts
 
 	if len(s.Agreement.Agree) == 0 {
 		s.Failures = append(s.Failures, "no node answered")
@@ -240,7 +245,7 @@ func (s *Summary) shardFailures() []string {
 		out = append(out, "no crosslink of shard blocks on shard(s) "+strings.Join(none, ", "))
 	}
 	if s.Load != nil && s.Load.CrossShard > 0 && s.Receipts.Claimed == 0 {
-		out = append(out, fmt.Sprintf("none of %d cross-shard transfers was claimed on its destination", s.Load.CrossShard))
+		out = append(out, fmt.Sprintf("none of %d cross-shard transfers was credited on its destination shard", s.Load.CrossShard))
 	}
 	return out
 }
@@ -277,13 +282,13 @@ func (s *Summary) Write(w io.Writer) {
 	if len(s.Crosslinks) > 0 {
 		var parts []string
 		for _, c := range s.Crosslinks {
-			part := fmt.Sprintf("%d: %d", c.Shard, c.Crosslinks)
+			part := fmt.Sprintf("%d=%d", c.Shard, c.Crosslinks)
 			if c.WithData != c.Crosslinks {
 				part += fmt.Sprintf(" (%d with data)", c.WithData)
 			}
 			parts = append(parts, part)
 		}
-		p("  crosslinks:   per shard %s", strings.Join(parts, ", "))
+		p("  crosslinks:   how many per shard (shard=count): %s", strings.Join(parts, ", "))
 		var roots []string
 		for _, c := range s.Crosslinks {
 			if c.StateRoot != "" {
@@ -291,11 +296,11 @@ func (s *Summary) Write(w io.Writer) {
 			}
 		}
 		if len(roots) > 0 {
-			p("                crosslinked state roots: %s", strings.Join(roots, ", "))
+			p("                last crosslinked state roots (shard@end epoch): %s", strings.Join(roots, ", "))
 		}
 	}
 	if s.HasReceipts {
-		p("  receipts:     %d sent, %d claimed on their destination shards, %d in flight", s.Receipts.Sent, s.Receipts.Claimed, s.Receipts.Pending)
+		p("  receipts:     %d sent, %d credited by their destination shards, %d in flight", s.Receipts.Sent, s.Receipts.Claimed, s.Receipts.Pending)
 	}
 	if l := s.Load; l != nil {
 		line := fmt.Sprintf("  transactions: %d submitted, %d accepted (%d cross-shard), %d rejected, %d failed", l.Submitted, l.Accepted, l.CrossShard, l.Rejected, l.Failed)
@@ -303,6 +308,9 @@ func (s *Summary) Write(w io.Writer) {
 			line += fmt.Sprintf("; %d in canonical blocks", s.Included)
 		}
 		p("%s", line)
+	}
+	if len(s.Restarts) > 0 {
+		p("  restarts:     %s", strings.Join(s.Restarts, "; "))
 	}
 	if l := s.Latency; l.Samples > 0 {
 		p("  gossip:       beacon block latency over %d blocks, %d arrivals at %d processes: p50 %s, p90 %s, p99 %s, max %s",

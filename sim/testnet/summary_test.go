@@ -55,7 +55,7 @@ func TestMonitorAndSummary(t *testing.T) {
 	var out bytes.Buffer
 	s.Write(&out)
 	for _, want := range []string{"ran to slot 35 (epoch 4)", "first finalized epoch 2 at slot 33, 66.0s after genesis (seen on b)",
-		"all 1 nodes have the finalized block of epoch 2", "0: 2 (1 with data)", "0@3 0xabcdef01…", "30 arrivals at 2 processes: p50 2.5ms",
+		"all 1 nodes have the finalized block of epoch 2", "0=2 (1 with data)", "0@3 0xabcdef01…", "30 arrivals at 2 processes: p50 2.5ms",
 		"result: FAIL: b exited on its own"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
@@ -106,5 +106,46 @@ func TestReceiptTotalsAndShardFailures(t *testing.T) {
 		if f := s.shardFailures(); len(f) != 0 {
 			t.Fatalf("short or interrupted run failed on the shard layer: %q", f)
 		}
+	}
+}
+
+// TestMonitorRestarts: a node that exited on its own and runs again (a
+// restart by hand), one whose pid changed between two polls, and one
+// stopped on purpose are no failures; one still exited at the end is.
+func TestMonitorRestarts(t *testing.T) {
+	t.Parallel()
+	m := &monitor{exited: map[string]string{}}
+	node := func(name, state string, pid int) NodeStatus {
+		n := NodeStatus{Name: name, State: state, Pid: pid}
+		if state == "exited" {
+			n.Exit = "signal: terminated"
+		}
+		return n
+	}
+	steps := [][]NodeStatus{
+		{node("a", "up", 10), node("b", "up", 11), node("c", "up", 12), node("d", "up", 13)},
+		{node("a", "exited", 0), node("b", "up", 21), node("c", "down", 0), node("d", "exited", 0)},
+		{node("a", "up", 30), node("b", "up", 21), node("c", "up", 32), node("d", "exited", 0)},
+	}
+	var notes []string
+	for _, nodes := range steps {
+		notes = append(notes, m.observe(&Snapshot{Nodes: nodes})...)
+	}
+	want := []string{
+		"a exited on its own (signal: terminated)",
+		"b runs again as pid 21 (was pid 11)",
+		"c stopped (pid 12)",
+		"d exited on its own (signal: terminated)",
+		"a runs again as pid 30 (after it exited: signal: terminated)",
+		"c runs again as pid 32",
+	}
+	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("notes:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(want, "\n"))
+	}
+	if len(m.exited) != 1 || m.exited["d"] == "" {
+		t.Fatalf("exited %v: want only d", m.exited)
+	}
+	if len(m.restarts) != 3 {
+		t.Fatalf("restarts %q", m.restarts)
 	}
 }

@@ -392,11 +392,13 @@ func (t *Testnet) Client(name string) *Client {
 	return NewClient(p.Spec.URL())
 }
 
-// Stop stops every running process: SIGTERM to all, then SIGKILL to those
+// Stop stops every running process, including nodes started again outside
+// this Testnet (Process.Follow): SIGTERM to all, then SIGKILL to those
 // still running after a grace period. It returns when all have exited.
 func (t *Testnet) Stop() {
 	var wg sync.WaitGroup
 	for _, p := range t.Processes() {
+		p.Follow()
 		if p.Running() {
 			wg.Go(func() { p.Stop(stopTimeout) })
 		}
