@@ -52,7 +52,8 @@ type Node struct {
 	forkZero  types.Version // the genesis state's fork version
 	arrivals  *arrivalLog
 
-	api      *api.Server // nil without Config.HTTPPort
+	slash    *slasherService // nil when the slasher is off
+	api      *api.Server     // nil without Config.HTTPPort
 	httpAddr atomic.Pointer[net.Addr]
 
 	ctx    context.Context // ends at Close (and when Run's context ends)
@@ -137,6 +138,9 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 		n.crosslink = RemoteCrosslinkData{n: n}
 	}
 	if err := n.register(); err != nil {
+		return nil, err
+	}
+	if err := n.openSlasher(); err != nil {
 		return nil, err
 	}
 	if cfg.HTTPPort > 0 {
@@ -294,6 +298,7 @@ func (n *Node) Close() error {
 			}
 		}
 		n.wg.Wait()
+		n.closeSlasher()
 		if n.db != nil {
 			errs = append(errs, n.db.Close())
 		}
