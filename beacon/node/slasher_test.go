@@ -1,13 +1,10 @@
 package node
 
 import (
-	"context"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/p2p/p2ptest"
 )
@@ -23,65 +20,21 @@ import (
 func TestSlasherSlashesEquivocations(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		tr, genesis, keys := testGenesis(t, 6*time.Second)
-		cfg := tr.Config()
-		net, _ := p2ptest.NewMockNet(t, 5, p2ptest.Options{})
-		attacker := net.Nodes[4]
-		nodes := make([]*running, 4)
-		for i := range nodes {
-			nodes[i] = start(t, testNode(t, tr, genesis, net.Nodes[i], ValidatorRange{Start: uint64(16 * i), Count: 16}, "", string(rune('a'+i))))
+		a := newAttackNet(t)
+		nodes := a.nodes
+		blk, post := a.competitor(t, types.Root{'x'})
+		proposer, err := a.tr.BeaconProposerIndex(post)
+		if err != nil {
+			t.Fatal(err)
 		}
-		connectAll(t, net, 0, 1, 2, 3, 4)
-		waitSlots(t, cfg, 20, "slot 5", func() bool { _, s := nodes[0].Chain().Head(); return s >= 5 })
-		// Right after a slot started, its block arrived and its
-		// attesters voted.
-		time.Sleep(time.Duration(cfg.SecondsPerSlot) * time.Second / 2)
+		buf, _ := blk.MarshalSSZ()
+		a.publish(t, p2p.BeaconBlockTopic, buf)
+		// The honest nodes vote 0xaa.
+		att, voter := a.slotAttestation(t, types.Root{0xbb})
+		buf, _ = att.MarshalSSZ()
+		a.publish(t, p2p.BeaconAttestationTopic, buf)
 
-		ctx := context.Background()
-		publish := func(topic string, v interface{ MarshalSSZ() ([]byte, error) }) {
-			t.Helper()
-			buf, err := v.MarshalSSZ()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := attacker.Publish(ctx, topic, buf); err != nil {
-				t.Fatalf("publish on %s: %v", topic, err)
-			}
-		}
-		headRoot, cur := nodes[0].Chain().Head()
-		headBlock, _ := nodes[0].Chain().Block(headRoot)
-		parent, ok := nodes[0].Chain().StateAt(headBlock.GetParentRoot())
-		if !ok {
-			t.Fatal("no parent state")
-		}
-		blk, post, err := validator.ProduceShardBeaconBlock(tr, parent, cur, keys, nil, types.Root{'x'}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proposer, err := tr.BeaconProposerIndex(post)
-		if err != nil {
-			t.Fatal(err)
-		}
-		publish(p2p.BeaconBlockTopic, blk)
-
-		st := nodes[0].Chain().HeadState()
-		coms, err := validator.SlotCommittees(tr, st, cur)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := validator.ProduceAttestationData(tr, st, headRoot, cur, coms[0].Shard,
-			validator.WithDataRoot(func(types.Crosslink) (types.Root, error) { return types.Root{0xbb}, nil }))
-		if err != nil {
-			t.Fatal(err)
-		}
-		voter := coms[0].Committee[0]
-		att, err := validator.AggregateCommittee(tr, st, data, coms[0].Committee, coms[0].Committee[:1], keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		publish(p2p.BeaconAttestationTopic, att)
-
-		waitSlots(t, cfg, 3*int(cfg.SlotsPerEpoch), "proposer and voter slashed on every node", func() bool {
+		waitSlots(t, a.cfg, 3*int(a.cfg.SlotsPerEpoch), "proposer and voter slashed on every node", func() bool {
 			for _, n := range nodes {
 				vals := n.Chain().HeadState().Validators
 				if !vals[proposer].Slashed || !vals[voter].Slashed {
