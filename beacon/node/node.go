@@ -137,10 +137,10 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	if n.crosslink == nil {
 		n.crosslink = RemoteCrosslinkData{n: n}
 	}
-	if err := n.register(); err != nil {
+	if err := n.openSlasher(); err != nil { // before gossip can arrive
 		return nil, err
 	}
-	if err := n.openSlasher(); err != nil {
+	if err := n.register(); err != nil {
 		return nil, err
 	}
 	if cfg.HTTPPort > 0 {

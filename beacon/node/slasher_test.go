@@ -89,3 +89,35 @@ func TestSlasherDisabled(t *testing.T) {
 		t.Fatal("accepted a slasher without a window")
 	}
 }
+
+// TestSlasherSurvivesRestart records a proposal through a node's slasher,
+// closes the node and opens a new one on the same data dir, whose slasher
+// finds the double proposal against the record from before.
+func TestSlasherSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	tr, genesis, _ := testGenesis(t, 0)
+	dir := t.TempDir()
+	open := func() *Node {
+		net, _ := p2ptest.NewMockNet(t, 1, p2ptest.Options{})
+		c := TestConfig()
+		c.Transition, c.Genesis, c.Network, c.DataDir = tr, genesis, net.Nodes[0], dir
+		n, err := New(c, testLogger(t, "restart"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n := open()
+	if ps, err := n.slash.s.OnProposal(3, &types.BeaconBlockHeader{Slot: 1, BodyRoot: types.Root{1}}); ps != nil || err != nil {
+		t.Fatalf("first proposal: %v, %v", ps, err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n = open()
+	defer n.Close()
+	ps, err := n.slash.s.OnProposal(3, &types.BeaconBlockHeader{Slot: 1, BodyRoot: types.Root{2}})
+	if err != nil || ps == nil {
+		t.Fatalf("double proposal after a restart: %v, %v", ps, err)
+	}
+}
