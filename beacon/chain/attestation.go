@@ -22,60 +22,69 @@ import (
 // (none of them wrap core.ErrInvalid), and rejections wrapping
 // core.ErrInvalid.
 func (s *Service) OnAttestation(a *types.Attestation) error {
+	_, err := s.OnAttestationIndexed(a)
+	return err
+}
+
+// OnAttestationIndexed is OnAttestation that also returns the attestation's
+// IndexedAttestation, whose aggregate signature it verified (for the
+// slasher). It is nil on error; a copy added concurrently by another caller
+// still returns it.
+func (s *Service) OnAttestationIndexed(a *types.Attestation) (*types.IndexedAttestation, error) {
 	if a == nil {
-		return fmt.Errorf("add attestation: %w: nil attestation", core.ErrInvalidOperation)
+		return nil, fmt.Errorf("add attestation: %w: nil attestation", core.ErrInvalidOperation)
 	}
 	root, err := a.HashTreeRoot()
 	if err != nil {
-		return fmt.Errorf("add attestation: %w: %v", core.ErrInvalidOperation, err)
+		return nil, fmt.Errorf("add attestation: %w: %v", core.ErrInvalidOperation, err)
 	}
 	target := a.Data.Target
 
 	s.mu.Lock()
 	if s.pool.seen(root) {
 		s.mu.Unlock()
-		return fmt.Errorf("add attestation %x: %w", root[:4], ErrDuplicate)
+		return nil, fmt.Errorf("add attestation %x: %w", root[:4], ErrDuplicate)
 	}
 	nowSlot := s.currentSlotLocked()
 	cur := core.ComputeEpochOfSlot(s.pcfg, nowSlot)
 	switch {
 	case target.Epoch > cur+1:
 		s.mu.Unlock()
-		return fmt.Errorf("add attestation: %w: target epoch %d, current epoch %d", ErrFuture, target.Epoch, cur)
+		return nil, fmt.Errorf("add attestation: %w: target epoch %d, current epoch %d", ErrFuture, target.Epoch, cur)
 	case target.Epoch+1 < cur:
 		s.mu.Unlock()
-		return fmt.Errorf("add attestation: %w: target epoch %d, current epoch %d", ErrTooOld, target.Epoch, cur)
+		return nil, fmt.Errorf("add attestation: %w: target epoch %d, current epoch %d", ErrTooOld, target.Epoch, cur)
 	}
 	cpState, base, err := s.checkpointBaseLocked(target)
 	s.mu.Unlock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cpState == nil {
 		if cpState, err = s.computeCheckpointState(target, base); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
 	attSlot, err := s.tr.AttestationDataSlot(cpState, &a.Data)
 	if err != nil {
-		return fmt.Errorf("add attestation: %w", err)
+		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 	if attSlot > nowSlot+1 {
-		return fmt.Errorf("add attestation: %w: slot %d, current slot %d", ErrFuture, attSlot, nowSlot)
+		return nil, fmt.Errorf("add attestation: %w: slot %d, current slot %d", ErrFuture, attSlot, nowSlot)
 	}
 	ia, err := s.tr.IndexedAttestation(cpState, a)
 	if err != nil {
-		return fmt.Errorf("add attestation: %w", err)
+		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 	if err := s.tr.IsValidIndexedAttestation(cpState, ia, core.VerifySigs); err != nil {
-		return fmt.Errorf("add attestation: %w", err)
+		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pool.seen(root) {
-		return nil // a concurrent copy got there first
+		return ia, nil // a concurrent copy got there first
 	}
 	err = s.fc.OnAttestation(a, core.SkipSigs)
 	switch {
@@ -84,13 +93,13 @@ func (s *Service) OnAttestation(a *types.Attestation) error {
 	case errors.Is(err, forkchoice.ErrFutureAttestation):
 		s.addPendingLocked(a)
 	case errors.Is(err, forkchoice.ErrUnknownTarget):
-		return fmt.Errorf("add attestation: %w: %s (pruned)", ErrUnknownTarget, target.Root)
+		return nil, fmt.Errorf("add attestation: %w: %s (pruned)", ErrUnknownTarget, target.Root)
 	default:
-		return fmt.Errorf("add attestation: %w", err)
+		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 	s.pool.add(root, a, attSlot)
 	s.m.poolAttestations.Set(float64(s.pool.len()))
-	return nil
+	return ia, nil
 }
 
 // checkpointBaseLocked returns the cached state of target, or else a copy

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/shardlab/shardlab/beacon/core"
@@ -20,8 +21,17 @@ func TestAttestationPool(t *testing.T) {
 	// Attestations of the current slot are valid at once: pooled, and
 	// counted by the fork choice when the slot is over.
 	atts := f.attest(t, seg.states[1], 2)
-	if err := s.OnAttestation(atts[0]); err != nil {
+	ia, err := s.OnAttestationIndexed(atts[0])
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The indexed attestation (the slasher's input) is the spec's.
+	want, err := f.tr.IndexedAttestation(seg.states[1], atts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ia == nil || !slices.Equal(ia.CustodyBit0Indices, want.CustodyBit0Indices) || ia.Data != want.Data || ia.Signature != want.Signature {
+		t.Fatalf("indexed attestation %+v, want %+v", ia, want)
 	}
 	if err := s.OnAttestation(atts[0]); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("duplicate: %v", err)
@@ -43,8 +53,8 @@ func TestAttestationPool(t *testing.T) {
 	// Invalid ones are rejected.
 	bad := *atts[0]
 	bad.Signature[10] ^= 1
-	if err := s.OnAttestation(&bad); !errors.Is(err, core.ErrInvalid) {
-		t.Fatalf("bad signature: %v", err)
+	if ia, err := s.OnAttestationIndexed(&bad); !errors.Is(err, core.ErrInvalid) || ia != nil {
+		t.Fatalf("bad signature: %v, %v", ia, err)
 	}
 	unknown := *atts[0]
 	unknown.Data.Target.Root = types.Root{9}

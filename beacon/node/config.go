@@ -13,6 +13,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/clock"
 	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/slasher"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/p2p"
 )
@@ -81,6 +82,8 @@ type Config struct {
 	Sync SyncConfig
 	// MaxBlockArrivals bounds the first-seen times kept for BlockArrivals.
 	MaxBlockArrivals int
+	// Slasher runs the slasher (on in DefaultConfig).
+	Slasher SlasherConfig
 }
 
 // SyncConfig tunes the sync and status exchange.
@@ -113,6 +116,7 @@ func DefaultConfig() Config {
 		},
 		MaxBlockArrivals: 8192,
 		HTTPHost:         "127.0.0.1",
+		Slasher:          SlasherConfig{Enabled: true, Config: slasher.DefaultConfig()},
 	}
 }
 
@@ -158,6 +162,11 @@ func (c Config) Validate() error {
 	s := c.Sync
 	if s.BatchSize == 0 || s.BatchSize > 1024 || s.StatusInterval == 0 || s.MaxParentFetch < 0 || s.RequestTimeout <= 0 {
 		return fmt.Errorf("%w: sync config %+v", ErrInvalidConfig, s)
+	}
+	if c.Slasher.Enabled {
+		if err := c.Slasher.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
 	}
 	if c.MaxBlockArrivals <= 0 {
 		return fmt.Errorf("%w: max block arrivals %d", ErrInvalidConfig, c.MaxBlockArrivals)

@@ -199,7 +199,10 @@ func (n *Node) validateAttestation(_ context.Context, from peer.ID, data []byte)
 	if err := types.Decode(a, data); err != nil {
 		return p2p.Reject
 	}
-	err := n.chain.OnAttestation(a)
+	ia, err := n.chain.OnAttestationIndexed(a)
+	if err == nil {
+		n.slasherEnqueue(slasherJob{att: ia})
+	}
 	if errors.Is(err, chain.ErrUnknownTarget) {
 		n.fetchRoots(from, []types.Root{a.Data.Target.Root})
 	}

@@ -52,7 +52,8 @@ type Node struct {
 	forkZero  types.Version // the genesis state's fork version
 	arrivals  *arrivalLog
 
-	api      *api.Server // nil without Config.HTTPPort
+	slash    *slasherService // nil when the slasher is off
+	api      *api.Server     // nil without Config.HTTPPort
 	httpAddr atomic.Pointer[net.Addr]
 
 	ctx    context.Context // ends at Close (and when Run's context ends)
@@ -135,6 +136,9 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	n.crosslink = cfg.CrosslinkData
 	if n.crosslink == nil {
 		n.crosslink = RemoteCrosslinkData{n: n}
+	}
+	if err := n.openSlasher(); err != nil { // before gossip can arrive
+		return nil, err
 	}
 	if err := n.register(); err != nil {
 		return nil, err
@@ -294,6 +298,7 @@ func (n *Node) Close() error {
 			}
 		}
 		n.wg.Wait()
+		n.closeSlasher()
 		if n.db != nil {
 			errs = append(errs, n.db.Close())
 		}

@@ -31,7 +31,7 @@ func beaconCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "beacon",
 		Usage:     "run a beacon node (and the validator client of its keys) until SIGINT or SIGTERM",
-		UsageText: "shardlab beacon --genesis DIR --datadir DIR [--validators A-B] [--p2p-port N] [--bootnodes MULTIADDR,...] [--mdns] [--metrics-port N] [--http-port N] [--graffiti S]",
+		UsageText: "shardlab beacon --genesis DIR --datadir DIR [--validators A-B] [--p2p-port N] [--bootnodes MULTIADDR,...] [--mdns] [--metrics-port N] [--http-port N] [--graffiti S] [--slasher=false] [--slasher-history N]",
 		Description: `Runs a beacon node of the testnet in --genesis (written by shardlab genesis):
 it follows and serves the chain over libp2p (gossip and request/response),
 syncs from its peers, and runs the validator client of the interop keys
@@ -46,7 +46,7 @@ give one of them to other nodes' --bootnodes.`,
 			&cli.PathFlag{Name: "datadir", Usage: "data directory: the chain database, slashing protection and the p2p key", Required: true, Category: categoryNode},
 			&cli.StringFlag{Name: "validators", Usage: "interop key range A-B (inclusive) whose duties this node performs; empty: none", Category: categoryValidator},
 			&cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator},
-		}, networkFlags("port of the HTTP API (Beacon API shape) on 127.0.0.1; 0 disables it")...),
+		}, append(slasherFlags(), networkFlags("port of the HTTP API (Beacon API shape) on 127.0.0.1; 0 disables it")...)...),
 		Action: runBeacon,
 	}
 }
@@ -67,6 +67,9 @@ func beaconNodeConfig(c *cli.Context) (node.Config, error) {
 		return cfg, err
 	}
 	if cfg.Graffiti, err = graffitiFlag(c); err != nil {
+		return cfg, err
+	}
+	if err := applySlasherFlags(c, &cfg.Slasher); err != nil {
 		return cfg, err
 	}
 	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {

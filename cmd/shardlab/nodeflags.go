@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardlab/shardlab/beacon/node"
+	"github.com/shardlab/shardlab/beacon/slasher"
 	"github.com/shardlab/shardlab/p2p"
 )
 
@@ -31,6 +32,27 @@ func networkFlags(httpUsage string) []cli.Flag {
 		&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
 		&cli.IntFlag{Name: "http-port", Usage: httpUsage, Category: categoryAPI},
 	}
+}
+
+// slasherFlags turn the beacon node's slasher off and size its window.
+func slasherFlags() []cli.Flag {
+	d := slasher.DefaultConfig()
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "slasher", Usage: "detect double proposals, double votes and surround votes in the blocks and attestations received, and publish the slashings (--slasher=false turns it off)", Value: true, Category: categoryNode},
+		&cli.Uint64Flag{Name: "slasher-history", Usage: fmt.Sprintf("epochs of votes and proposals the slasher keeps and checks against (1 to %d)", slasher.MaxHistoryEpochs), Value: d.HistoryEpochs, Category: categoryNode},
+	}
+}
+
+// applySlasherFlags sets sc from the slasher flags.
+func applySlasherFlags(c *cli.Context, sc *node.SlasherConfig) error {
+	sc.Enabled = c.Bool("slasher")
+	sc.HistoryEpochs = c.Uint64("slasher-history")
+	if sc.Enabled {
+		if err := sc.Validate(); err != nil {
+			return fmt.Errorf("--slasher-history: %w", err)
+		}
+	}
+	return nil
 }
 
 // applyNetworkFlags sets pc from the networking flags and checks the port

@@ -55,6 +55,7 @@ func shardNodeFlags(beaconDuties bool) []cli.Flag {
 		&cli.StringFlag{Name: "shards", Usage: "shards to follow and serve: a comma-separated list of shards and ranges, such as 0,1 or 0-3", Required: true, Category: categoryShards},
 		&cli.StringFlag{Name: "validators", Usage: vals, Category: categoryValidator},
 	}
+	flags = append(flags, slasherFlags()...)
 	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on 127.0.0.1; 0 disables it")...)
 	if beaconDuties {
 		flags = append(flags, &cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed beacon blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator})
@@ -126,6 +127,9 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 		if cfg.Beacon.Graffiti, err = graffitiFlag(c); err != nil {
 			return cfg, err
 		}
+	}
+	if err := applySlasherFlags(c, &cfg.Beacon.Slasher); err != nil {
+		return cfg, err
 	}
 	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {
 		return cfg, err
