@@ -142,6 +142,15 @@ func (c Config) genesisDelay() time.Duration {
 	return 4*time.Second + time.Duration(c.BeaconNodes+c.ShardNodes)*500*time.Millisecond
 }
 
+// ports returns process i's ports in the layout from BasePort (zeros when
+// BasePort is 0: free ports are picked at start).
+func (c Config) ports(i int) (p2p, http, metrics int) {
+	if b := c.BasePort; b > 0 {
+		return b + i, b + httpPortOffset + i, b + metricsPortOffset + i
+	}
+	return 0, 0, 0
+}
+
 // ValidatorSplit returns node i's share of n validators among nodes: an
 // inclusive range [start, end] of interop keys, the remainder going to the
 // last nodes. ok is false when the share is empty.

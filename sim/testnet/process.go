@@ -32,6 +32,9 @@ type NodeSpec struct {
 	MetricsPort int      `json:"metrics_port"`
 	Validators  string   `json:"validators,omitempty"` // interop keys A-B
 	Shards      []uint64 `json:"shards,omitempty"`
+	// Host is the address the node listens on (p2p, HTTP API, metrics);
+	// empty: 127.0.0.1. Containers on their own network use 0.0.0.0.
+	Host string `json:"host,omitempty"`
 	// Dir is the node's directory: data/ (its --datadir), node.log, pid.
 	Dir string `json:"dir"`
 }
@@ -47,6 +50,13 @@ func (s NodeSpec) LogFile() string { return filepath.Join(s.Dir, "node.log") }
 // process exits under the orchestrator's watch.
 func (s NodeSpec) PIDFile() string { return filepath.Join(s.Dir, "pid") }
 
+func (s NodeSpec) host() string {
+	if s.Host == "" {
+		return "127.0.0.1"
+	}
+	return s.Host
+}
+
 // URL is the base URL of the node's HTTP API.
 func (s NodeSpec) URL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTTPPort) }
 
@@ -55,8 +65,11 @@ func (s NodeSpec) URL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTT
 func (s NodeSpec) Args(genesisDir string, bootnodes []string, logLevel string) []string {
 	args := []string{"--log-level", logLevel, "--log-format", "text", s.Role,
 		"--genesis", genesisDir, "--datadir", s.DataDir(),
-		"--p2p-host", "127.0.0.1", "--p2p-port", strconv.Itoa(s.P2PPort),
+		"--p2p-host", s.host(), "--p2p-port", strconv.Itoa(s.P2PPort),
 		"--http-port", strconv.Itoa(s.HTTPPort), "--metrics-port", strconv.Itoa(s.MetricsPort)}
+	if s.Host != "" {
+		args = append(args, "--http-host", s.Host)
+	}
 	if s.Validators != "" {
 		args = append(args, "--validators", s.Validators)
 	}
@@ -85,6 +98,9 @@ type Process struct {
 	expected bool   // the orchestrator stopped it
 	addr     string // its p2p multiaddr, from its log
 	starts   int
+	// external: another engine (Docker, Kubernetes) runs the node; it
+	// counts as running and is never signalled (Attach).
+	external bool
 }
 
 // start runs bin with args; the process's output goes to the log file
@@ -243,7 +259,7 @@ func (p *Process) Addr() string {
 func (p *Process) Running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cmd != nil && !isClosed(p.done)
+	return p.external || p.cmd != nil && !isClosed(p.done)
 }
 
 // Pid returns the pid of the current (or last) run, 0 before any.
