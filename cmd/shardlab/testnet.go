@@ -30,7 +30,7 @@ func testnetCommand() *cli.Command {
 		Name:  "testnet",
 		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down)",
 		Subcommands: []*cli.Command{
-			testnetUpCommand(dirFlag()),
+			testnetUpCommand(dirFlag()), testnetRenderCommand(),
 			{
 				Name:      "down",
 				Usage:     "stop the processes a testnet left running (pid files under --dir)",
