@@ -184,13 +184,15 @@ func (c Config) args(nodes []node, i int, addr func(node) string) []string {
 }
 
 // genesisArgs is the genesis job's command line, with the genesis delay of
-// target.
+// target. --keep-existing makes it idempotent: run again (compose up after
+// compose down, a retried Job) it keeps the genesis the nodes already run.
 func (c Config) genesisArgs(target string) []string {
 	tc := c.Testnet
 	if target == TargetK8s && tc.GenesisDelay == 0 {
 		tc.GenesisDelay = DefaultK8sGenesisDelay
 	}
-	return append([]string{"--log-level", "warn"}, tc.GenesisArgs(GenesisPath)...)
+	args := append([]string{"--log-level", "info"}, tc.GenesisArgs(GenesisPath)...)
+	return append(args, "--keep-existing")
 }
 
 func (c Config) logLevel() string {

@@ -102,8 +102,8 @@ func TestComposeStructure(t *testing.T) {
 		t.Fatalf("compose.yaml: %v", err)
 	}
 	g := f.Services["genesis"]
-	if got := strings.Join(g.Command, " "); !strings.HasPrefix(got, "--log-level warn genesis --preset minimal --validators 64 --slot-time 2 --genesis-delay 8 --out /genesis") ||
-		g.Restart != "no" || !slices.Equal(g.Volumes, []string{"genesis:/genesis"}) || g.User != "10001:10001" {
+	if got := strings.Join(g.Command, " "); !strings.HasPrefix(got, "--log-level info genesis --preset minimal --validators 64 --slot-time 2 --genesis-delay 8 --out /genesis") ||
+		!strings.HasSuffix(got, " --keep-existing") || g.Restart != "no" || !slices.Equal(g.Volumes, []string{"genesis:/genesis"}) || g.User != "10001:10001" {
 		t.Fatalf("genesis service %+v", g)
 	}
 	specs := c.Testnet.NodeSpecs()

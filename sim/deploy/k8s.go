@@ -186,12 +186,12 @@ func (c Config) genesisObjects() (*corev1.PersistentVolumeClaim, *batchv1.Job) {
 			}},
 		},
 	}
-	backoff := int32(0)
+	backoff := int32(3)
 	job := &batchv1.Job{
 		TypeMeta:   typeMeta("batch/v1", "Job"),
 		ObjectMeta: metav1.ObjectMeta{Name: genesisJob, Labels: labels},
 		Spec: batchv1.JobSpec{
-			BackoffLimit: &backoff, // a second run would find the files and refuse
+			BackoffLimit: &backoff, // a retry keeps a complete genesis (--keep-existing)
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
