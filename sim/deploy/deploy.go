@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,9 +14,6 @@ import (
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/sim/testnet"
 )
-
-// ErrInvalidConfig is wrapped by Config.Validate and the renderers.
-var ErrInvalidConfig = errors.New("invalid deploy config")
 
 // Targets of Render.
 const (

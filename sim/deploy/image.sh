@@ -11,6 +11,10 @@ if command -v file >/dev/null && ! file "$bin" | grep -q "statically linked"; th
 	echo "image.sh: $bin is not statically linked (build it with make static)" >&2
 	exit 1
 fi
+if ! docker info >/dev/null 2>&1; then
+	echo "image.sh: no Docker daemon answers: install docker.io and start dockerd (make e2e-docker does both)" >&2
+	exit 1
+fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/rootfs/genesis" "$ctx/rootfs/var/lib/shardlab" "$ctx/rootfs/tmp"
