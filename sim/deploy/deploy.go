@@ -66,8 +66,7 @@ type Config struct {
 	Testnet testnet.Config
 	// Image is the shardlab image the containers run.
 	Image string
-	// Namespace is the Kubernetes namespace (Docker: the Compose project
-	// name in the documentation only).
+	// Namespace is the Kubernetes namespace (k8s target only).
 	Namespace string
 	// Faults, when set, is rendered into Chaos Mesh experiments (k8s).
 	Faults *Timeline
@@ -89,14 +88,16 @@ func (c Config) Validate(target string) error {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 	}
 	tc := c.Testnet
-	if tc.Dir == "" {
-		tc.Dir = "-" // not used: the renderers write into the directory given to Write
-	}
-	if tc.Binary == "" {
-		tc.Binary = "-" // the image's
-	}
-	if err := tc.Validate(); err != nil {
-		return err
+	if target == TargetDocker {
+		// The host network: testnet up's port layout and its limits. The
+		// directory and binary are not used (the image's binary, files
+		// written by Write).
+		tc.Dir, tc.Binary = "-", "-"
+		if err := tc.Validate(); err != nil {
+			return err
+		}
+	} else if err := tc.ValidateNetwork(); err != nil {
+		return err // every pod has its own address: any number of nodes
 	}
 	switch {
 	case target != TargetDocker && target != TargetK8s:

@@ -32,6 +32,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "faults on docker", target: TargetDocker, edit: func(c *Config) { c.Faults = &Timeline{} }, want: "faults"},
 		{name: "bad faults", target: TargetK8s, edit: func(c *Config) { c.Faults = &Timeline{} }, want: "no faults"},
 		{name: "bad network", target: TargetK8s, edit: func(c *Config) { c.Testnet.BeaconNodes = 0 }, want: "beacon nodes"},
+		{name: "200 nodes on k8s", target: TargetK8s, edit: func(c *Config) { c.Testnet.BeaconNodes, c.Testnet.ShardNodes, c.Testnet.Validators = 100, 100, 256 }},
+		{name: "200 nodes on docker", target: TargetDocker, edit: func(c *Config) { c.Testnet.BeaconNodes, c.Testnet.ShardNodes, c.Testnet.Validators = 100, 100, 256 }, want: "processes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,7 +30,7 @@ cleanup() {
 	set +e
 	if docker info >/dev/null 2>&1; then
 		ids=$(docker ps -aq --filter "label=com.docker.compose.project=$project")
-		[ -n "$ids" ] && docker rm -f $ids >/dev/null
+		[ -n "$ids" ] && docker rm -f -v $ids >/dev/null
 		vols=$(docker volume ls -q --filter "label=com.docker.compose.project=$project")
 		[ -n "$vols" ] && docker volume rm $vols >/dev/null
 		docker image rm "$image_repo:$image_tag" "$image_repo:latest" >/dev/null 2>&1

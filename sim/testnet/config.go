@@ -110,12 +110,27 @@ func (c Config) Validate() error {
 		return bad("no directory")
 	case c.Binary == "":
 		return bad("no shardlab binary")
+	case c.BeaconNodes+c.ShardNodes > MaxProcesses/2:
+		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes, MaxProcesses/2)
+	case c.BasePort < 0 || (c.BasePort > 0 && c.BasePort < 1024) || c.BasePort+metricsPortOffset+MaxProcesses > 65536:
+		return bad("base port %d: 1024 to %d, or 0 for free ports", c.BasePort, 65536-metricsPortOffset-MaxProcesses)
+	}
+	return c.ValidateNetwork()
+}
+
+// ValidateNetwork checks the network alone (nodes, chain, workload): what
+// a deployment on an engine that gives every node its own address needs
+// (sim/deploy), without the directory, binary and port layout of a local
+// testnet.
+func (c Config) ValidateNetwork() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
 	case c.BeaconNodes < 1:
 		return bad("%d beacon nodes: at least one", c.BeaconNodes)
 	case c.ShardNodes < 0:
 		return bad("%d shard nodes", c.ShardNodes)
-	case c.BeaconNodes+c.ShardNodes > MaxProcesses/2:
-		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes, MaxProcesses/2)
 	case c.Validators < uint64(c.BeaconNodes):
 		return bad("%d validators for %d beacon nodes", c.Validators, c.BeaconNodes)
 	case c.ShardNodes > 0 && c.Shards == 0:
@@ -128,8 +143,6 @@ func (c Config) Validate() error {
 		return bad("tx rate %v: 0 to 10000 per second", c.TxRate)
 	case c.CrossShard < 0 || c.CrossShard > 1:
 		return bad("cross-shard fraction %v: 0 to 1", c.CrossShard)
-	case c.BasePort < 0 || (c.BasePort > 0 && c.BasePort < 1024) || c.BasePort+metricsPortOffset+MaxProcesses > 65536:
-		return bad("base port %d: 1024 to %d, or 0 for free ports", c.BasePort, 65536-metricsPortOffset-MaxProcesses)
 	}
 	return nil
 }
