@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardlab/shardlab/sim/deploy"
+	"github.com/shardlab/shardlab/sim/testnet"
 )
 
 const categoryDeploy = "Deployment"
@@ -63,7 +65,10 @@ the details.`,
 func runTestnetRender(c *cli.Context) error {
 	// testnetConfig also checks --dir and the binary, which render has not:
 	// deploy.Config.Validate checks the network instead.
-	tc, _ := testnetConfig(c)
+	tc, err := testnetConfig(c)
+	if err != nil && !errors.Is(err, testnet.ErrInvalidConfig) {
+		return cli.Exit("testnet render: "+err.Error(), 1)
+	}
 	cfg := deploy.Config{Testnet: tc, Image: c.String("image"), Namespace: c.String("namespace")}
 	target := c.String("target")
 	if p := c.Path("faults"); p != "" {
