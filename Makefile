@@ -50,7 +50,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: check-deps help build test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run e2e clean distclean spec-vectors
+.PHONY: check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -61,6 +61,20 @@ help: #? list the targets
 
 build: #? compile bin/shardlab
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shardlab
+
+# The container image (sim/deploy, docs/deploy.md): a statically linked
+# binary (herumi BLS is cgo; netgo and osusergo avoid glibc's NSS) copied
+# FROM scratch, so no base image is pulled.
+STATIC_BIN  := bin/shardlab-static
+STATIC_TAGS := netgo,osusergo,pebblegozstd
+IMAGE       ?= shardlab
+IMAGE_TAG   ?= $(VERSION)
+
+static: #? compile bin/shardlab-static, statically linked, for the container image
+	CGO_ENABLED=1 $(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(LDFLAGS) -s -w -linkmode external -extldflags "-static"' -o $(STATIC_BIN) ./cmd/shardlab
+
+image: static #? build the container image IMAGE:IMAGE_TAG and IMAGE:latest FROM scratch (needs a Docker daemon)
+	sim/deploy/image.sh '$(STATIC_BIN)' '$(IMAGE):$(IMAGE_TAG)' '$(IMAGE):latest'
 
 test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... (official vectors, the short end-to-end testnet), brief fuzzing
 	@$(MAKE) --no-print-directory lint
@@ -194,6 +208,9 @@ run: build #? local testnet: 4 beacon + 4 shard nodes, 64 validators, 8 shards, 
 
 e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 3 min)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_E2E=full $(GO) test -count=1 -v -timeout 20m -run '^TestE2EFull$$' ./sim/testnet
+
+e2e-docker: #? the 4 + 4 node testnet as Docker containers: installs Docker if needed, builds the image, checks finality, agreement and crosslinks, removes all it started (about 5 min)
+	GO='$(GO)' sim/deploy/e2e-docker.sh
 
 clean: #? remove bin/ and the go test cache (keeps the fetched vectors in .cache/)
 	rm -rf bin out

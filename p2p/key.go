@@ -2,7 +2,9 @@ package p2p
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +20,23 @@ func GenerateKey() (crypto.PrivKey, error) {
 	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	return k, nil
+}
+
+// DeriveKey returns the Ed25519 node key whose seed is the SHA-256 of
+// seed: the same string gives the same key, hence the same peer ID, on
+// every machine. Rendered deployments (sim/deploy) use it so that bootnode
+// multiaddrs can name peer IDs before any node ran. Anyone who knows the
+// string can impersonate the node: for testnets only.
+func DeriveKey(seed string) (crypto.PrivKey, error) {
+	if seed == "" {
+		return nil, errors.New("derive key: empty seed")
+	}
+	sum := sha256.Sum256([]byte(seed))
+	k, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(sum[:]))
+	if err != nil {
+		return nil, fmt.Errorf("derive key: %w", err)
 	}
 	return k, nil
 }

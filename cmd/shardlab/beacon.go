@@ -44,16 +44,17 @@ give one of them to other nodes' --bootnodes.`,
 		Flags: append([]cli.Flag{
 			&cli.PathFlag{Name: "genesis", Usage: "genesis directory written by shardlab genesis (config.yaml, genesis.ssz, genesis.yaml)", Required: true, Category: categoryNode},
 			&cli.PathFlag{Name: "datadir", Usage: "data directory: the chain database, slashing protection and the p2p key", Required: true, Category: categoryNode},
+			genesisWaitFlag(),
 			&cli.StringFlag{Name: "validators", Usage: "interop key range A-B (inclusive) whose duties this node performs; empty: none", Category: categoryValidator},
 			&cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator},
-		}, append(slasherFlags(), networkFlags("port of the HTTP API (Beacon API shape) on 127.0.0.1; 0 disables it")...)...),
+		}, append(slasherFlags(), networkFlags("port of the HTTP API (Beacon API shape) on --http-host; 0 disables it")...)...),
 		Action: runBeacon,
 	}
 }
 
 // beaconNodeConfig turns the flags into a node config; errors are usage errors.
 func beaconNodeConfig(c *cli.Context) (node.Config, error) {
-	g, err := loadGenesis(c.Path("genesis"))
+	g, err := loadNodeGenesis(c)
 	if err != nil {
 		return node.Config{}, fmt.Errorf("--genesis: %w", err)
 	}
@@ -75,6 +76,7 @@ func beaconNodeConfig(c *cli.Context) (node.Config, error) {
 	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {
 		return cfg, err
 	}
+	cfg.HTTPHost = c.String("http-host")
 	cfg.Version = nodeVersion()
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

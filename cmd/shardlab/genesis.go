@@ -62,6 +62,7 @@ eth1 deposit contract would have produced at that time.`,
 			&cli.Uint64Flag{Name: "genesis-delay", Usage: "genesis time as seconds from now", Value: 30, Category: categoryGenesis},
 			&cli.BoolFlag{Name: "fast-genesis", Usage: "skip deposit signatures (much faster for large registries; the genesis deposit root differs)", Category: categoryGenesis},
 			&cli.PathFlag{Name: "out", Usage: "directory to write config.yaml, genesis.ssz and genesis.yaml into (created if missing; existing genesis files are not overwritten)", Required: true, Category: categoryOutput},
+			&cli.BoolFlag{Name: "keep-existing", Usage: "when --out already holds a complete genesis of the same chain (config, validators), keep it and succeed: a deployment's genesis job run again", Category: categoryOutput},
 		},
 		Action: runGenesis,
 	}
@@ -134,6 +135,14 @@ func runGenesis(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit("genesis: "+err.Error(), 2)
 	}
+	if c.Bool("keep-existing") {
+		if kept, err := keepGenesis(spec); kept || err != nil {
+			if err != nil {
+				return cli.Exit("genesis: --keep-existing: "+err.Error(), 1)
+			}
+			return nil
+		}
+	}
 	g, err := buildGenesis(spec)
 	if err != nil {
 		return cli.Exit("genesis: "+err.Error(), 1)
@@ -144,6 +153,25 @@ func runGenesis(c *cli.Context) error {
 	slog.Info("wrote genesis", "dir", spec.out, "config", g.cfg.Name, "validators", len(g.state.Validators),
 		"genesis_time", g.state.GenesisTime, "root", g.root, "shards", shardCount(g.cfg))
 	return nil
+}
+
+// keepGenesis reports whether spec.out already holds a complete genesis
+// of the chain spec asks for (then it is kept); a genesis of another
+// chain is an error, a missing or partial one is not (it is then written,
+// or refused if files exist).
+func keepGenesis(spec *genesisSpec) (bool, error) {
+	g, err := loadGenesis(spec.out)
+	if err != nil {
+		return false, nil
+	}
+	want, have := spec.cfg, g.cfg
+	if have.Name != want.Name || have.ShardCount != want.ShardCount || have.SecondsPerSlot != want.SecondsPerSlot ||
+		uint64(len(g.state.Validators)) != spec.validators {
+		return false, fmt.Errorf("%s holds the genesis of another chain (%s, %d validators, %d shards, %ds slots)",
+			spec.out, have.Name, len(g.state.Validators), shardCount(have), have.SecondsPerSlot)
+	}
+	slog.Info("kept existing genesis", "dir", spec.out, "genesis_time", g.state.GenesisTime, "root", g.root)
+	return true, nil
 }
 
 // genesis is a loaded or built testnet genesis.

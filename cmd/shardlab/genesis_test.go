@@ -83,3 +83,33 @@ func TestEmptyCrosslinkDataRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestGenesisKeepExisting runs the genesis twice into one directory, as a
+// restarted genesis job does: with --keep-existing the second run keeps
+// the first genesis (same genesis time); a different chain is refused.
+func TestGenesisKeepExisting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "g")
+	args := func(extra ...string) []string {
+		return append([]string{"shardlab", "genesis", "--validators", "64", "--shards", "8", "--slot-time", "2",
+			"--fast-genesis", "--keep-existing", "--out", dir}, extra...)
+	}
+	var out bytes.Buffer
+	if err := testApp(&out).Run(args("--genesis-time", "1700000000")); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if err := testApp(&out).Run(args("--genesis-time", "1800000000")); err != nil {
+		t.Fatalf("second run: %v\n%s", err, out.String())
+	}
+	g, err := loadGenesis(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.state.GenesisTime != 1700000000 {
+		t.Fatalf("genesis time %d: the existing genesis was replaced", g.state.GenesisTime)
+	}
+	err = testApp(&out).Run([]string{"shardlab", "genesis", "--validators", "72", "--shards", "8", "--slot-time", "2",
+		"--fast-genesis", "--keep-existing", "--out", dir})
+	if err == nil || !strings.Contains(err.Error(), "another chain") {
+		t.Fatalf("another chain: %v", err)
+	}
+}

@@ -29,6 +29,8 @@ func networkFlags(httpUsage string) []cli.Flag {
 		&cli.StringSliceFlag{Name: "bootnodes", Usage: "multiaddrs (with /p2p/<peer id>) of nodes to connect to, comma-separated", Category: categoryNetworking},
 		&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS", Category: categoryNetworking},
 		&cli.IntFlag{Name: "max-peers", Usage: "maximum number of connected peers", Value: p2p.DefaultConfig().MaxPeers, Category: categoryNetworking},
+		&cli.StringFlag{Name: "p2p-key-seed", Usage: "derive the libp2p key from this string (SHA-256) instead of DATADIR/p2p.key, for peer IDs known in advance (rendered deployments); anyone knowing it can impersonate the node: testnets only", Category: categoryNetworking},
+		&cli.StringFlag{Name: "http-host", Usage: "IP address the HTTP API listens on (0.0.0.0 in containers, for probes)", Value: "127.0.0.1", Category: categoryAPI},
 		&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
 		&cli.IntFlag{Name: "http-port", Usage: httpUsage, Category: categoryAPI},
 	}
@@ -70,6 +72,13 @@ func applyNetworkFlags(c *cli.Context, pc *p2p.Config) (httpPort int, err error)
 				pc.Bootnodes = append(pc.Bootnodes, a)
 			}
 		}
+	}
+	if seed := c.String("p2p-key-seed"); seed != "" {
+		k, err := p2p.DeriveKey(seed)
+		if err != nil {
+			return 0, fmt.Errorf("--p2p-key-seed: %w", err)
+		}
+		pc.PrivateKey = k
 	}
 	pc.MDNS = c.Bool("mdns")
 	pc.MaxPeers = c.Int("max-peers")

@@ -52,11 +52,12 @@ func shardNodeFlags(beaconDuties bool) []cli.Flag {
 	flags := []cli.Flag{
 		&cli.PathFlag{Name: "genesis", Usage: "genesis directory written by shardlab genesis --shards N (config.yaml, genesis.ssz, genesis.yaml)", Required: true, Category: categoryNode},
 		&cli.PathFlag{Name: "datadir", Usage: "data directory: the beacon and shard databases and the p2p key", Required: true, Category: categoryNode},
+		genesisWaitFlag(),
 		&cli.StringFlag{Name: "shards", Usage: "shards to follow and serve: a comma-separated list of shards and ranges, such as 0,1 or 0-3", Required: true, Category: categoryShards},
 		&cli.StringFlag{Name: "validators", Usage: vals, Category: categoryValidator},
 	}
 	flags = append(flags, slasherFlags()...)
-	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on 127.0.0.1; 0 disables it")...)
+	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on --http-host; 0 disables it")...)
 	if beaconDuties {
 		flags = append(flags, &cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed beacon blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator})
 	}
@@ -101,7 +102,7 @@ func parseShards(s string, count uint64) ([]bt.Shard, error) {
 // shardNodeConfig turns the flags into a shard node config; errors are
 // usage errors.
 func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error) {
-	g, err := loadGenesis(c.Path("genesis"))
+	g, err := loadNodeGenesis(c)
 	if err != nil {
 		return shardnode.Config{}, fmt.Errorf("--genesis: %w", err)
 	}
@@ -134,6 +135,7 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {
 		return cfg, err
 	}
+	cfg.HTTPHost = c.String("http-host")
 	cfg.Version = nodeVersion()
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

@@ -28,9 +28,9 @@ func testnetCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "testnet",
-		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down), stop|start|restart|kill one node",
+		Usage: "run a local testnet of beacon and shard node processes (up), show its status, stop leftovers (down), stop|start|restart|kill one node, render it for Docker or Kubernetes (render)",
 		Subcommands: append([]*cli.Command{
-			testnetUpCommand(dirFlag()),
+			testnetUpCommand(dirFlag()), testnetRenderCommand(),
 			{
 				Name:      "down",
 				Usage:     "stop the processes a testnet left running (pid files under --dir)",

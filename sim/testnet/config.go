@@ -110,12 +110,27 @@ func (c Config) Validate() error {
 		return bad("no directory")
 	case c.Binary == "":
 		return bad("no shardlab binary")
+	case c.BeaconNodes+c.ShardNodes > MaxProcesses/2:
+		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes, MaxProcesses/2)
+	case c.BasePort < 0 || (c.BasePort > 0 && c.BasePort < 1024) || c.BasePort+metricsPortOffset+MaxProcesses > 65536:
+		return bad("base port %d: 1024 to %d, or 0 for free ports", c.BasePort, 65536-metricsPortOffset-MaxProcesses)
+	}
+	return c.ValidateNetwork()
+}
+
+// ValidateNetwork checks the network alone (nodes, chain, workload): what
+// a deployment on an engine that gives every node its own address needs
+// (sim/deploy), without the directory, binary and port layout of a local
+// testnet.
+func (c Config) ValidateNetwork() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
 	case c.BeaconNodes < 1:
 		return bad("%d beacon nodes: at least one", c.BeaconNodes)
 	case c.ShardNodes < 0:
 		return bad("%d shard nodes", c.ShardNodes)
-	case c.BeaconNodes+c.ShardNodes > MaxProcesses/2:
-		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes, MaxProcesses/2)
 	case c.Validators < uint64(c.BeaconNodes):
 		return bad("%d validators for %d beacon nodes", c.Validators, c.BeaconNodes)
 	case c.ShardNodes > 0 && c.Shards == 0:
@@ -128,8 +143,6 @@ func (c Config) Validate() error {
 		return bad("tx rate %v: 0 to 10000 per second", c.TxRate)
 	case c.CrossShard < 0 || c.CrossShard > 1:
 		return bad("cross-shard fraction %v: 0 to 1", c.CrossShard)
-	case c.BasePort < 0 || (c.BasePort > 0 && c.BasePort < 1024) || c.BasePort+metricsPortOffset+MaxProcesses > 65536:
-		return bad("base port %d: 1024 to %d, or 0 for free ports", c.BasePort, 65536-metricsPortOffset-MaxProcesses)
 	}
 	return nil
 }
@@ -140,6 +153,15 @@ func (c Config) genesisDelay() time.Duration {
 		return c.GenesisDelay
 	}
 	return 4*time.Second + time.Duration(c.BeaconNodes+c.ShardNodes)*500*time.Millisecond
+}
+
+// ports returns process i's ports in the layout from BasePort (zeros when
+// BasePort is 0: free ports are picked at start).
+func (c Config) ports(i int) (p2p, http, metrics int) {
+	if b := c.BasePort; b > 0 {
+		return b + i, b + httpPortOffset + i, b + metricsPortOffset + i
+	}
+	return 0, 0, 0
 }
 
 // ValidatorSplit returns node i's share of n validators among nodes: an

@@ -28,6 +28,9 @@ type NodeSpec struct {
 	MetricsPort int      `json:"metrics_port"`
 	Validators  string   `json:"validators,omitempty"` // interop keys A-B
 	Shards      []uint64 `json:"shards,omitempty"`
+	// Host is the address the node listens on (p2p, HTTP API, metrics);
+	// empty: 127.0.0.1. Containers on their own network use 0.0.0.0.
+	Host string `json:"host,omitempty"`
 	// Dir is the node's directory: data/ (its --datadir), node.log, pid.
 	Dir string `json:"dir"`
 }
@@ -51,6 +54,13 @@ func (s NodeSpec) CommandFile() string { return filepath.Join(s.Dir, "command.js
 // so that the orchestrator does not count its exit as a crash.
 func (s NodeSpec) StopFile() string { return filepath.Join(s.Dir, "stopped") }
 
+func (s NodeSpec) host() string {
+	if s.Host == "" {
+		return "127.0.0.1"
+	}
+	return s.Host
+}
+
 // URL is the base URL of the node's HTTP API.
 func (s NodeSpec) URL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTTPPort) }
 
@@ -59,8 +69,11 @@ func (s NodeSpec) URL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTT
 func (s NodeSpec) Args(genesisDir string, bootnodes []string, logLevel string) []string {
 	args := []string{"--log-level", logLevel, "--log-format", "text", s.Role,
 		"--genesis", genesisDir, "--datadir", s.DataDir(),
-		"--p2p-host", "127.0.0.1", "--p2p-port", strconv.Itoa(s.P2PPort),
+		"--p2p-host", s.host(), "--p2p-port", strconv.Itoa(s.P2PPort),
 		"--http-port", strconv.Itoa(s.HTTPPort), "--metrics-port", strconv.Itoa(s.MetricsPort)}
+	if s.Host != "" {
+		args = append(args, "--http-host", s.Host)
+	}
 	if s.Validators != "" {
 		args = append(args, "--validators", s.Validators)
 	}
@@ -88,6 +101,9 @@ type Process struct {
 	mu   sync.Mutex
 	cur  *run   // the current (or last) run; nil before any
 	addr string // its p2p multiaddr, from its log
+	// external: another engine (Docker, Kubernetes) runs the node; it
+	// counts as running and is never signalled (Attach).
+	external bool
 }
 
 // run is one run of a node: a child (cmd set) or a followed process.
@@ -271,8 +287,11 @@ func (p *Process) Addr() string {
 // gone is marked exited here.
 func (p *Process) Running() bool {
 	p.mu.Lock()
-	r := p.cur
+	r, external := p.cur, p.external
 	p.mu.Unlock()
+	if external {
+		return true
+	}
 	if r == nil || isClosed(r.done) {
 		return false
 	}
@@ -368,6 +387,10 @@ func (p *Process) end(sig syscall.Signal, timeout time.Duration) {
 	}
 	p.mu.Lock()
 	r := p.cur
+	if r == nil { // attached: its engine owns it
+		p.mu.Unlock()
+		return
+	}
 	r.expected = true
 	p.mu.Unlock()
 	if r.cmd == nil {

@@ -117,25 +117,11 @@ func (t *Testnet) Start(ctx context.Context) (err error) {
 			t.Stop()
 		}
 	}()
-	var specs []NodeSpec
-	for i := range t.cfg.BeaconNodes {
-		s, err := t.newSpec(fmt.Sprintf("beacon-%d", i), RoleBeacon)
-		if err != nil {
+	specs := t.cfg.NodeSpecs()
+	for i := range specs {
+		if specs[i], err = t.layout(specs[i]); err != nil {
 			return err
 		}
-		if lo, hi, ok := ValidatorSplit(t.cfg.Validators, t.cfg.BeaconNodes, i); ok {
-			s.Validators = fmt.Sprintf("%d-%d", lo, hi)
-		}
-		specs = append(specs, s)
-	}
-	for i := range t.cfg.ShardNodes {
-		s, err := t.newSpec(fmt.Sprintf("shard-%d", i), RoleShard)
-		if err != nil {
-			return err
-		}
-		s.Validators = fmt.Sprintf("0-%d", t.cfg.Validators-1)
-		s.Shards = ShardSplit(t.cfg.Shards, t.cfg.ShardNodes, i)
-		specs = append(specs, s)
 	}
 	for _, s := range specs {
 		if _, err := t.startNew(ctx, s); err != nil {
@@ -181,16 +167,8 @@ func prepareDir(dir string) error {
 // writeGenesis runs `shardlab genesis` into DIR/genesis and loads the
 // result.
 func (t *Testnet) writeGenesis(ctx context.Context) error {
-	delay := t.cfg.genesisDelay()
 	out := filepath.Join(t.cfg.Dir, genesisDir)
-	args := []string{"--log-level", "warn", "genesis", "--preset", t.cfg.Preset,
-		"--validators", strconv.FormatUint(t.cfg.Validators, 10),
-		"--slot-time", strconv.Itoa(int(t.cfg.SlotTime / time.Second)),
-		"--genesis-delay", strconv.Itoa(int((delay + time.Second - 1) / time.Second)),
-		"--out", out}
-	if t.cfg.Shards > 0 {
-		args = append(args, "--shards", strconv.FormatUint(t.cfg.Shards, 10))
-	}
+	args := append([]string{"--log-level", "warn"}, t.cfg.GenesisArgs(out)...)
 	cmd := exec.CommandContext(ctx, t.cfg.Binary, args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("write genesis: %s %s: %w\n%s", t.cfg.Binary, strings.Join(args, " "), err, b)
@@ -229,18 +207,67 @@ func loadGenesis(dir string) (*params.Config, time.Time, error) {
 	return cfg, time.Unix(info.GenesisTime, 0), nil
 }
 
+// NodeSpecs lays out the testnet's initial nodes, in start order: beacon
+// nodes beacon-0... with the validators split evenly (ValidatorSplit), then
+// shard nodes shard-0... with the shards split across them (ShardSplit)
+// and every validator key. Ports follow the layout from BasePort (zero when
+// BasePort is 0); Dir is left empty.
+func (c Config) NodeSpecs() []NodeSpec {
+	var specs []NodeSpec
+	add := func(name, role string) *NodeSpec {
+		i := len(specs)
+		s := NodeSpec{Name: name, Role: role, Index: i}
+		s.P2PPort, s.HTTPPort, s.MetricsPort = c.ports(i)
+		specs = append(specs, s)
+		return &specs[i]
+	}
+	for i := range c.BeaconNodes {
+		s := add(fmt.Sprintf("beacon-%d", i), RoleBeacon)
+		if lo, hi, ok := ValidatorSplit(c.Validators, c.BeaconNodes, i); ok {
+			s.Validators = fmt.Sprintf("%d-%d", lo, hi)
+		}
+	}
+	for i := range c.ShardNodes {
+		s := add(fmt.Sprintf("shard-%d", i), RoleShard)
+		s.Validators = fmt.Sprintf("0-%d", c.Validators-1)
+		s.Shards = ShardSplit(c.Shards, c.ShardNodes, i)
+	}
+	return specs
+}
+
+// GenesisArgs returns the `shardlab genesis` command line (after the
+// binary and global flags) that writes the testnet's genesis into out, its
+// genesis time the genesis delay ahead of when it runs.
+func (c Config) GenesisArgs(out string) []string {
+	delay := c.genesisDelay()
+	args := []string{"genesis", "--preset", c.Preset,
+		"--validators", strconv.FormatUint(c.Validators, 10),
+		"--slot-time", strconv.Itoa(int(c.SlotTime / time.Second)),
+		"--genesis-delay", strconv.Itoa(int((delay + time.Second - 1) / time.Second)),
+		"--out", out}
+	if c.Shards > 0 {
+		args = append(args, "--shards", strconv.FormatUint(c.Shards, 10))
+	}
+	return args
+}
+
 // newSpec lays out the next process.
 func (t *Testnet) newSpec(name, role string) (NodeSpec, error) {
+	return t.layout(NodeSpec{Name: name, Role: role})
+}
+
+// layout gives s the next process index, its directory and its ports.
+func (t *Testnet) layout(s NodeSpec) (NodeSpec, error) {
 	t.mu.Lock()
 	i := t.next
 	t.next++
 	t.mu.Unlock()
 	if i >= MaxProcesses {
-		return NodeSpec{}, fmt.Errorf("start %s: more than %d processes", name, MaxProcesses)
+		return NodeSpec{}, fmt.Errorf("start %s: more than %d processes", s.Name, MaxProcesses)
 	}
-	s := NodeSpec{Name: name, Role: role, Index: i, Dir: filepath.Join(t.cfg.Dir, name)}
-	if b := t.cfg.BasePort; b > 0 {
-		s.P2PPort, s.HTTPPort, s.MetricsPort = b+i, b+httpPortOffset+i, b+metricsPortOffset+i
+	s.Index, s.Dir = i, filepath.Join(t.cfg.Dir, s.Name)
+	if t.cfg.BasePort > 0 {
+		s.P2PPort, s.HTTPPort, s.MetricsPort = t.cfg.ports(i)
 		return s, nil
 	}
 	var err error
