@@ -118,3 +118,35 @@ func TestBeaconCommand(t *testing.T) {
 		t.Fatalf("errors after restart:\n%s", log)
 	}
 }
+
+// TestTargetPeersFlag: --target-peers outside [0, --max-peers] is a usage
+// error naming the flag, for every node command.
+func TestTargetPeersFlag(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "genesis")
+	var out bytes.Buffer
+	if err := testApp(&out).Run([]string{"shardlab", "genesis", "--validators", "64", "--shards", "8",
+		"--genesis-delay", "0", "--fast-genesis", "--out", gen}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "negative", args: []string{"--target-peers", "-1"}},
+		{name: "above max peers", args: []string{"--target-peers", "9", "--max-peers", "8"}},
+	}
+	for _, tc := range tests {
+		for _, cmd := range [][]string{{"beacon"}, {"shard", "--shards", "0"}} {
+			t.Run(tc.name+"/"+cmd[0], func(t *testing.T) {
+				var out bytes.Buffer
+				args := append([]string{"shardlab"}, cmd...)
+				args = append(args, "--genesis", gen, "--datadir", filepath.Join(dir, "data-"+cmd[0]), "--p2p-port", "0")
+				err := testApp(&out).Run(append(args, tc.args...))
+				if err == nil || !strings.Contains(err.Error(), "--target-peers") {
+					t.Fatalf("got %v, want an error naming --target-peers\n%s", err, out.String())
+				}
+			})
+		}
+	}
+}
