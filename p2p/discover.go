@@ -211,7 +211,14 @@ func (d *discoverer) addCandidate(kp KnownPeer, now time.Time) {
 	if kp.Info.ID == d.n.host.ID() {
 		return
 	}
+	if len(kp.Info.Addrs) == 0 {
+		return // nothing to dial
+	}
 	if c, ok := d.cands[kp.Info.ID]; ok {
+		if !slices.EqualFunc(c.info.Addrs, kp.Info.Addrs, ma.Multiaddr.Equal) {
+			// New addresses are worth a dial before the backoff ends.
+			c.next, c.backoff = time.Time{}, d.n.cfg.BootnodeBackoffMin
+		}
 		c.info.Addrs, c.shards, c.seen = kp.Info.Addrs, kp.Shards, now
 		return
 	}
@@ -361,29 +368,32 @@ func (d *discoverer) savePeers() {
 		return
 	}
 	conn := n.host.Network().Peers()
-	if len(conn) == 0 {
-		return
-	}
 	slices.Sort(conn)
-	if slices.Equal(conn, d.saved) {
-		return
-	}
-	infos := make([]peer.AddrInfo, 0, min(len(conn), MaxRememberedPeers))
+	// Peers whose addresses are not known yet (identify still running)
+	// are left out until a later round.
+	var ids []peer.ID
+	var infos []peer.AddrInfo
 	for _, p := range conn {
 		if len(infos) == MaxRememberedPeers {
 			break
 		}
-		infos = append(infos, peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
+		if addrs := n.host.Peerstore().Addrs(p); len(addrs) > 0 {
+			ids = append(ids, p)
+			infos = append(infos, peer.AddrInfo{ID: p, Addrs: addrs})
+		}
+	}
+	if len(ids) == 0 || slices.Equal(ids, d.saved) {
+		return
 	}
 	if err := WritePeersFile(path, infos); err != nil {
 		n.log.Warn("remember peers", "err", err)
 		return
 	}
-	d.saved = conn
+	d.saved = ids
 }
 
 // WritePeersFile writes infos (addresses with a /p2p/ suffix, at most
-// MaxRecordAddrs per peer) to path as a JSON list of multiaddr strings,
+// MaxRecordAddrs per peer; peers without an address are left out) to path as a JSON list of multiaddr strings,
 // atomically (a temporary file renamed).
 func WritePeersFile(path string, infos []peer.AddrInfo) error {
 	var addrs []string
@@ -394,6 +404,9 @@ func WritePeersFile(path string, infos []peer.AddrInfo) error {
 		})
 		if len(ai.Addrs) > MaxRecordAddrs {
 			ai.Addrs = ai.Addrs[:MaxRecordAddrs]
+		}
+		if len(ai.Addrs) == 0 {
+			continue // nothing to dial
 		}
 		full, err := peer.AddrInfoToP2pAddrs(&ai)
 		if err != nil {

@@ -343,13 +343,22 @@ func TestReadPeersFileErrors(t *testing.T) {
 	if _, err := p2p.ReadPeersFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
+	// A peer without an address is left out: there is nothing to dial.
+	path := filepath.Join(dir, "no-addr")
+	if err := p2p.WritePeersFile(path, []peer.AddrInfo{{ID: mustPeerID(t)},
+		{ID: id, Addrs: []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p2p.ReadPeersFile(path); err != nil || len(got) != 1 || got[0].ID != id {
+		t.Fatalf("read %v, %v; want only %s", got, err, id)
+	}
 	// More than MaxRememberedPeers are cut.
 	var infos []peer.AddrInfo
 	for range p2p.MaxRememberedPeers + 5 {
 		infos = append(infos, peer.AddrInfo{ID: mustPeerID(t), Addrs: []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/1")}})
 	}
 	infos = append(infos, peer.AddrInfo{ID: id, Addrs: []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/2")}})
-	path := filepath.Join(dir, "many")
+	path = filepath.Join(dir, "many")
 	if err := p2p.WritePeersFile(path, infos); err != nil {
 		t.Fatal(err)
 	}
