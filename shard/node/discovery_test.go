@@ -1,9 +1,12 @@
 package node
 
 import (
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	bnode "github.com/shardlab/shardlab/beacon/node"
 	bt "github.com/shardlab/shardlab/beacon/types"
@@ -107,4 +110,76 @@ func checkCrosslinkEveryEpoch(t *testing.T, edges [][2]int) {
 	for i := len(runs) - 1; i >= 0; i-- {
 		runs[i].stop(t)
 	}
+}
+
+// TestRestartedBeaconFindsShardServer restarts a beacon node from its data
+// dir on a fresh connection to the hub only (its bootnode): it finds the
+// shard node through the peer exchange within two slots, without the shard
+// node dialling it back, and gets crosslink data from it.
+func TestRestartedBeaconFindsShardServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		g, genesis := testGenesis(t, 6*time.Second)
+		cfg := g.cfg
+		net, _ := p2ptest.NewMockNet(t, 3, p2ptest.Options{ConfigFn: func(_ int, pc *p2p.Config) {
+			pc.Discovery.TargetPeers = 8
+		}})
+		b1cfg := func(host *p2p.Node) bnode.Config {
+			c := bnode.TestConfig()
+			c.Transition, c.Genesis, c.Network, c.DataDir = g.tr, genesis, host, dir
+			c.Validators, c.Registerer = bnode.ValidatorRange{Start: 32, Count: 32}, prometheus.NewRegistry()
+			return c
+		}
+		b0 := beaconNode(t, g, genesis, net.Nodes[0], bnode.ValidatorRange{Start: 0, Count: 32}, "b0")
+		b1, err := bnode.New(b1cfg(net.Nodes[1]), testLogger("b1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sn := shardNode(t, g, genesis, net.Nodes[2], shardRange(0, 3), bnode.ValidatorRange{Start: 0, Count: testValidators}, "", "s0")
+		runs := []*running{start(t, b0), start(t, b1), start(t, sn)}
+		for _, e := range [][2]int{{1, 0}, {2, 0}} {
+			if err := net.Connect(e[0], e[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitSlots(t, cfg, 3*int(cfg.SlotsPerEpoch), "epoch 2", func() bool {
+			return b0.Slots().CurrentEpoch(cfg.SlotsPerEpoch) >= 2
+		})
+		runs[1].stop(t)
+		if err := net.Nodes[1].Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Duration(cfg.SecondsPerSlot) * time.Second)
+
+		i, err := net.AddNode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		restarted, err := bnode.New(b1cfg(net.Nodes[i]), testLogger("b1-restarted"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[1] = start(t, restarted)
+		if err := net.Connect(i, 0); err != nil {
+			t.Fatal(err)
+		}
+		waitSlots(t, cfg, 2, "the restarted node knows a server of shard 0", func() bool {
+			for _, p := range restarted.Peers() {
+				if p.HasStatus && slices.Contains(p.Status.Shards, 0) {
+					return true
+				}
+			}
+			return false
+		})
+		epoch := restarted.Slots().CurrentEpoch(cfg.SlotsPerEpoch)
+		root, err := bnode.NewRemoteCrosslinkData(restarted).DataRoot(t.Context(),
+			bt.Crosslink{Shard: 0, StartEpoch: epoch - 1, EndEpoch: epoch})
+		if empty, _ := shardcore.CrosslinkDataRoot(cfg, nil); err != nil || root == empty {
+			t.Fatalf("crosslink data after the restart: %s, %v", root, err)
+		}
+		for i := len(runs) - 1; i >= 0; i-- {
+			runs[i].stop(t)
+		}
+	})
 }
