@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,11 +41,10 @@ const (
 
 // candidate is a peer discovery may dial.
 type candidate struct {
-	info    peer.AddrInfo
-	shards  []uint64 // as the peer that named it claimed
-	seen    time.Time
-	next    time.Time // earliest next dial
-	backoff time.Duration
+	info   peer.AddrInfo
+	shards []uint64 // as the peer that named it claimed
+	seen   time.Time
+	dialBackoff
 	dialing bool
 }
 
@@ -234,7 +232,8 @@ func (d *discoverer) addCandidate(kp KnownPeer, now time.Time) {
 		}
 		delete(d.cands, oldest.info.ID)
 	}
-	d.cands[kp.Info.ID] = &candidate{info: kp.Info, shards: kp.Shards, seen: now, backoff: d.n.cfg.BootnodeBackoffMin}
+	d.cands[kp.Info.ID] = &candidate{info: kp.Info, shards: kp.Shards, seen: now,
+		dialBackoff: dialBackoff{backoff: d.n.cfg.BootnodeBackoffMin}}
 }
 
 // dial starts dials: one server of each missing shard, then up to need
@@ -303,17 +302,7 @@ func (d *discoverer) startDial(c *candidate) {
 	c.dialing = true
 	d.dials++
 	info := c.info
-	go func() {
-		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
-		defer cancel()
-		// After a disconnect, let gossipsub forget the old connection first
-		// (see WaitGossipPeerGone).
-		err := n.WaitGossipPeerGone(ctx, info.ID)
-		if err == nil {
-			err = n.Connect(ctx, info)
-		}
-		d.dialed <- candidateDial{id: info.ID, err: err}
-	}()
+	go func() { d.dialed <- candidateDial{id: info.ID, err: n.redial(info)} }()
 }
 
 // dialDone records a dial's result: a failure backs the candidate off.
@@ -326,9 +315,7 @@ func (d *discoverer) dialDone(r candidateDial) {
 	c.dialing = false
 	if r.err != nil {
 		n.log.Debug("dial discovered peer", "peer", r.id, "err", r.err, "retry_in", c.backoff)
-		jitter := time.Duration(rand.Int64N(int64(c.backoff)/4 + 1))
-		c.next = time.Now().Add(c.backoff + jitter)
-		c.backoff = min(2*c.backoff, n.cfg.BootnodeBackoffMax)
+		c.failed(n.cfg.BootnodeBackoffMax)
 		return
 	}
 	c.backoff = n.cfg.BootnodeBackoffMin
