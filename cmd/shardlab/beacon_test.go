@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/shardlab/shardlab/p2p"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test to share.
@@ -148,5 +150,35 @@ func TestTargetPeersFlag(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTargetPeersDefault: the default target follows a smaller
+// --max-peers; an explicit --target-peers is taken as it is.
+func TestTargetPeersDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{name: "default", want: p2p.DefaultConfig().Discovery.TargetPeers},
+		{name: "small max peers", args: []string{"--max-peers", "5"}, want: 5},
+		{name: "explicit", args: []string{"--target-peers", "3", "--max-peers", "5"}, want: 3},
+		{name: "off", args: []string{"--target-peers", "0"}, want: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got p2p.Config
+			app := &cli.App{Flags: networkFlags("http"), Action: func(c *cli.Context) error {
+				_, err := applyNetworkFlags(c, &got)
+				return err
+			}}
+			if err := app.Run(append([]string{"x"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			if got.Discovery.TargetPeers != tc.want {
+				t.Fatalf("target peers %d, want %d", got.Discovery.TargetPeers, tc.want)
+			}
+		})
 	}
 }

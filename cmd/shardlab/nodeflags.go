@@ -29,7 +29,8 @@ func networkFlags(httpUsage string) []cli.Flag {
 		&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the local network with mDNS", Category: categoryNetworking},
 		&cli.IntFlag{Name: "max-peers", Usage: "maximum number of connected peers", Value: p2p.DefaultConfig().MaxPeers, Category: categoryNetworking},
 		&cli.IntFlag{Name: "target-peers", Usage: "peers to keep connected: below it the node asks its peers for theirs and dials them; " +
-			"a server of every shard the node needs is dialled even above it; 0 turns peer discovery off (bootnodes and --mdns only)",
+			"a server of every shard the node needs is dialled even above it; 0 turns peer discovery off (bootnodes and --mdns only); " +
+			"at most --max-peers (the default is lowered to it)",
 			Value: p2p.DefaultConfig().Discovery.TargetPeers, Category: categoryNetworking},
 		&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
 		&cli.IntFlag{Name: "http-port", Usage: httpUsage, Category: categoryAPI},
@@ -55,6 +56,10 @@ func applyNetworkFlags(c *cli.Context, pc *p2p.Config) (httpPort int, err error)
 	pc.MDNS = c.Bool("mdns")
 	pc.MaxPeers = c.Int("max-peers")
 	pc.Discovery.TargetPeers = c.Int("target-peers")
+	if !c.IsSet("target-peers") {
+		// A smaller --max-peers lowers the default target with it.
+		pc.Discovery.TargetPeers = min(pc.Discovery.TargetPeers, pc.MaxPeers)
+	}
 	if pc.Discovery.TargetPeers < 0 || pc.Discovery.TargetPeers > pc.MaxPeers {
 		return 0, fmt.Errorf("--target-peers %d not in [0, --max-peers %d]", pc.Discovery.TargetPeers, pc.MaxPeers)
 	}
