@@ -46,7 +46,7 @@ func TestCrosslinksBeyondBootnodes(t *testing.T) {
 }
 
 func checkCrosslinkEveryEpoch(t *testing.T, edges [][2]int) {
-	const epochs = 6
+	const epochs = 8
 	g, genesis := testGenesis(t, 6*time.Second)
 	cfg := g.cfg
 	net, _ := p2ptest.NewMockNet(t, 3, p2ptest.Options{ConfigFn: func(_ int, pc *p2p.Config) {
@@ -81,13 +81,15 @@ func checkCrosslinkEveryEpoch(t *testing.T, edges [][2]int) {
 			seen[s][head.CurrentCrosslinks[s]] = true
 		}
 	}
+	// Epoch e's crosslink is in the state by the end of epoch e+1, or of
+	// e+2 when it covers two epochs: run until epoch e+3 starts for the
+	// last epoch checked.
 	waitSlots(t, cfg, (epochs+2)*int(cfg.SlotsPerEpoch), "the chain", func() bool {
 		record()
-		return beacons[0].Slots().CurrentEpoch(cfg.SlotsPerEpoch) > epochs
+		return beacons[0].Slots().CurrentEpoch(cfg.SlotsPerEpoch) >= epochs
 	})
-	// Epoch e's crosslink is in the state by the end of epoch e+1.
 	for _, s := range sn.Shards() {
-		for e := bt.Epoch(1); e+2 <= epochs; e++ {
+		for e := bt.Epoch(1); e+3 <= epochs; e++ {
 			covered := false
 			for c := range seen[s] {
 				if c.StartEpoch <= e && e < c.EndEpoch {
