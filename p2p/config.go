@@ -118,6 +118,13 @@ type GossipConfig struct {
 	// FloodPublish sends our own messages to every topic peer with a score
 	// above ScoreConfig.PublishThreshold, not only to mesh peers.
 	FloodPublish bool
+	// PeerExchange turns on gossipsub v1.1's peer exchange: a PRUNE carries
+	// up to 16 other mesh peers (with their signed peer records, which
+	// identify stores), and a pruned node dials them when the pruning peer's
+	// score is at least ScoreConfig.AcceptPXThreshold. It only fires when a
+	// mesh overflows Dhi or a peer leaves a topic; the peer exchange of
+	// discover.go is what makes small networks converge.
+	PeerExchange bool
 }
 
 // ScoreConfig configures gossipsub v1.1 peer scoring. Every topic gets the
@@ -240,13 +247,14 @@ func DefaultConfig() Config {
 			ValidatorTimeout:       10 * time.Second,
 			SeenTTL:                2 * time.Minute,
 			FloodPublish:           true,
+			PeerExchange:           true,
 		},
 		Score: ScoreConfig{
 			Enabled:                     true,
 			GossipThreshold:             -10,
 			PublishThreshold:            -50,
 			GraylistThreshold:           -80,
-			AcceptPXThreshold:           100, // unreachable: PX is off anyway
+			AcceptPXThreshold:           5, // half the score cap: PRUNE peers of useful peers only
 			OpportunisticGraftThreshold: 1,
 			TopicScoreCap:               10,
 			TimeInMeshWeight:            0.01,
@@ -283,7 +291,8 @@ func DefaultConfig() Config {
 
 // TestConfig returns DefaultConfig tuned for in-process tests: listen on an
 // ephemeral TCP port of 127.0.0.1, faster heartbeats and score sampling,
-// short request timeouts, discovery's dialing off (TargetPeers 0).
+// short request timeouts, discovery's dialing and gossipsub's peer exchange
+// off.
 func TestConfig() Config {
 	c := DefaultConfig()
 	c.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
@@ -299,6 +308,7 @@ func TestConfig() Config {
 	c.ReqResp.HandlerTimeout = 2 * time.Second
 	// Tests choose their topology; those testing discovery turn it on.
 	c.Discovery.TargetPeers = 0
+	c.Gossip.PeerExchange = false
 	c.Discovery.Interval = 200 * time.Millisecond
 	return c
 }

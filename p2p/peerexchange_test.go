@@ -3,6 +3,7 @@ package p2p_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -365,5 +366,48 @@ func TestReadPeersFileErrors(t *testing.T) {
 	got, err := p2p.ReadPeersFile(path)
 	if err != nil || len(got) != p2p.MaxRememberedPeers {
 		t.Fatalf("read %d peers, %v; want %d", len(got), err, p2p.MaxRememberedPeers)
+	}
+}
+
+// TestGossipPeerExchange: with gossipsub's peer exchange on, a hub whose
+// mesh overflows Dhi prunes leaves with other mesh peers attached, and the
+// leaves dial them; with it off they stay leaves.
+func TestGossipPeerExchange(t *testing.T) {
+	for _, px := range []bool{true, false} {
+		t.Run(fmt.Sprintf("px=%v", px), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const leaves = 8
+				net, _ := p2ptest.NewMockNet(t, leaves+1, p2ptest.Options{
+					ConfigFn: func(_ int, cfg *p2p.Config) {
+						cfg.Gossip.D, cfg.Gossip.Dlo, cfg.Gossip.Dhi, cfg.Gossip.Dlazy = 2, 1, 3, 2
+						cfg.Gossip.PeerExchange = px
+						cfg.Score.AcceptPXThreshold = 0 // no deliveries in this test
+					},
+				})
+				for _, n := range net.Nodes {
+					if err := n.Subscribe("px", nil, func(context.Context, peer.ID, []byte) {}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i := 1; i <= leaves; i++ {
+					if err := net.Connect(0, i); err != nil {
+						t.Fatal(err)
+					}
+				}
+				time.Sleep(5 * time.Second)
+				linked := 0
+				for _, n := range net.Nodes[1:] {
+					if len(n.Peers()) > 1 {
+						linked++
+					}
+				}
+				if px && linked == 0 {
+					t.Fatal("no leaf dialled a peer named in a PRUNE")
+				}
+				if !px && linked > 0 {
+					t.Fatalf("%d leaves found other peers without peer exchange", linked)
+				}
+			})
+		})
 	}
 }
