@@ -59,9 +59,31 @@ type Config struct {
 	// by NewWithHost (the host brings its own connection manager).
 	MaxPeers int
 
-	Gossip  GossipConfig
-	Score   ScoreConfig
-	ReqResp ReqRespConfig
+	Gossip    GossipConfig
+	Score     ScoreConfig
+	ReqResp   ReqRespConfig
+	Discovery DiscoveryConfig
+}
+
+// DiscoveryConfig configures discovery beyond the bootnodes (discover.go):
+// while the node has fewer than TargetPeers peers, or no connected server
+// of a shard its ShardDirectory wants, it asks its peers for theirs over
+// PeerExchangeProtocol and dials what they name.
+type DiscoveryConfig struct {
+	// TargetPeers is the peer count discovery dials towards (it still dials
+	// a server of a wanted shard above it). Zero turns discovery's dialing
+	// off; the node still answers peer-exchange requests.
+	TargetPeers int
+	// Interval is the time between discovery rounds. A round asks at most
+	// two peers, each at most once per four intervals, and a new connection
+	// starts a round at once.
+	Interval time.Duration
+	// DialsPerRound bounds the dials in flight.
+	DialsPerRound int
+	// PeersFile, when set, is where the connected peers are remembered
+	// (JSON, at most MaxRememberedPeers) so that a restarted node dials them
+	// at once instead of waiting to be dialled back.
+	PeersFile string
 }
 
 // GossipConfig holds gossipsub parameters.
@@ -96,6 +118,13 @@ type GossipConfig struct {
 	// FloodPublish sends our own messages to every topic peer with a score
 	// above ScoreConfig.PublishThreshold, not only to mesh peers.
 	FloodPublish bool
+	// PeerExchange turns on gossipsub v1.1's peer exchange: a PRUNE carries
+	// up to 16 other mesh peers (with their signed peer records, which
+	// identify stores), and a pruned node dials them when the pruning peer's
+	// score is at least ScoreConfig.AcceptPXThreshold. It only fires when a
+	// mesh overflows Dhi or a peer leaves a topic; the peer exchange of
+	// discover.go is what makes small networks converge.
+	PeerExchange bool
 }
 
 // ScoreConfig configures gossipsub v1.1 peer scoring. Every topic gets the
@@ -218,13 +247,14 @@ func DefaultConfig() Config {
 			ValidatorTimeout:       10 * time.Second,
 			SeenTTL:                2 * time.Minute,
 			FloodPublish:           true,
+			PeerExchange:           true,
 		},
 		Score: ScoreConfig{
 			Enabled:                     true,
 			GossipThreshold:             -10,
 			PublishThreshold:            -50,
 			GraylistThreshold:           -80,
-			AcceptPXThreshold:           100, // unreachable: PX is off anyway
+			AcceptPXThreshold:           5, // half the score cap: PRUNE peers of useful peers only
 			OpportunisticGraftThreshold: 1,
 			TopicScoreCap:               10,
 			TimeInMeshWeight:            0.01,
@@ -251,12 +281,18 @@ func DefaultConfig() Config {
 			MaxErrorMessageSize:  256,
 			MaxConcurrentInbound: 128,
 		},
+		Discovery: DiscoveryConfig{
+			TargetPeers:   16,
+			Interval:      3 * time.Second,
+			DialsPerRound: 4,
+		},
 	}
 }
 
 // TestConfig returns DefaultConfig tuned for in-process tests: listen on an
 // ephemeral TCP port of 127.0.0.1, faster heartbeats and score sampling,
-// short request timeouts.
+// short request timeouts, discovery's dialing and gossipsub's peer exchange
+// off.
 func TestConfig() Config {
 	c := DefaultConfig()
 	c.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
@@ -270,6 +306,10 @@ func TestConfig() Config {
 	c.ReqResp.TTFBTimeout = time.Second
 	c.ReqResp.RespTimeout = time.Second
 	c.ReqResp.HandlerTimeout = 2 * time.Second
+	// Tests choose their topology; those testing discovery turn it on.
+	c.Discovery.TargetPeers = 0
+	c.Gossip.PeerExchange = false
+	c.Discovery.Interval = 200 * time.Millisecond
 	return c
 }
 
@@ -306,6 +346,9 @@ func (c Config) Validate() error {
 	if c.MaxPeers < 1 {
 		return fmt.Errorf("%w: max peers %d < 1", ErrInvalidConfig, c.MaxPeers)
 	}
+	if c.Discovery.TargetPeers > c.MaxPeers {
+		return fmt.Errorf("%w: discovery target peers %d > max peers %d", ErrInvalidConfig, c.Discovery.TargetPeers, c.MaxPeers)
+	}
 	durations := []struct {
 		name string
 		d    time.Duration
@@ -333,7 +376,26 @@ func (c Config) Validate() error {
 	if err := c.Score.validate(); err != nil {
 		return err
 	}
+	if err := c.Discovery.validate(); err != nil {
+		return err
+	}
 	return c.ReqResp.validate()
+}
+
+func (d DiscoveryConfig) validate() error {
+	if d.TargetPeers < 0 {
+		return fmt.Errorf("%w: discovery target peers %d < 0", ErrInvalidConfig, d.TargetPeers)
+	}
+	if d.TargetPeers == 0 {
+		return nil
+	}
+	if d.Interval <= 0 {
+		return fmt.Errorf("%w: discovery interval %v must be positive", ErrInvalidConfig, d.Interval)
+	}
+	if d.DialsPerRound < 1 {
+		return fmt.Errorf("%w: discovery dials per round %d < 1", ErrInvalidConfig, d.DialsPerRound)
+	}
+	return nil
 }
 
 func (g GossipConfig) validate() error {

@@ -56,6 +56,10 @@ func TestConfigValidate(t *testing.T) {
 		{"decay of one", func(c *p2p.Config) { c.Score.InvalidMessageDecay = 1 }},
 		{"fast decay interval", func(c *p2p.Config) { c.Score.DecayInterval = 100_000_000 }},
 		{"zero chunks", func(c *p2p.Config) { c.ReqResp.MaxResponseChunks = 0 }},
+		{"negative target peers", func(c *p2p.Config) { c.Discovery.TargetPeers = -1 }},
+		{"target peers > max peers", func(c *p2p.Config) { c.Discovery.TargetPeers = c.MaxPeers + 1 }},
+		{"zero discovery interval", func(c *p2p.Config) { c.Discovery.Interval = 0 }},
+		{"no dials per round", func(c *p2p.Config) { c.Discovery.DialsPerRound = 0 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

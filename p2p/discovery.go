@@ -12,10 +12,34 @@ import (
 
 // bootnode is the dial state of one bootnode.
 type bootnode struct {
-	info    peer.AddrInfo
+	info peer.AddrInfo
+	dialBackoff
+	dialing bool
+}
+
+// dialBackoff is the retry state of a peer dialled again after failures.
+type dialBackoff struct {
 	next    time.Time // earliest next attempt
 	backoff time.Duration
-	dialing bool
+}
+
+// failed schedules the next attempt after the backoff plus up to a
+// quarter of it as jitter, and doubles the backoff up to limit.
+func (b *dialBackoff) failed(limit time.Duration) {
+	jitter := time.Duration(rand.Int64N(int64(b.backoff)/4 + 1))
+	b.next = time.Now().Add(b.backoff + jitter)
+	b.backoff = min(2*b.backoff, limit)
+}
+
+// redial connects to ai within DialTimeout. After a disconnect it first
+// lets gossipsub forget the old connection (see WaitGossipPeerGone).
+func (n *Node) redial(ai peer.AddrInfo) error {
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
+	defer cancel()
+	if err := n.WaitGossipPeerGone(ctx, ai.ID); err != nil {
+		return err
+	}
+	return n.Connect(ctx, ai)
 }
 
 type dialResult struct {
@@ -41,7 +65,7 @@ func (n *Node) dialBootnodes() {
 		if ai.ID == n.host.ID() {
 			continue // a bootnode started with its own address in the list
 		}
-		b := &bootnode{info: ai, backoff: n.cfg.BootnodeBackoffMin}
+		b := &bootnode{info: ai, dialBackoff: dialBackoff{backoff: n.cfg.BootnodeBackoffMin}}
 		boot = append(boot, b)
 		byID[ai.ID] = b
 		n.host.ConnManager().Protect(ai.ID, "bootnode")
@@ -59,7 +83,7 @@ func (n *Node) dialBootnodes() {
 			}
 			if !now.Before(b.next) {
 				b.dialing = true
-				go n.dialBootnode(i, b.info, results)
+				go func(i int, ai peer.AddrInfo) { results <- dialResult{idx: i, err: n.redial(ai)} }(i, b.info)
 				continue
 			}
 			if wake.IsZero() || b.next.Before(wake) {
@@ -86,9 +110,7 @@ func (n *Node) dialBootnodes() {
 			b.dialing = false
 			if r.err != nil {
 				n.log.Debug("dial bootnode", "peer", b.info.ID, "err", r.err, "retry_in", b.backoff)
-				jitter := time.Duration(rand.Int64N(int64(b.backoff)/4 + 1))
-				b.next = time.Now().Add(b.backoff + jitter)
-				b.backoff = min(2*b.backoff, n.cfg.BootnodeBackoffMax)
+				b.failed(n.cfg.BootnodeBackoffMax)
 			} else {
 				n.log.Info("connected to bootnode", "peer", b.info.ID)
 				b.backoff = n.cfg.BootnodeBackoffMin
@@ -105,18 +127,6 @@ func (n *Node) dialBootnodes() {
 		}
 		timer.Stop() // Go >= 1.23 timers: no stale tick survives Stop
 	}
-}
-
-func (n *Node) dialBootnode(idx int, ai peer.AddrInfo, results chan<- dialResult) {
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
-	defer cancel()
-	// After a disconnect, let gossipsub forget the old connection first
-	// (see WaitGossipPeerGone).
-	if err := n.WaitGossipPeerGone(ctx, ai.ID); err != nil {
-		results <- dialResult{idx: idx, err: err}
-		return
-	}
-	results <- dialResult{idx: idx, err: n.Connect(ctx, ai)}
 }
 
 // mdnsNotifee connects to peers found by mDNS.

@@ -1,7 +1,8 @@
 // Package p2p is shardlab's networking layer: a libp2p host (TCP and QUIC,
 // noise, yamux) with gossipsub v1.1 topics and eth2-style request/response
-// protocols, both "ssz_snappy" encoded, plus bootnode and mDNS discovery,
-// peer scoring and Prometheus metrics.
+// protocols, both "ssz_snappy" encoded, plus discovery (bootnodes, mDNS and
+// a peer exchange that dials towards a target peer count and a server of
+// every wanted shard, discover.go), peer scoring and Prometheus metrics.
 //
 // p2p knows message bytes, topic names and protocol names, not the state
 // transition: the beacon and shard nodes register Validators and Handlers
@@ -24,6 +25,10 @@
 //     error, 3 resource unavailable) followed by varint(len) + snappy
 //     framed bytes: the SSZ payload on success, a UTF-8 error message
 //     otherwise (which ends the response).
+//   - Peer exchange (PeerExchangeProtocol, "peer_exchange"): request
+//     PeersRequest{count, shards}, response up to min(count, 16)
+//     PeerRecord{peer_id, addrs, shards} chunks, the responder's connected
+//     peers with those serving a requested shard first.
 //
 // A Node either builds its own host (New) or runs on the caller's
 // (NewWithHost), which is how the simulator and p2ptest run many nodes in

@@ -127,7 +127,7 @@ func (n *Node) newPubSub() error {
 		pubsub.WithMaxMessageSize(g.MaxCompressedSize + 64<<10),
 		pubsub.WithSeenMessagesTTL(g.SeenTTL),
 		pubsub.WithFloodPublish(g.FloodPublish),
-		pubsub.WithPeerExchange(false),
+		pubsub.WithPeerExchange(g.PeerExchange),
 		pubsub.WithLogger(n.log.With("component", "pubsub")),
 		pubsub.WithRawTracer(n.mesh),
 	}

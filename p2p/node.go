@@ -52,6 +52,7 @@ type Node struct {
 	protocols map[protocol.ID]struct{}
 	bans      map[peer.ID]time.Time
 	mdns      mdns.Service
+	shardDir  ShardDirectory
 
 	scores       atomic.Pointer[map[peer.ID]float64]
 	scoreSamples atomic.Uint64
@@ -159,6 +160,11 @@ func newNode(ctx context.Context, h host.Host, ownHost bool, cfg Config, logger 
 		n.cancel()
 		return nil, err
 	}
+	if err := n.Handle(PeerExchangeProtocol, n.servePeers); err != nil {
+		_ = sub.Close()
+		n.cancel()
+		return nil, err
+	}
 	n.wg.Add(1)
 	go n.connectionEvents(sub)
 	return n, nil
@@ -211,8 +217,9 @@ func (n *Node) Connect(ctx context.Context, ai peer.AddrInfo) error {
 }
 
 // Start starts discovery: it logs the node's addresses, dials the bootnodes
-// (and keeps redialing them with backoff) and starts mDNS when enabled. The
-// goroutines stop at Close.
+// (and keeps redialing them with backoff), starts the peer exchange's
+// dialing when DiscoveryConfig.TargetPeers > 0 (discover.go) and mDNS when
+// enabled. The goroutines stop at Close.
 func (n *Node) Start() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -231,6 +238,10 @@ func (n *Node) Start() error {
 	if len(n.bootnodes) > 0 {
 		n.wg.Add(1)
 		go n.dialBootnodes()
+	}
+	if n.cfg.Discovery.TargetPeers > 0 {
+		n.wg.Add(1)
+		go n.discover()
 	}
 	if n.cfg.MDNS {
 		svc := mdns.NewMdnsService(n.host, n.cfg.MDNSServiceTag, mdnsNotifee{n})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +158,50 @@ func TestMDNSDiscovery(t *testing.T) {
 		case <-tick.C:
 		}
 	}
+}
+
+// TestTCPDiscoveryRestart runs real hosts on 127.0.0.1: a node that only
+// knows a hub is found by the hub's other peer through the peer exchange
+// (an inbound connection, whose addresses arrive with identify), remembers
+// both with their addresses, and, restarted without bootnodes, dials both
+// at once.
+func TestTCPDiscoveryRestart(t *testing.T) {
+	t.Parallel()
+	cfg := p2p.TestConfig()
+	cfg.Discovery.TargetPeers = 4
+	hub := newTCPNode(t, cfg)
+	cfg.Bootnodes = []string{hub.FullAddrs()[0].String()}
+	key, err := p2p.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := cfg
+	mine.PrivateKey = key
+	mine.Discovery.PeersFile = filepath.Join(t.TempDir(), "peers.json")
+	mine.Discovery.TargetPeers = 1 // the hub is enough: the other peer dials us
+	n := newTCPNode(t, mine)
+	ctx := testContext(t)
+	waitFor(ctx, t, "the bootnode connection", func() bool { return connected(n, hub) })
+	other := newTCPNode(t, cfg)
+	waitFor(ctx, t, "a connection from the hub's other peer", func() bool { return connected(n, other) })
+	// Identify brings the inbound peer's addresses a little later; the
+	// next round writes them.
+	waitFor(ctx, t, "both peers remembered with addresses", func() bool {
+		infos, err := p2p.ReadPeersFile(mine.Discovery.PeersFile)
+		if err != nil || len(infos) != 2 {
+			return false
+		}
+		for _, ai := range infos {
+			if len(ai.Addrs) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mine.Bootnodes, mine.Discovery.TargetPeers = nil, 4
+	again := newTCPNode(t, mine)
+	waitFor(ctx, t, "connections to the remembered peers", func() bool { return connected(again, hub) && connected(again, other) })
 }

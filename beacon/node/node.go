@@ -133,6 +133,7 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	if err := n.openP2P(logger); err != nil {
 		return nil, err
 	}
+	n.p2p.SetShardDirectory(shardDirectory{n})
 	n.crosslink = cfg.CrosslinkData
 	if n.crosslink == nil {
 		n.crosslink = RemoteCrosslinkData{n: n}
@@ -198,10 +199,7 @@ func (n *Node) openP2P(logger *slog.Logger) error {
 	if n.cfg.Host != nil {
 		n.p2p, err = p2p.NewWithHost(n.ctx, n.cfg.Host, pc, logger, n.cfg.Registerer)
 	} else {
-		if pc.KeyFile == "" && pc.PrivateKey == nil && n.cfg.DataDir != "" {
-			pc.KeyFile = filepath.Join(n.cfg.DataDir, "p2p.key")
-		}
-		n.p2p, err = p2p.New(n.ctx, pc, logger, n.cfg.Registerer)
+		n.p2p, err = p2p.New(n.ctx, DataDirP2P(pc, n.cfg.DataDir), logger, n.cfg.Registerer)
 	}
 	if err != nil {
 		return fmt.Errorf("start p2p: %w", err)
@@ -295,6 +293,7 @@ func (n *Node) Close() error {
 				for _, t := range gossipTopics {
 					_ = n.p2p.Unsubscribe(t)
 				}
+				n.p2p.SetShardDirectory(nil)
 			}
 		}
 		n.wg.Wait()

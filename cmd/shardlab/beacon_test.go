@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/shardlab/shardlab/p2p"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test to share.
@@ -116,5 +118,67 @@ func TestBeaconCommand(t *testing.T) {
 	log = runBeaconFor(t, args, func(log string) bool { return strings.Contains(log, `msg="restored chain"`) })
 	if strings.Contains(log, "level=ERROR") {
 		t.Fatalf("errors after restart:\n%s", log)
+	}
+}
+
+// TestTargetPeersFlag: --target-peers outside [0, --max-peers] is a usage
+// error naming the flag, for every node command.
+func TestTargetPeersFlag(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "genesis")
+	var out bytes.Buffer
+	if err := testApp(&out).Run([]string{"shardlab", "genesis", "--validators", "64", "--shards", "8",
+		"--genesis-delay", "0", "--fast-genesis", "--out", gen}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "negative", args: []string{"--target-peers", "-1"}},
+		{name: "above max peers", args: []string{"--target-peers", "9", "--max-peers", "8"}},
+	}
+	for _, tc := range tests {
+		for _, cmd := range [][]string{{"beacon"}, {"shard", "--shards", "0"}} {
+			t.Run(tc.name+"/"+cmd[0], func(t *testing.T) {
+				var out bytes.Buffer
+				args := append([]string{"shardlab"}, cmd...)
+				args = append(args, "--genesis", gen, "--datadir", filepath.Join(dir, "data-"+cmd[0]), "--p2p-port", "0")
+				err := testApp(&out).Run(append(args, tc.args...))
+				if err == nil || !strings.Contains(err.Error(), "--target-peers") {
+					t.Fatalf("got %v, want an error naming --target-peers\n%s", err, out.String())
+				}
+			})
+		}
+	}
+}
+
+// TestTargetPeersDefault: the default target follows a smaller
+// --max-peers; an explicit --target-peers is taken as it is.
+func TestTargetPeersDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{name: "default", want: p2p.DefaultConfig().Discovery.TargetPeers},
+		{name: "small max peers", args: []string{"--max-peers", "5"}, want: 5},
+		{name: "explicit", args: []string{"--target-peers", "3", "--max-peers", "5"}, want: 3},
+		{name: "off", args: []string{"--target-peers", "0"}, want: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got p2p.Config
+			app := &cli.App{Flags: networkFlags("http"), Action: func(c *cli.Context) error {
+				_, err := applyNetworkFlags(c, &got)
+				return err
+			}}
+			if err := app.Run(append([]string{"x"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			if got.Discovery.TargetPeers != tc.want {
+				t.Fatalf("target peers %d, want %d", got.Discovery.TargetPeers, tc.want)
+			}
+		})
 	}
 }

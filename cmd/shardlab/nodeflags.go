@@ -31,6 +31,10 @@ func networkFlags(httpUsage string) []cli.Flag {
 		&cli.IntFlag{Name: "max-peers", Usage: "maximum number of connected peers", Value: p2p.DefaultConfig().MaxPeers, Category: categoryNetworking},
 		&cli.StringFlag{Name: "p2p-key-seed", Usage: "derive the libp2p key from this string (SHA-256) instead of DATADIR/p2p.key, for peer IDs known in advance (rendered deployments); anyone knowing it can impersonate the node: testnets only", Category: categoryNetworking},
 		&cli.StringFlag{Name: "http-host", Usage: "IP address the HTTP API listens on (0.0.0.0 in containers, for probes)", Value: "127.0.0.1", Category: categoryAPI},
+		&cli.IntFlag{Name: "target-peers", Usage: "peers to keep connected: below it the node asks its peers for theirs and dials them; " +
+			"a server of every shard the node needs is dialled even above it; 0 turns peer discovery off (bootnodes and --mdns only); " +
+			"at most --max-peers (the default is lowered to it)",
+			Value: p2p.DefaultConfig().Discovery.TargetPeers, Category: categoryNetworking},
 		&cli.IntFlag{Name: "metrics-port", Usage: "port of the Prometheus /metrics endpoint; 0 disables it", Category: categoryAPI},
 		&cli.IntFlag{Name: "http-port", Usage: httpUsage, Category: categoryAPI},
 	}
@@ -82,6 +86,14 @@ func applyNetworkFlags(c *cli.Context, pc *p2p.Config) (httpPort int, err error)
 	}
 	pc.MDNS = c.Bool("mdns")
 	pc.MaxPeers = c.Int("max-peers")
+	pc.Discovery.TargetPeers = c.Int("target-peers")
+	if !c.IsSet("target-peers") {
+		// A smaller --max-peers lowers the default target with it.
+		pc.Discovery.TargetPeers = min(pc.Discovery.TargetPeers, pc.MaxPeers)
+	}
+	if pc.Discovery.TargetPeers < 0 || pc.Discovery.TargetPeers > pc.MaxPeers {
+		return 0, fmt.Errorf("--target-peers %d not in [0, --max-peers %d]", pc.Discovery.TargetPeers, pc.MaxPeers)
+	}
 	return c.Int("http-port"), nil
 }
 

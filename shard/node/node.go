@@ -189,13 +189,12 @@ func (n *Node) openP2P(logger *slog.Logger, reg prometheus.Registerer) error {
 	if n.cfg.Host != nil {
 		n.p2p, err = p2p.NewWithHost(n.ctx, n.cfg.Host, pc, logger, reg)
 	} else {
-		if pc.KeyFile == "" && pc.PrivateKey == nil && n.cfg.DataDir != "" {
+		if n.cfg.DataDir != "" {
 			if err := os.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
 				return fmt.Errorf("create data dir: %w", err)
 			}
-			pc.KeyFile = filepath.Join(n.cfg.DataDir, "p2p.key")
 		}
-		n.p2p, err = p2p.New(n.ctx, pc, logger, reg)
+		n.p2p, err = p2p.New(n.ctx, bnode.DataDirP2P(pc, n.cfg.DataDir), logger, reg)
 	}
 	if err != nil {
 		return fmt.Errorf("start p2p: %w", err)
