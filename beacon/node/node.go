@@ -154,19 +154,21 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 // openChain opens the database, the store and the chain service.
 func (n *Node) openChain(logger *slog.Logger) error {
 	var err error
+	where := "in-memory database"
 	if n.cfg.DataDir == "" {
 		n.db, err = kv.OpenPebbleMem()
 	} else {
 		if err = os.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
 			return fmt.Errorf("create data dir: %w", err)
 		}
-		n.db, err = kv.OpenPebble(filepath.Join(n.cfg.DataDir, "beacon"), kv.PebbleOptions{Logger: logger})
+		where = filepath.Join(n.cfg.DataDir, "beacon")
+		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger})
 	}
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	if n.store, err = store.New(n.db, n.pcfg); err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return fmt.Errorf("open store %s: %w", where, err)
 	}
 	cc := n.cfg.Chain
 	cc.Transition, cc.Store, cc.Genesis = n.tr, n.store, n.cfg.Genesis

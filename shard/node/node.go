@@ -23,12 +23,14 @@ import (
 	bcore "github.com/shardlab/shardlab/beacon/core"
 	bnode "github.com/shardlab/shardlab/beacon/node"
 	"github.com/shardlab/shardlab/beacon/params"
+	bstore "github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
+	"github.com/shardlab/shardlab/shard/store"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -230,13 +232,18 @@ func (n *Node) openBeacon(logger *slog.Logger, reg prometheus.Registerer) error 
 // openChains opens the shard database and one chain service per shard.
 func (n *Node) openChains(logger *slog.Logger) error {
 	var err error
+	where := "in-memory shard database"
 	if n.cfg.DataDir == "" {
 		n.db, err = kv.OpenPebbleMem()
 	} else {
-		n.db, err = kv.OpenPebble(filepath.Join(n.cfg.DataDir, "shard"), kv.PebbleOptions{Logger: logger})
+		where = filepath.Join(n.cfg.DataDir, "shard")
+		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger})
 	}
 	if err != nil {
 		return fmt.Errorf("open shard database: %w", err)
+	}
+	if err := bstore.BindConsensus(n.db, store.KeyConfig, n.pcfg); err != nil {
+		return fmt.Errorf("open shard database %s: %w", where, err)
 	}
 	for _, s := range n.shards {
 		g := n.cfg.ShardGenesis[s]
