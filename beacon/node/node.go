@@ -52,6 +52,9 @@ type Node struct {
 	forkZero  types.Version // the genesis state's fork version
 	arrivals  *arrivalLog
 
+	marker      *markerWriter // nil without a data dir
+	unsubMarker func()
+
 	api      *api.Server // nil without Config.HTTPPort
 	httpAddr atomic.Pointer[net.Addr]
 
@@ -162,19 +165,25 @@ func (n *Node) openChain(logger *slog.Logger) error {
 			return fmt.Errorf("create data dir: %w", err)
 		}
 		where = filepath.Join(n.cfg.DataDir, "beacon")
-		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger})
+		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger, Verify: true})
 	}
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return damaged(fmt.Errorf("open database: %w", err), where)
 	}
 	if n.store, err = store.New(n.db, n.pcfg); err != nil {
-		return fmt.Errorf("open store %s: %w", where, err)
+		return damaged(fmt.Errorf("open store %s: %w", where, err), where)
 	}
 	cc := n.cfg.Chain
 	cc.Transition, cc.Store, cc.Genesis = n.tr, n.store, n.cfg.Genesis
 	cc.Logger, cc.Registerer = logger, n.cfg.Registerer
 	if n.chain, err = chain.New(cc); err != nil {
-		return err
+		return damaged(err, where)
+	}
+	if n.cfg.DataDir != "" {
+		if err := n.checkMarker(where); err != nil {
+			return err
+		}
+		n.marker, n.unsubMarker = startMarkerWriter(n.chain, filepath.Join(n.cfg.DataDir, MarkerFile), n.log)
 	}
 	n.forkZero = n.chain.Genesis().Fork.CurrentVersion
 	if s := n.pcfg.Shard; s.Enabled() && s.ForkEpoch == n.pcfg.GenesisEpoch() {
@@ -296,6 +305,11 @@ func (n *Node) Close() error {
 			}
 		}
 		n.wg.Wait()
+		if n.marker != nil {
+			n.unsubMarker()
+			root, slot := n.chain.Head()
+			errs = append(errs, n.marker.close(store.Marker{Slot: slot, Root: root}))
+		}
 		if n.db != nil {
 			errs = append(errs, n.db.Close())
 		}
