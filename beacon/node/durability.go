@@ -21,9 +21,10 @@ const MarkerFile = "beacon.head"
 // signing could be slashable.
 var ErrDataLost = errors.New("database lost committed writes")
 
-// damaged explains what to do with a database that Pebble or the store
-// found corrupt, or returns err unchanged.
-func damaged(err error, where string) error {
+// DescribeDamage adds to an error wrapping kv.ErrCorrupt or
+// store.ErrCorrupt which database (where) is damaged and what to do about
+// it; other errors are returned unchanged.
+func DescribeDamage(err error, where string) error {
 	if !errors.Is(err, kv.ErrCorrupt) && !errors.Is(err, store.ErrCorrupt) {
 		return err
 	}
@@ -48,7 +49,7 @@ func (n *Node) checkMarker(where string) error {
 	if ok && m.Root != root {
 		has, err := n.store.HasBlock(m.Root)
 		if err != nil {
-			return damaged(fmt.Errorf("check head marker: %w", err), where)
+			return DescribeDamage(fmt.Errorf("check head marker: %w", err), where)
 		}
 		if !has {
 			how := "recorded by the head marker of a run that did not shut down cleanly"

@@ -168,16 +168,16 @@ func (n *Node) openChain(logger *slog.Logger) error {
 		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger, Verify: true})
 	}
 	if err != nil {
-		return damaged(fmt.Errorf("open database: %w", err), where)
+		return DescribeDamage(fmt.Errorf("open database: %w", err), where)
 	}
 	if n.store, err = store.New(n.db, n.pcfg); err != nil {
-		return damaged(fmt.Errorf("open store %s: %w", where, err), where)
+		return DescribeDamage(fmt.Errorf("open store %s: %w", where, err), where)
 	}
 	cc := n.cfg.Chain
 	cc.Transition, cc.Store, cc.Genesis = n.tr, n.store, n.cfg.Genesis
 	cc.Logger, cc.Registerer = logger, n.cfg.Registerer
 	if n.chain, err = chain.New(cc); err != nil {
-		return damaged(err, where)
+		return DescribeDamage(err, where)
 	}
 	if n.cfg.DataDir != "" {
 		if err := n.checkMarker(where); err != nil {

@@ -52,9 +52,12 @@ type Node struct {
 	db     kv.DB
 	shards []bt.Shard
 	chains map[bt.Shard]*chain.Service
-	keys   *validator.Keys // nil without hosted keys
-	m      *metrics
-	api    *beaconapi.Server
+
+	markerMu sync.Mutex
+	marked   map[bt.Shard]bt.Root // head roots last written to the markers
+	keys     *validator.Keys      // nil without hosted keys
+	m        *metrics
+	api      *beaconapi.Server
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -237,10 +240,10 @@ func (n *Node) openChains(logger *slog.Logger) error {
 		n.db, err = kv.OpenPebbleMem()
 	} else {
 		where = filepath.Join(n.cfg.DataDir, "shard")
-		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger})
+		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger, Verify: true})
 	}
 	if err != nil {
-		return fmt.Errorf("open shard database: %w", err)
+		return bnode.DescribeDamage(fmt.Errorf("open shard database: %w", err), where)
 	}
 	if err := bstore.BindConsensus(n.db, store.KeyConfig, n.pcfg); err != nil {
 		return fmt.Errorf("open shard database %s: %w", where, err)
@@ -256,11 +259,16 @@ func (n *Node) openChains(logger *slog.Logger) error {
 		cc.Transition, cc.Shard, cc.Genesis, cc.DB, cc.Beacon, cc.Logger = n.tr, s, g, n.db, n.bchain, logger
 		c, err := chain.New(cc)
 		if err != nil {
-			return fmt.Errorf("open shard %d: %w", s, err)
+			return bnode.DescribeDamage(fmt.Errorf("open shard %d: %w", s, err), where)
 		}
 		n.chains[s] = c
+		if blocks, last := c.PendingBeaconRefs(); blocks > 0 {
+			_, bslot := n.bchain.Head()
+			n.log.Warn(fmt.Sprintf("shard store is ahead of the beacon store: %d blocks of shard %d up to slot %d reference beacon blocks the beacon store lacks (its head is at slot %d); they rejoin the shard chain as the beacon chain syncs from peers",
+				blocks, s, last, bslot), "shard", s, "slot", last)
+		}
 	}
-	return nil
+	return n.checkShardMarkers()
 }
 
 // Run runs the embedded beacon node (which serves the HTTP API) and the
@@ -330,6 +338,9 @@ func (n *Node) Close() error {
 			for _, t := range n.topics() {
 				_ = n.p2p.Unsubscribe(t)
 			}
+		}
+		if n.db != nil && len(n.chains) == len(n.shards) {
+			errs = append(errs, n.writeShardMarkers(true))
 		}
 		if n.beacon != nil {
 			errs = append(errs, n.beacon.Close())
