@@ -155,19 +155,27 @@ func TestPebbleLocked(t *testing.T) {
 	}
 }
 
-// TestPebbleCorruptTable damages a table file in place (same size): open may
-// succeed, but reading the damaged block is an error, not a panic.
-func TestPebbleCorruptTable(t *testing.T) {
-	dir := t.TempDir()
+// writeTables writes 500 keys of 1 KiB into a closed database in a new
+// directory, flushed into one table file.
+func writeTables(t *testing.T) (dir string, tables []string) {
+	t.Helper()
+	dir = t.TempDir()
 	db := openDisk(t, dir)
 	fill(t, db, 500)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if len(files) == 0 {
-		t.Skip("no table file was written")
+	tables, _ = filepath.Glob(filepath.Join(dir, "*.sst"))
+	if len(tables) != 1 {
+		t.Fatalf("%d table files, want 1", len(tables))
 	}
+	return dir, tables
+}
+
+// TestPebbleCorruptTable damages a table file in place (same size): open may
+// succeed, but reading the damaged block is an error, not a panic.
+func TestPebbleCorruptTable(t *testing.T) {
+	dir, files := writeTables(t)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -207,16 +215,7 @@ func TestPebbleCorruptTable(t *testing.T) {
 // open does not notice (nothing reads it yet), an open with Verify refuses
 // the database.
 func TestPebbleVerify(t *testing.T) {
-	dir := t.TempDir()
-	db := openDisk(t, dir)
-	fill(t, db, 500)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if len(files) != 1 {
-		t.Fatalf("%d table files, want 1", len(files))
-	}
+	dir, files := writeTables(t)
 	f, err := os.OpenFile(files[0], os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
