@@ -42,7 +42,11 @@ func (n *Node) checkMarker(where string) error {
 	}
 	path := filepath.Join(n.cfg.DataDir, MarkerFile)
 	m, ok, err := store.ReadMarker(path)
-	if err != nil {
+	if errors.Is(err, store.ErrCorrupt) {
+		// Written by rename, so never torn: edited by hand. It only
+		// guards against loss, so go on without it.
+		n.log.Warn("ignoring unreadable head marker", "err", err)
+	} else if err != nil {
 		return err
 	}
 	root, slot := n.chain.Head()

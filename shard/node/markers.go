@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -31,11 +32,14 @@ func (n *Node) checkShardMarkers() error {
 		c := n.chains[s]
 		path := n.markerPath(s)
 		m, ok, err := bstore.ReadMarker(path)
-		if err != nil {
+		if errors.Is(err, bstore.ErrCorrupt) {
+			n.log.Warn("ignoring unreadable head marker", "shard", s, "err", err)
+		} else if err != nil {
 			return err
 		}
 		h := c.Head()
-		if ok && m.Root != h.Root && !c.HasBlock(m.Root) {
+		// A head proven invalid since was dropped on purpose.
+		if ok && m.Root != h.Root && !c.HasBlock(m.Root) && !c.IsInvalid(m.Root) {
 			how := "recorded by the head marker of a run that did not shut down cleanly"
 			if m.Clean {
 				how = "recorded by the last clean shutdown"
