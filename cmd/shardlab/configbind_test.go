@@ -123,3 +123,36 @@ func TestDataDirBoundToConfig(t *testing.T) {
 	// The original genesis still starts on it.
 	runBeaconFor(t, args(a), func(log string) bool { return strings.Contains(log, `msg="restored chain"`) })
 }
+
+// TestShardDataDirBoundToConfig checks the shard database's own record: a
+// shard node whose beacon database was removed still refuses another
+// config on its shard database.
+func TestShardDataDirBoundToConfig(t *testing.T) {
+	dir := t.TempDir()
+	a, b, data := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "data")
+	writeTestGenesis(t, a, "--slot-time", "1", "--genesis-delay", "0")
+	g, err := loadGenesis(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestGenesis(t, b, "--slot-time", "2", "--genesis-time", strconv.FormatUint(g.state.GenesisTime, 10))
+	args := func(gen string) []string {
+		return []string{"--log-level", "info", "shard", "--genesis", gen, "--datadir", data, "--shards", "0", "--p2p-host", "127.0.0.1", "--p2p-port", "0"}
+	}
+	runBeaconFor(t, args(a), func(log string) bool { return strings.Contains(log, `msg="shard node ready"`) })
+	if err := os.RemoveAll(filepath.Join(data, "beacon")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = testApp(&out).RunContext(ctx, append([]string{"shardlab"}, args(b)...))
+	if err == nil {
+		t.Fatalf("shard node started on a shard database of another config:\n%s", out.String())
+	}
+	for _, w := range []string{"SECONDS_PER_SLOT is 1 in the database but 2 in the config", filepath.Join(data, "shard"), filepath.Join(b, genesisConfigFile)} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+}
