@@ -173,7 +173,7 @@ func (s *Service) replay() error {
 		if err != nil {
 			// A canonical block the store cannot read means damage that
 			// may reach further (states, slashing protection): refuse.
-			return fmt.Errorf("restore chain: canonical block %s of %d stored (head at slot %d): %w", r, n, headBlock.GetSlot(), err)
+			return fmt.Errorf("restore chain: read canonical block %s (stored head at slot %d): %w", r, headBlock.GetSlot(), err)
 		}
 		s.fc.OnTick(s.slotTime(b.GetSlot()))
 		if err := s.fc.OnBlock(b, core.SkipSigs); err != nil {
