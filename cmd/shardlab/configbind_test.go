@@ -88,38 +88,52 @@ func TestConfigEditedAfterGenesis(t *testing.T) {
 	}
 }
 
-// TestDataDirBoundToConfig checks that a data dir is bound to the consensus
-// config it was made with: a new genesis with the same genesis state (same
-// time and validators) but another slot time does not start on it.
-func TestDataDirBoundToConfig(t *testing.T) {
+// slotTimeGeneses writes two genesis dirs with the same genesis state
+// (time and validators) but 1- and 2-second slots, and returns them with a
+// data dir path.
+func slotTimeGeneses(t *testing.T) (a, b, data string) {
+	t.Helper()
 	dir := t.TempDir()
-	a, b, data := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "data")
+	a, b, data = filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "data")
 	writeTestGenesis(t, a, "--slot-time", "1", "--genesis-delay", "0")
 	g, err := loadGenesis(a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeTestGenesis(t, b, "--slot-time", "2", "--genesis-time", strconv.FormatUint(g.state.GenesisTime, 10))
-	args := func(gen string) []string {
-		return []string{"--log-level", "info", "beacon", "--genesis", gen, "--datadir", data, "--p2p-host", "127.0.0.1", "--p2p-port", "0"}
-	}
-	runBeaconFor(t, args(a), func(log string) bool { return strings.Contains(log, `msg="beacon node ready"`) })
+	return a, b, data
+}
 
+// refused runs the app with args, which must fail at startup with an error
+// containing every want. Without the check the node would run: it is
+// stopped after a while.
+func refused(t *testing.T, args []string, want ...string) {
+	t.Helper()
 	var out bytes.Buffer
-	app := testApp(&out)
-	// Without the check the node would run: stop it after a while.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	err = app.RunContext(ctx, append([]string{"shardlab"}, args(b)...))
+	err := testApp(&out).RunContext(ctx, append([]string{"shardlab"}, args...))
 	if err == nil {
-		t.Fatalf("beacon node started on a data dir of another config:\n%s", out.String())
+		t.Fatalf("node started on a data dir of another config:\n%s", out.String())
 	}
-	for _, w := range []string{"SECONDS_PER_SLOT is 1 in the database but 2 in the config",
-		filepath.Join(data, "beacon"), filepath.Join(b, genesisConfigFile)} {
+	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q lacks %q", err, w)
 		}
 	}
+}
+
+// TestDataDirBoundToConfig checks that a data dir is bound to the consensus
+// config it was made with: a new genesis with the same genesis state (same
+// time and validators) but another slot time does not start on it.
+func TestDataDirBoundToConfig(t *testing.T) {
+	a, b, data := slotTimeGeneses(t)
+	args := func(gen string) []string {
+		return []string{"--log-level", "info", "beacon", "--genesis", gen, "--datadir", data, "--p2p-host", "127.0.0.1", "--p2p-port", "0"}
+	}
+	runBeaconFor(t, args(a), func(log string) bool { return strings.Contains(log, `msg="beacon node ready"`) })
+	refused(t, args(b), "SECONDS_PER_SLOT is 1 in the database but 2 in the config",
+		filepath.Join(data, "beacon"), filepath.Join(b, genesisConfigFile))
 	// The original genesis still starts on it.
 	runBeaconFor(t, args(a), func(log string) bool { return strings.Contains(log, `msg="restored chain"`) })
 }
@@ -128,14 +142,7 @@ func TestDataDirBoundToConfig(t *testing.T) {
 // shard node whose beacon database was removed still refuses another
 // config on its shard database.
 func TestShardDataDirBoundToConfig(t *testing.T) {
-	dir := t.TempDir()
-	a, b, data := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "data")
-	writeTestGenesis(t, a, "--slot-time", "1", "--genesis-delay", "0")
-	g, err := loadGenesis(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeTestGenesis(t, b, "--slot-time", "2", "--genesis-time", strconv.FormatUint(g.state.GenesisTime, 10))
+	a, b, data := slotTimeGeneses(t)
 	args := func(gen string) []string {
 		return []string{"--log-level", "info", "shard", "--genesis", gen, "--datadir", data, "--shards", "0", "--p2p-host", "127.0.0.1", "--p2p-port", "0"}
 	}
@@ -143,16 +150,6 @@ func TestShardDataDirBoundToConfig(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(data, "beacon")); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	err = testApp(&out).RunContext(ctx, append([]string{"shardlab"}, args(b)...))
-	if err == nil {
-		t.Fatalf("shard node started on a shard database of another config:\n%s", out.String())
-	}
-	for _, w := range []string{"SECONDS_PER_SLOT is 1 in the database but 2 in the config", filepath.Join(data, "shard"), filepath.Join(b, genesisConfigFile)} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q lacks %q", err, w)
-		}
-	}
+	refused(t, args(b), "SECONDS_PER_SLOT is 1 in the database but 2 in the config",
+		filepath.Join(data, "shard"), filepath.Join(b, genesisConfigFile))
 }
