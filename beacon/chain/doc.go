@@ -31,7 +31,12 @@
 // skipped, state roots checked; the attestations inside the blocks count as
 // votes), and reconciles the store with the result, so the head and the
 // finalized checkpoint are the ones persisted last. Stored blocks off the
-// canonical chain are not replayed (they still serve by-root requests).
+// canonical chain are not replayed (they still serve by-root requests). A
+// canonical block the store cannot read is an error (the database is
+// damaged: New refuses); a block the rules reject ends the replay there,
+// with an error log naming the slots that are gone, and the chain goes on
+// from the block before it (the consensus config is bound to the store, so
+// this is not an edited config.yaml).
 // Replay cost grows with the chain; the fork choice has no anchor other than
 // genesis (forkchoice.New), so the stored finalized state cannot shorten it
 // yet.

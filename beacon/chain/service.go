@@ -144,8 +144,10 @@ func (s *Service) init(genesis *types.BeaconState, root types.Root, restore bool
 
 // replay feeds the stored canonical chain, genesis excluded, to the fork
 // choice, with signatures skipped (they were checked on import) and state
-// roots checked. A block that fails stops the replay there; the chain then
-// continues from the last good block and the node syncs the rest.
+// roots checked. A block the store cannot read is an error (the store is
+// damaged); a block the rules reject stops the replay there, with an error
+// log that says which slots are gone: the chain then continues from the
+// last good block and the node syncs the rest.
 func (s *Service) replay() error {
 	headRoot, err := s.store.Head()
 	if err != nil {
@@ -165,18 +167,25 @@ func (s *Service) replay() error {
 	}
 	replayed := 0
 	finalized := s.finalized
-	for _, r := range roots {
+	lastGood := genesisSlot
+	for i, r := range roots {
 		b, err := s.store.Block(r)
 		if err != nil {
-			s.log.Error("stopping replay at unreadable block", "root", r, "err", err)
-			break
+			// A canonical block the store cannot read means damage that
+			// may reach further (states, slashing protection): refuse.
+			return fmt.Errorf("restore chain: read canonical block %s (stored head at slot %d): %w", r, headBlock.GetSlot(), err)
 		}
 		s.fc.OnTick(s.slotTime(b.GetSlot()))
 		if err := s.fc.OnBlock(b, core.SkipSigs); err != nil {
-			s.log.Error("stopping replay at rejected block", "root", r, "slot", b.GetSlot(), "err", err)
+			// The block reads but the rules reject it (the consensus
+			// config is bound to the store, so this is not an edited
+			// config): drop it and its descendants and sync them again.
+			s.log.Error(fmt.Sprintf("store recovered to slot %d; slots %d..%d of the stored chain are gone (replay rejected block %s), syncing from peers",
+				lastGood, lastGood+1, headBlock.GetSlot(), r), "root", r, "slot", b.GetSlot(), "err", err, "dropped_blocks", len(roots)-i)
 			break
 		}
 		s.voteBlockAttestations(b)
+		lastGood = b.GetSlot()
 		if fin := s.fc.FinalizedCheckpoint(); fin != finalized {
 			finalized = fin
 			s.fc.Prune() // keep memory bounded while replaying a long chain

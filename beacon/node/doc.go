@@ -53,5 +53,14 @@
 // the allowed members is signed, counted locally and published. Protection
 // records live in the node's database, so they survive restarts.
 //
+// # Data dir
+//
+// DataDir/beacon is the database (opened with kv.PebbleOptions.Verify, and
+// bound to the consensus config by the store), DataDir/beacon.head the head
+// marker (durability.go) that tells lost writes apart at the next start:
+// they are reported exactly and synced again, or, with hosted validators,
+// refused (ErrDataLost). Damaged files are refused with what to do
+// (DescribeDamage). See docs/architecture.md, "Data directories".
+//
 // This package must not import the shard packages or sim.
 package node

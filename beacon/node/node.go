@@ -52,8 +52,11 @@ type Node struct {
 	forkZero  types.Version // the genesis state's fork version
 	arrivals  *arrivalLog
 
-	slash    *slasherService // nil when the slasher is off
-	api      *api.Server     // nil without Config.HTTPPort
+	slash       *slasherService // nil when the slasher is off
+	marker      *markerWriter   // nil without a data dir
+	unsubMarker func()
+
+	api      *api.Server // nil without Config.HTTPPort
 	httpAddr atomic.Pointer[net.Addr]
 
 	ctx    context.Context // ends at Close (and when Run's context ends)
@@ -159,25 +162,33 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 // openChain opens the database, the store and the chain service.
 func (n *Node) openChain(logger *slog.Logger) error {
 	var err error
+	where := "in-memory database"
 	if n.cfg.DataDir == "" {
 		n.db, err = kv.OpenPebbleMem()
 	} else {
 		if err = os.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
 			return fmt.Errorf("create data dir: %w", err)
 		}
-		n.db, err = kv.OpenPebble(filepath.Join(n.cfg.DataDir, "beacon"), kv.PebbleOptions{Logger: logger})
+		where = filepath.Join(n.cfg.DataDir, "beacon")
+		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger, Verify: true})
 	}
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return DescribeDamage(fmt.Errorf("open database: %w", err), where)
 	}
 	if n.store, err = store.New(n.db, n.pcfg); err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return DescribeDamage(fmt.Errorf("open store %s: %w", where, err), where)
 	}
 	cc := n.cfg.Chain
 	cc.Transition, cc.Store, cc.Genesis = n.tr, n.store, n.cfg.Genesis
 	cc.Logger, cc.Registerer = logger, n.cfg.Registerer
 	if n.chain, err = chain.New(cc); err != nil {
-		return err
+		return DescribeDamage(err, where)
+	}
+	if n.cfg.DataDir != "" {
+		if err := n.checkMarker(where); err != nil {
+			return err
+		}
+		n.marker, n.unsubMarker = startMarkerWriter(n.chain, filepath.Join(n.cfg.DataDir, MarkerFile), n.log)
 	}
 	n.forkZero = n.chain.Genesis().Fork.CurrentVersion
 	if s := n.pcfg.Shard; s.Enabled() && s.ForkEpoch == n.pcfg.GenesisEpoch() {
@@ -298,6 +309,11 @@ func (n *Node) Close() error {
 		}
 		n.wg.Wait()
 		n.closeSlasher()
+		if n.marker != nil {
+			n.unsubMarker()
+			root, slot := n.chain.Head()
+			errs = append(errs, n.marker.close(store.Marker{Slot: slot, Root: root}))
+		}
 		if n.db != nil {
 			errs = append(errs, n.db.Close())
 		}

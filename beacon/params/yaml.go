@@ -15,6 +15,9 @@ type field struct {
 	key string
 	u64 *uint64
 	b   []byte // fixed-size byte value (domain types, address, prefix)
+	// nonConsensus marks a key that cannot change a state transition's
+	// result once the genesis state exists (see ConsensusRecord).
+	nonConsensus bool
 }
 
 func (c *Config) fields() []field {
@@ -25,9 +28,9 @@ func (c *Config) fields() []field {
 		{key: "MIN_PER_EPOCH_CHURN_LIMIT", u64: &c.MinPerEpochChurnLimit},
 		{key: "CHURN_LIMIT_QUOTIENT", u64: &c.ChurnLimitQuotient},
 		{key: "SHUFFLE_ROUND_COUNT", u64: &c.ShuffleRoundCount},
-		{key: "MIN_GENESIS_ACTIVE_VALIDATOR_COUNT", u64: &c.MinGenesisActiveValidatorCount},
-		{key: "MIN_GENESIS_TIME", u64: &c.MinGenesisTime},
-		{key: "DEPOSIT_CONTRACT_ADDRESS", b: c.DepositContractAddress[:]},
+		{key: "MIN_GENESIS_ACTIVE_VALIDATOR_COUNT", u64: &c.MinGenesisActiveValidatorCount, nonConsensus: true},
+		{key: "MIN_GENESIS_TIME", u64: &c.MinGenesisTime, nonConsensus: true},
+		{key: "DEPOSIT_CONTRACT_ADDRESS", b: c.DepositContractAddress[:], nonConsensus: true},
 		{key: "MIN_DEPOSIT_AMOUNT", u64: &c.MinDepositAmount},
 		{key: "MAX_EFFECTIVE_BALANCE", u64: &c.MaxEffectiveBalance},
 		{key: "EJECTION_BALANCE", u64: &c.EjectionBalance},
@@ -45,7 +48,7 @@ func (c *Config) fields() []field {
 		{key: "PERSISTENT_COMMITTEE_PERIOD", u64: &c.PersistentCommitteePeriod},
 		{key: "MAX_EPOCHS_PER_CROSSLINK", u64: &c.MaxEpochsPerCrosslink},
 		{key: "MIN_EPOCHS_TO_INACTIVITY_PENALTY", u64: &c.MinEpochsToInactivityPenalty},
-		{key: "EARLY_DERIVED_SECRET_PENALTY_MAX_FUTURE_EPOCHS", u64: &c.EarlyDerivedSecretPenaltyMaxFutureEpochs},
+		{key: "EARLY_DERIVED_SECRET_PENALTY_MAX_FUTURE_EPOCHS", u64: &c.EarlyDerivedSecretPenaltyMaxFutureEpochs, nonConsensus: true},
 		{key: "EPOCHS_PER_HISTORICAL_VECTOR", u64: &c.EpochsPerHistoricalVector},
 		{key: "EPOCHS_PER_SLASHINGS_VECTOR", u64: &c.EpochsPerSlashingsVector},
 		{key: "HISTORICAL_ROOTS_LIMIT", u64: &c.HistoricalRootsLimit},
@@ -67,9 +70,9 @@ func (c *Config) fields() []field {
 		{key: "DOMAIN_DEPOSIT", b: c.DomainDeposit[:]},
 		{key: "DOMAIN_VOLUNTARY_EXIT", b: c.DomainVoluntaryExit[:]},
 		{key: "DOMAIN_TRANSFER", b: c.DomainTransfer[:]},
-		{key: "DOMAIN_CUSTODY_BIT_CHALLENGE", b: c.DomainCustodyBitChallenge[:]},
+		{key: "DOMAIN_CUSTODY_BIT_CHALLENGE", b: c.DomainCustodyBitChallenge[:], nonConsensus: true},
 		{key: "DOMAIN_SHARD_PROPOSER", b: c.DomainShardProposer[:]},
-		{key: "DOMAIN_SHARD_ATTESTER", b: c.DomainShardAttester[:]},
+		{key: "DOMAIN_SHARD_ATTESTER", b: c.DomainShardAttester[:], nonConsensus: true},
 		// shardlab phase 1 keys.
 		{key: "SHARD_FORK_VERSION", b: c.Shard.ForkVersion[:]},
 		{key: "SHARD_FORK_EPOCH", u64: &c.Shard.ForkEpoch},
@@ -149,6 +152,14 @@ func Parse(data []byte) (*Config, error) {
 	return c, nil
 }
 
+// value formats f's value as config.yaml spells it.
+func (f field) value() string {
+	if f.u64 != nil {
+		return strconv.FormatUint(*f.u64, 10)
+	}
+	return "0x" + hex.EncodeToString(f.b)
+}
+
 func (f field) set(s string) error {
 	if f.u64 != nil {
 		v, err := strconv.ParseUint(s, 0, 64)
@@ -175,11 +186,7 @@ func (c *Config) MarshalYAML() []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# shardlab config (consensus-specs v0.8.3 keys)\nCONFIG_NAME: %s\n", c.Name)
 	for _, f := range c.fields() {
-		if f.u64 != nil {
-			fmt.Fprintf(&buf, "%s: %d\n", f.key, *f.u64)
-		} else {
-			fmt.Fprintf(&buf, "%s: 0x%x\n", f.key, f.b)
-		}
+		fmt.Fprintf(&buf, "%s: %s\n", f.key, f.value())
 	}
 	return buf.Bytes()
 }

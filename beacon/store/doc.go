@@ -13,6 +13,8 @@
 //	meta/schema                  schema version (uint64), currently 2
 //	meta/shape                   the config values that shape stored states
 //	                             and blocks (shapeFields, uint64 each)
+//	meta/config                  the consensus config the chain was made
+//	                             with: params.ConsensusRecord.Encode
 //	meta/genesis                 genesis block root (32 bytes)
 //	meta/head                    head block root (32 bytes)
 //	meta/justified               justified Checkpoint (SSZ, 40 bytes)
@@ -33,7 +35,11 @@
 // them on every later open: another schema version is ErrSchemaVersion, a
 // database written under a config whose shape differs (the state shape,
 // SLOTS_PER_EPOCH, GENESIS_SLOT, or SHARD_FORK_EPOCH, on which the kind of a
-// stored block depends) is ErrConfigMismatch. The store expects a database
+// stored block depends) is ErrConfigMismatch. New also records the whole
+// consensus config (meta/config, BindConsensus) and later refuses a config
+// that differs in any consensus parameter, naming every differing key, with
+// ErrConfigMismatch (and params.ErrConsensusMismatch); a database written
+// before meta/config existed gets the current config recorded. The store expects a database
 // of its own (or a kv.Prefix view): a non-empty database without meta/schema
 // is refused.
 //

@@ -13,6 +13,7 @@ const SchemaVersion = 2
 var (
 	keySchema    = []byte("meta/schema")
 	keyShape     = []byte("meta/shape")
+	keyConfig    = []byte("meta/config")
 	keyGenesis   = []byte("meta/genesis")
 	keyHead      = []byte("meta/head")
 	keyJustified = []byte("meta/justified")

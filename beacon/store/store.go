@@ -108,6 +108,33 @@ func (s *Store) checkSchema() error {
 				ErrConfigMismatch, shapeFields[i], shapeValue(got), s.cfg.Name, shapeValue(want))
 		}
 	}
+	return BindConsensus(s.db, keyConfig, s.cfg)
+}
+
+// BindConsensus checks the consensus config recorded under key in db
+// against cfg (params.CheckConsensus), or records cfg's when db has none: on
+// a fresh database, and on one written before records existed. A
+// difference is an error wrapping ErrConfigMismatch and
+// params.ErrConsensusMismatch that names every differing key. The shard
+// node binds its shard database with it too.
+func BindConsensus(db kv.DB, key []byte, cfg *params.Config) error {
+	raw, err := db.Get(key)
+	if errors.Is(err, kv.ErrNotFound) {
+		if err := db.Put(key, cfg.Consensus().Encode()); err != nil {
+			return fmt.Errorf("record consensus config: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read consensus config: %w", err)
+	}
+	rec, err := params.DecodeConsensusRecord(raw)
+	if err != nil {
+		return fmt.Errorf("read consensus config: %w: %w", ErrCorrupt, err)
+	}
+	if err := params.CheckConsensus(rec, "the database", cfg, "the config"); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfigMismatch, err)
+	}
 	return nil
 }
 
@@ -128,6 +155,9 @@ func (s *Store) initSchema() error {
 	}
 	if err := b.Put(keyShape, encodeU64s(s.shape)); err != nil {
 		return fmt.Errorf("write config shape: %w", err)
+	}
+	if err := b.Put(keyConfig, s.cfg.Consensus().Encode()); err != nil {
+		return fmt.Errorf("record consensus config: %w", err)
 	}
 	if err := b.Commit(); err != nil {
 		return fmt.Errorf("write schema version: %w", err)

@@ -587,7 +587,39 @@ func TestSchema(t *testing.T) {
 			c.Shard.ChallengeWindow++
 			c.Shard.Accounts *= 2
 			return c
+		}(), want: store.ErrConfigMismatch, msg: "SHARD_ACCOUNTS is 1024 in the database but 2048 in the config; SHARD_CHALLENGE_WINDOW is 1 in the database but 2"},
+		// Every consensus parameter is bound to the database, not only the
+		// shape; settings no transition reads are not.
+		{name: "other slot time", cfg: func() *params.Config {
+			c := params.Minimal()
+			c.SecondsPerSlot = 2
+			return c
+		}(), want: params.ErrConsensusMismatch, msg: "SECONDS_PER_SLOT is 6 in the database but 2 in the config"},
+		{name: "other reward factor", cfg: func() *params.Config {
+			c := params.Minimal()
+			c.BaseRewardFactor = 32
+			return c
+		}(), want: store.ErrConfigMismatch, msg: "BASE_REWARD_FACTOR"},
+		{name: "non-consensus settings", cfg: func() *params.Config {
+			c := params.Minimal()
+			c.Name, c.MinGenesisTime, c.MinGenesisActiveValidatorCount = "renamed", 1, 1
+			return c
 		}(), want: nil},
+		{name: "corrupt consensus record", prepare: func(t *testing.T, db kv.DB) {
+			_ = db.Put([]byte("meta/config"), []byte("garbage"))
+		}, want: store.ErrCorrupt},
+		// A database written before meta/config existed gets the config it
+		// is opened with recorded, and is bound to it from then on.
+		{name: "record added to an older database", prepare: func(t *testing.T, db kv.DB) {
+			_ = db.Delete([]byte("meta/config"))
+			if _, err := store.New(db, params.Minimal()); err != nil {
+				t.Fatal(err)
+			}
+		}, cfg: func() *params.Config {
+			c := params.Minimal()
+			c.SecondsPerSlot = 3
+			return c
+		}(), want: store.ErrConfigMismatch, msg: "SECONDS_PER_SLOT is 6 in the database but 3"},
 		// Version 1 kept shard-fork blocks outside the store and had no
 		// SHARD_FORK_EPOCH in its shape: refused, not read with blocks missing.
 		{name: "version 1 database", fresh: func(t *testing.T, db kv.DB) {

@@ -91,7 +91,13 @@ func runBeacon(c *cli.Context) error {
 	}
 	reg := nodeRegistry()
 	cfg.Registerer = reg
-	return runNode(c, "beacon", reg, func(logger *slog.Logger) (runner, error) { return node.New(cfg, logger) })
+	return runNode(c, "beacon", reg, func(logger *slog.Logger) (runner, error) {
+		n, err := node.New(cfg, logger)
+		if err != nil {
+			return nil, nameConfigFile(err, c.Path("genesis"))
+		}
+		return n, nil
+	})
 }
 
 // serveMetrics serves reg on host:port/metrics until ctx ends.

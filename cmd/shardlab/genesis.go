@@ -40,8 +40,11 @@ func genesisCommand() *cli.Command {
 		Description: `Builds the interop genesis of the chain config (validator i holds interop key i,
 deposits of MAX_EFFECTIVE_BALANCE) and writes DIR/config.yaml (the effective
 config, consensus-specs keys), DIR/genesis.ssz (the genesis state) and
-DIR/genesis.yaml (genesis time, validator count, genesis block root). The
-beacon and shard node commands read the directory with --genesis DIR.
+DIR/genesis.yaml (genesis time, validator count, genesis block root, and
+every consensus parameter of config.yaml with their hash). The beacon and
+shard node commands read the directory with --genesis DIR, refuse a
+config.yaml whose consensus parameters differ from genesis.yaml's, and bind
+their data dir to them (docs/architecture.md).
 
 --shards N sets SHARD_COUNT = N and activates shardlab's shard fork at genesis;
 --slot-time sets SECONDS_PER_SLOT.
@@ -231,6 +234,12 @@ type genesisInfo struct {
 	ConfigName        string `yaml:"config_name"`
 	Shards            uint64 `yaml:"shards"`
 	SecondsPerSlot    uint64 `yaml:"seconds_per_slot"`
+	// ConsensusConfigHash is the SHA-256 of ConsensusConfig's encoding
+	// (params.ConsensusRecord.Hash); ConsensusConfig is every consensus
+	// parameter of config.yaml at genesis, checked when a node loads the
+	// directory.
+	ConsensusConfigHash string            `yaml:"consensus_config_hash"`
+	ConsensusConfig     map[string]string `yaml:"consensus_config"`
 }
 
 func writeGenesis(dir string, g *genesis) error {
@@ -250,6 +259,7 @@ func writeGenesis(dir string, g *genesis) error {
 	if err != nil {
 		return fmt.Errorf("hash genesis state: %w", err)
 	}
+	rec := g.cfg.Consensus()
 	info, err := yaml.Marshal(genesisInfo{
 		GenesisTime:       g.state.GenesisTime,
 		GenesisValidators: uint64(len(g.state.Validators)),
@@ -258,6 +268,9 @@ func writeGenesis(dir string, g *genesis) error {
 		ConfigName:        g.cfg.Name,
 		Shards:            shardCount(g.cfg),
 		SecondsPerSlot:    g.cfg.SecondsPerSlot,
+
+		ConsensusConfigHash: fmt.Sprintf("0x%x", rec.Hash()),
+		ConsensusConfig:     rec,
 	})
 	if err != nil {
 		return fmt.Errorf("encode genesis info: %w", err)
@@ -279,11 +292,25 @@ func writeGenesis(dir string, g *genesis) error {
 }
 
 // loadGenesis reads a genesis directory written by `shardlab genesis`:
-// the config (validated), the genesis state (decoded with it) and the
-// summary, and checks that they agree (time, validator count, genesis root).
+// the config (validated and checked against the consensus config recorded
+// in the summary), the genesis state (decoded with it) and the summary, and
+// checks that they agree (time, validator count, genesis root).
 func loadGenesis(dir string) (*genesis, error) {
-	cfg, err := loadConfigFile(filepath.Join(dir, genesisConfigFile))
+	cfgPath := filepath.Join(dir, genesisConfigFile)
+	cfg, err := loadConfigFile(cfgPath)
 	if err != nil {
+		return nil, fmt.Errorf("load genesis: %w", err)
+	}
+	infoPath := filepath.Join(dir, genesisInfoFile)
+	raw, err := os.ReadFile(infoPath)
+	if err != nil {
+		return nil, fmt.Errorf("load genesis: %w", err)
+	}
+	var info genesisInfo
+	if err := yaml.Unmarshal(raw, &info); err != nil {
+		return nil, fmt.Errorf("load genesis: parse %s: %w", genesisInfoFile, err)
+	}
+	if err := checkGenesisConsensus(info, infoPath, cfg, cfgPath); err != nil {
 		return nil, fmt.Errorf("load genesis: %w", err)
 	}
 	buf, err := os.ReadFile(filepath.Join(dir, genesisStateFile))
@@ -301,14 +328,6 @@ func loadGenesis(dir string) (*genesis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load genesis: %w", err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, genesisInfoFile))
-	if err != nil {
-		return nil, fmt.Errorf("load genesis: %w", err)
-	}
-	var info genesisInfo
-	if err := yaml.Unmarshal(raw, &info); err != nil {
-		return nil, fmt.Errorf("load genesis: parse %s: %w", genesisInfoFile, err)
-	}
 	var problems []string
 	if info.GenesisTime != st.GenesisTime {
 		problems = append(problems, fmt.Sprintf("genesis_time %d, state says %d", info.GenesisTime, st.GenesisTime))
@@ -323,4 +342,20 @@ func loadGenesis(dir string) (*genesis, error) {
 		return nil, fmt.Errorf("load genesis %s: inconsistent files: %s", dir, strings.Join(problems, "; "))
 	}
 	return &genesis{cfg: cfg, state: st, root: root}, nil
+}
+
+// checkGenesisConsensus checks the consensus config recorded in the summary
+// (infoPath) against its hash and against cfg (loaded from cfgPath).
+func checkGenesisConsensus(info genesisInfo, infoPath string, cfg *params.Config, cfgPath string) error {
+	if len(info.ConsensusConfig) == 0 || info.ConsensusConfigHash == "" {
+		return fmt.Errorf("%s records no consensus_config and consensus_config_hash (written by an older shardlab?): write the genesis again with shardlab genesis", infoPath)
+	}
+	rec := params.ConsensusRecord(info.ConsensusConfig)
+	if h := fmt.Sprintf("0x%x", rec.Hash()); !strings.EqualFold(h, info.ConsensusConfigHash) {
+		return fmt.Errorf("%s: consensus_config hashes to %s, but consensus_config_hash is %s (edited by hand?)", infoPath, h, info.ConsensusConfigHash)
+	}
+	if err := params.CheckConsensus(rec, infoPath, cfg, cfgPath); err != nil {
+		return err
+	}
+	return nil
 }

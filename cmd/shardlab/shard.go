@@ -151,5 +151,11 @@ func runShardNode(c *cli.Context, name string, beaconDuties bool) error {
 	}
 	reg := nodeRegistry()
 	cfg.Registerer = reg
-	return runNode(c, name, reg, func(logger *slog.Logger) (runner, error) { return shardnode.New(cfg, logger) })
+	return runNode(c, name, reg, func(logger *slog.Logger) (runner, error) {
+		n, err := shardnode.New(cfg, logger)
+		if err != nil {
+			return nil, nameConfigFile(err, c.Path("genesis"))
+		}
+		return n, nil
+	})
 }

@@ -257,8 +257,44 @@ func (s *Service) beaconCanonical(rec *blockRec) bool {
 	if rec.block == nil {
 		return true
 	}
+	if !s.resolveBeacon(rec) {
+		return false
+	}
 	_, root, ok := s.beacon.CanonicalBlock(rec.beaconSlot)
 	return ok && root == rec.block.BeaconBlockRoot
+}
+
+// resolveBeacon looks up the slot of rec's beacon reference if restore
+// could not (the beacon store was behind the shard store, see
+// PendingBeaconRefs), and reports whether the beacon chain knows it. Called
+// with the lock held, or from New.
+func (s *Service) resolveBeacon(rec *blockRec) bool {
+	if rec.beaconSlot != 0 {
+		return true
+	}
+	b, ok := s.beacon.Block(rec.block.BeaconBlockRoot)
+	if !ok {
+		return false
+	}
+	rec.beaconSlot = b.GetSlot()
+	return true
+}
+
+// PendingBeaconRefs counts the stored blocks after the anchor whose beacon
+// reference the beacon chain does not know, and returns the last one's
+// slot: after a restart on a beacon store that lost blocks the shard store
+// still has, they wait outside the fork choice until the beacon chain
+// syncs those blocks again.
+func (s *Service) PendingBeaconRefs() (blocks int, last bt.Slot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.descendantsLocked(s.anchor) {
+		if r.block != nil && !s.resolveBeacon(r) {
+			blocks++
+			last = max(last, r.slot())
+		}
+	}
+	return blocks, last
 }
 
 // descendantsLocked returns the blocks descending from root (root

@@ -76,7 +76,11 @@
 // # Persistence
 //
 // DataDir/beacon is the embedded beacon node's database, DataDir/shard the
-// shard chains' (see shard/store), DataDir/p2p.key the node identity.
+// shard chains' (see shard/store), DataDir/p2p.key the node identity, and
+// DataDir/beacon.head and DataDir/shard-<n>.head the head markers that let a
+// restart tell lost writes from a clean state (markers.go; the databases are
+// opened with Verify, and corruption or loss is never silent: see
+// docs/architecture.md, "Data directories").
 // Pools, pending blocks, relaying (including the proven inbox nonces of
 // unserved destinations) and fisherman state live in memory.
 //

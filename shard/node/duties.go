@@ -101,6 +101,9 @@ func (n *Node) slotLoop(ctx context.Context) {
 // onSlot is the slot-start work: fraud proofs, proposals, relaying, sync
 // and metrics.
 func (n *Node) onSlot(ctx context.Context, slot bt.Slot) {
+	if err := n.writeShardMarkers(false); err != nil {
+		n.log.Warn("write shard head markers", "err", err)
+	}
 	n.fraud.flush(ctx)
 	n.fraud.secondProofs(bcore.ComputeEpochOfSlot(n.pcfg, slot))
 	n.dropStalePending(slot)

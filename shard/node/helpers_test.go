@@ -197,3 +197,31 @@ func counterValue(t testing.TB, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// restartNet is the network of the restart tests: a beacon node b0 with
+// every validator, and shard nodes of shards 0 and 1, s0 in memory and s1
+// on a data dir, all connected.
+type restartNet struct {
+	g        *genesisFixture
+	genesis  *bt.BeaconState
+	net      *p2ptest.Net
+	shards   []bt.Shard
+	b0, s0   *running
+	s1       *running
+	s0n, s1n *Node
+}
+
+// newRestartNet starts a restartNet with s1 on dir; call it in a bubble.
+func newRestartNet(t *testing.T, dir string) *restartNet {
+	t.Helper()
+	g, genesis := testGenesis(t, 6*time.Second)
+	net, _ := p2ptest.NewMockNet(t, 3, p2ptest.Options{})
+	rn := &restartNet{g: g, genesis: genesis, net: net, shards: []bt.Shard{0, 1}}
+	rn.b0 = start(t, beaconNode(t, g, genesis, net.Nodes[0], bnode.ValidatorRange{Start: 0, Count: testValidators}, "b0"))
+	rn.s0n = shardNode(t, g, genesis, net.Nodes[1], rn.shards, bnode.ValidatorRange{Start: 0, Count: 32}, "", "s0")
+	rn.s0 = start(t, rn.s0n)
+	rn.s1n = shardNode(t, g, genesis, net.Nodes[2], rn.shards, bnode.ValidatorRange{Start: 32, Count: 32}, dir, "s1")
+	rn.s1 = start(t, rn.s1n)
+	connectAll(t, net, 0, 1, 2)
+	return rn
+}

@@ -23,12 +23,14 @@ import (
 	bcore "github.com/shardlab/shardlab/beacon/core"
 	bnode "github.com/shardlab/shardlab/beacon/node"
 	"github.com/shardlab/shardlab/beacon/params"
+	bstore "github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
+	"github.com/shardlab/shardlab/shard/store"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -54,7 +56,10 @@ type Node struct {
 	db       kv.DB
 	shards   []bt.Shard
 	chains   map[bt.Shard]*chain.Service
-	keys     *validator.Keys // nil without hosted keys
+
+	markerMu sync.Mutex
+	marked   map[bt.Shard]bt.Root // head roots last written to the markers
+	keys     *validator.Keys      // nil without hosted keys
 	m        *metrics
 	api      *beaconapi.Server
 
@@ -233,13 +238,18 @@ func (n *Node) openBeacon(logger *slog.Logger, reg prometheus.Registerer) error 
 // openChains opens the shard database and one chain service per shard.
 func (n *Node) openChains(logger *slog.Logger) error {
 	var err error
+	where := "in-memory shard database"
 	if n.cfg.DataDir == "" {
 		n.db, err = kv.OpenPebbleMem()
 	} else {
-		n.db, err = kv.OpenPebble(filepath.Join(n.cfg.DataDir, "shard"), kv.PebbleOptions{Logger: logger})
+		where = filepath.Join(n.cfg.DataDir, "shard")
+		n.db, err = kv.OpenPebble(where, kv.PebbleOptions{Logger: logger, Verify: true})
 	}
 	if err != nil {
-		return fmt.Errorf("open shard database: %w", err)
+		return bnode.DescribeDamage(fmt.Errorf("open shard database: %w", err), where)
+	}
+	if err := bstore.BindConsensus(n.db, store.KeyConfig, n.pcfg); err != nil {
+		return fmt.Errorf("open shard database %s: %w", where, err)
 	}
 	// The beacon chain knows its genesis from Config.Genesis or its data
 	// dir: the genesis block's state root binds transaction signatures.
@@ -260,11 +270,16 @@ func (n *Node) openChains(logger *slog.Logger) error {
 		cc.TxDomain = n.verifier.TxDomain(n.pcfg)
 		c, err := chain.New(cc)
 		if err != nil {
-			return fmt.Errorf("open shard %d: %w", s, err)
+			return bnode.DescribeDamage(fmt.Errorf("open shard %d: %w", s, err), where)
 		}
 		n.chains[s] = c
+		if blocks, last := c.PendingBeaconRefs(); blocks > 0 {
+			_, bslot := n.bchain.Head()
+			n.log.Warn(fmt.Sprintf("shard store is ahead of the beacon store: %d blocks of shard %d up to slot %d reference beacon blocks the beacon store lacks (its head is at slot %d); they rejoin the shard chain as the beacon chain syncs from peers",
+				blocks, s, last, bslot), "shard", s, "slot", last)
+		}
 	}
-	return nil
+	return n.checkShardMarkers()
 }
 
 // Run runs the embedded beacon node (which serves the HTTP API) and the
@@ -334,6 +349,9 @@ func (n *Node) Close() error {
 			for _, t := range n.topics() {
 				_ = n.p2p.Unsubscribe(t)
 			}
+		}
+		if n.db != nil && len(n.chains) == len(n.shards) {
+			errs = append(errs, n.writeShardMarkers(true))
 		}
 		if n.beacon != nil {
 			errs = append(errs, n.beacon.Close())

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	bnode "github.com/shardlab/shardlab/beacon/node"
-	bt "github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/p2p/p2ptest"
 )
 
 // TestShardNodeRestart stops a shard node with a data dir, lets the network
@@ -18,16 +16,8 @@ func TestShardNodeRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		g, genesis := testGenesis(t, 6*time.Second)
-		cfg := g.cfg
-		net, _ := p2ptest.NewMockNet(t, 3, p2ptest.Options{})
-		shards := []bt.Shard{0, 1}
-		b0 := start(t, beaconNode(t, g, genesis, net.Nodes[0], bnode.ValidatorRange{Start: 0, Count: testValidators}, "b0"))
-		s0n := shardNode(t, g, genesis, net.Nodes[1], shards, bnode.ValidatorRange{Start: 0, Count: 32}, "", "s0")
-		s0 := start(t, s0n)
-		s1n := shardNode(t, g, genesis, net.Nodes[2], shards, bnode.ValidatorRange{Start: 32, Count: 32}, dir, "s1")
-		s1 := start(t, s1n)
-		connectAll(t, net, 0, 1, 2)
+		rn := newRestartNet(t, dir)
+		g, cfg, net, shards, s0n, s1n, s0, s1, b0 := rn.g, rn.g.cfg, rn.net, rn.shards, rn.s0n, rn.s1n, rn.s0, rn.s1, rn.b0
 
 		c1, _ := s1n.Chain(0)
 		gh := c1.GenesisHeader()

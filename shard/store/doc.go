@@ -16,6 +16,10 @@
 //	               with the header roots behind its data root when known
 //	i<root>        a block found invalid
 //
+// Outside the shards' namespaces, meta/config (KeyConfig) holds the
+// consensus config the database was made with; the shard node checks it on
+// every start and refuses a config.yaml that differs.
+//
 // A block, its receipts and its post-state are written in one batch, so a
 // node killed at any point restarts with whole blocks only. Blocks before
 // the anchor keep their block and receipts (to serve blocks by range) but

@@ -17,6 +17,11 @@ var ErrNotFound = kv.ErrNotFound
 // genesis for the shard.
 var ErrGenesisMismatch = errors.New("shard genesis mismatch")
 
+// KeyConfig is the key, outside every shard's namespace, under which the
+// shard node records the consensus config of the database (beacon/store
+// BindConsensus).
+var KeyConfig = []byte("meta/config")
+
 // Key prefixes (see the package documentation).
 const (
 	keyGenesis   = "g"
