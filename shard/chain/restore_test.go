@@ -57,8 +57,8 @@ func TestRestoreOnLaggingBeacon(t *testing.T) {
 	}
 
 	lag := f.beacon.lagging(2)
-	c := DefaultConfig()
-	c.Transition, c.Shard, c.Genesis, c.DB, c.Beacon, c.Logger = f.tr, 3, f.shardGenesis(t, 3), db, lag, testLogger("restarted")
+	c := f.config(t, 3, db)
+	c.Beacon, c.Logger = lag, testLogger("restarted")
 	r, err := New(c)
 	if err != nil {
 		t.Fatal(err)
