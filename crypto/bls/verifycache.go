@@ -89,14 +89,7 @@ func (c *VerifyCache) Verify(pk *PublicKey, msg [32]byte, sig *Signature, domain
 		return Verify(pk, msg, sig, domain)
 	}
 	d := VerifyDigest(pk.Bytes(), msg, sig.Bytes(), domain)
-	if c.Contains(d) {
-		return true
-	}
-	if !Verify(pk, msg, sig, domain) {
-		return false
-	}
-	c.Add(d)
-	return true
+	return c.set.Check(d, func() bool { return Verify(pk, msg, sig, domain) })
 }
 
 // VerifyMultiple is VerifyMultiple(pks, msgs, sig, domain) through the
@@ -106,14 +99,7 @@ func (c *VerifyCache) VerifyMultiple(pks []*PublicKey, msgs [][32]byte, sig *Sig
 		return VerifyMultiple(pks, msgs, sig, domain)
 	}
 	d := VerifyMultipleDigest(encodeKeys(pks), msgs, sig.Bytes(), domain)
-	if c.Contains(d) {
-		return true
-	}
-	if !VerifyMultiple(pks, msgs, sig, domain) {
-		return false
-	}
-	c.Add(d)
-	return true
+	return c.set.Check(d, func() bool { return VerifyMultiple(pks, msgs, sig, domain) })
 }
 
 // encodeKeys returns the keys' encodings; the keys must not be nil.

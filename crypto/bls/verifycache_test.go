@@ -194,16 +194,8 @@ func TestBatchAddDigest(t *testing.T) {
 }
 
 func buildBatchCached(items []batchItem, c *VerifyCache) *Batch {
-	b := NewBatch()
-	b.Rand = detRand(1)
-	b.Cache = c
-	for _, it := range items {
-		if len(it.pks) == 1 && len(it.msgs) == 1 {
-			b.Add(it.pks[0], it.msgs[0], it.dom, it.sig, it.desc)
-		} else {
-			b.AddMultiple(it.pks, it.msgs, it.dom, it.sig, it.desc)
-		}
-	}
+	b := &Batch{Rand: detRand(1), Cache: c}
+	addItems(b, items)
 	return b
 }
 

@@ -111,6 +111,9 @@ func TestHasherFieldsAreDelimited(t *testing.T) {
 	if a.Sum() == b.Sum() {
 		t.Fatal("field boundaries do not change the digest")
 	}
+	if digestOf(1) == digestOf(2) {
+		t.Fatal("counts do not change the digest")
+	}
 	x := NewHasher("s1")
 	y := NewHasher("s2")
 	if x.Sum() == y.Sum() {

@@ -25,13 +25,5 @@ func (c *Cache) VerifyEd25519(pub, msg, sig []byte) bool {
 	if c == nil {
 		return ed25519.Verify(pub, msg, sig)
 	}
-	d := Ed25519Digest(pub, msg, sig)
-	if c.Contains(d) {
-		return true
-	}
-	if !ed25519.Verify(pub, msg, sig) {
-		return false
-	}
-	c.Add(d)
-	return true
+	return c.Check(Ed25519Digest(pub, msg, sig), func() bool { return ed25519.Verify(pub, msg, sig) })
 }

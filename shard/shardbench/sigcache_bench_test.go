@@ -13,12 +13,8 @@ import (
 // against a node that saw none of them ("cold": no cache, every signature
 // verified).
 func BenchmarkShardExecPooled1024(b *testing.B) {
-	c := chainForBench(b)
-	def := DefaultOptions()
-	f, err := NewExecFixture(c, def.Transfers, def.CrossShardPercent)
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := execFixtureForBench(b)
+	c := f.Chain
 	n := len(f.Block.Body.Transactions)
 	d := c.Verifier.TxDomain(c.Cfg)
 	admitted := sigcache.New(2 * n)
