@@ -153,3 +153,48 @@ func BenchmarkRepeatedAttestation(b *testing.B) {
 		})
 	}
 }
+
+// TestVerifyCacheBatchPolicy checks the batching policy through a cache: a
+// check verified in one batch is not queued in the next, a changed one is.
+func TestVerifyCacheBatchPolicy(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	seg := f.build(t, f.genesis, 1, 2, false)
+	st := seg.states[1]
+	att := f.attest(t, st, 2)[0]
+	ia, err := f.tr.IndexedAttestation(st, att)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := bls.NewVerifyCache(16)
+	batch := func() *bls.Batch { return &bls.Batch{Cache: cache} }
+	first := batch()
+	if err := f.tr.IsValidIndexedAttestation(st, ia, core.BatchSigs(first)); err != nil {
+		t.Fatal(err)
+	}
+	if first.Len() != 1 {
+		t.Fatalf("cold batch holds %d sets, want 1", first.Len())
+	}
+	if err := first.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	second := batch()
+	if err := f.tr.IsValidIndexedAttestation(st, ia, core.BatchSigs(second)); err != nil {
+		t.Fatal(err)
+	}
+	if second.Len() != 0 {
+		t.Fatalf("warm batch holds %d sets, want 0", second.Len())
+	}
+	forged := *ia
+	forged.Signature = f.attest(t, seg.states[0], 1)[0].Signature
+	third := batch()
+	if err := f.tr.IsValidIndexedAttestation(st, &forged, core.BatchSigs(third)); err != nil {
+		t.Fatal(err)
+	}
+	if third.Len() != 1 {
+		t.Fatalf("forged copy: batch holds %d sets, want 1", third.Len())
+	}
+	if err := third.Verify(); !errors.Is(err, bls.ErrInvalidSignature) {
+		t.Fatalf("forged copy: %v", err)
+	}
+}
