@@ -77,7 +77,7 @@ func (s *Service) OnAttestationIndexed(a *types.Attestation) (*types.IndexedAtte
 	if err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
-	if err := s.tr.IsValidIndexedAttestation(cpState, ia, core.VerifySigs); err != nil {
+	if err := s.tr.IsValidIndexedAttestation(cpState, ia, s.verifySigs()); err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 

@@ -9,6 +9,8 @@ import (
 	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/bls"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 )
 
 // Config configures a Service.
@@ -39,6 +41,13 @@ type Config struct {
 	// CheckpointStates bounds the cache of target checkpoint states used to
 	// validate attestations.
 	CheckpointStates int
+	// VerifyCache remembers verified BLS signatures, so that an attestation
+	// or block checked at gossip validation is not checked again at import
+	// (or by the next node, when simulated nodes share one cache). nil: New
+	// makes one of VerifyCacheEntries entries.
+	VerifyCache *bls.VerifyCache
+	// VerifyCacheEntries bounds the cache New makes (0: the default).
+	VerifyCacheEntries int
 }
 
 // DefaultConfig returns the pool and cache bounds of a node; the caller sets
@@ -49,6 +58,7 @@ func DefaultConfig() Config {
 		MaxPendingAttestations: 8192,
 		MaxPoolOperations:      1024,
 		CheckpointStates:       8,
+		VerifyCacheEntries:     sigcache.DefaultEntries,
 	}
 }
 
@@ -60,7 +70,7 @@ func (c Config) Validate() error {
 	if c.Store == nil {
 		return fmt.Errorf("%w: no store", ErrInvalidConfig)
 	}
-	if c.MaxPoolAttestations < 0 || c.MaxPendingAttestations < 0 || c.MaxPoolOperations < 0 || c.CheckpointStates < 0 {
+	if c.MaxPoolAttestations < 0 || c.MaxPendingAttestations < 0 || c.MaxPoolOperations < 0 || c.CheckpointStates < 0 || c.VerifyCacheEntries < 0 {
 		return fmt.Errorf("%w: negative pool bound", ErrInvalidConfig)
 	}
 	return nil
@@ -80,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CheckpointStates == 0 {
 		c.CheckpointStates = d.CheckpointStates
+	}
+	if c.VerifyCache == nil {
+		c.VerifyCache = bls.NewVerifyCache(c.VerifyCacheEntries)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -22,7 +22,8 @@ import (
 // sigs is handed to the state transition: core.VerifySigs for blocks from the
 // network, core.SkipSigs for blocks whose signatures are already checked
 // (own proposals). A batching policy (core.BatchSigs) must not be used: the
-// fork choice keeps the block before the batch could be verified.
+// fork choice keeps the block before the batch could be verified. A
+// verifying policy without a cache is given the chain's VerifyCache.
 //
 // Errors: ErrUnknownParent (with forkchoice.ErrUnknownParent), ErrFuture
 // (with forkchoice.ErrFutureBlock), other rejections wrap core.ErrInvalid; any
@@ -35,6 +36,9 @@ func (s *Service) ImportBlock(b types.AnyBlock, sigs core.Sigs) (types.Root, err
 	root, err := b.SigningRoot()
 	if err != nil {
 		return types.Root{}, fmt.Errorf("import block: %w: %v", forkchoice.ErrMalformed, err)
+	}
+	if !sigs.Skipping() && sigs.Cache() == nil {
+		sigs = sigs.WithCache(s.cfg.VerifyCache)
 	}
 	start := time.Now()
 	s.mu.Lock()

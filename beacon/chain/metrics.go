@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shardlab/shardlab/crypto/bls"
 )
 
 // metrics are the chain's Prometheus metrics (interop names where they exist).
@@ -19,7 +21,9 @@ type metrics struct {
 	poolAttestations  prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// newMetrics registers the chain's metrics with reg, and counters that read
+// the verification cache vc.
+func newMetrics(reg prometheus.Registerer, vc *bls.VerifyCache) (*metrics, error) {
 	m := &metrics{
 		headSlot: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "beacon_head_slot", Help: "Slot of the head block of the beacon chain.",
@@ -51,8 +55,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
+	cacheHits := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "beacon_verify_cache_hits_total",
+		Help: "BLS verifications answered by the verified-signature cache (shared caches count every user's).",
+	}, func() float64 { return float64(vc.Stats().Hits) })
+	cacheMisses := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "beacon_verify_cache_misses_total",
+		Help: "BLS verifications the verified-signature cache could not answer.",
+	}, func() float64 { return float64(vc.Stats().Misses) })
 	for _, c := range []prometheus.Collector{m.headSlot, m.finalizedEpoch, m.currentJustified,
-		m.previousJustified, m.activeValidators, m.reorgs, m.importSeconds, m.poolAttestations} {
+		m.previousJustified, m.activeValidators, m.reorgs, m.importSeconds, m.poolAttestations,
+		cacheHits, cacheMisses} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {

@@ -226,7 +226,7 @@ func (s *Service) AddVoluntaryExit(e *types.VoluntaryExit) error {
 	if err := s.tr.ProcessSlots(st, target); err != nil {
 		return fmt.Errorf("add voluntary exit: %w", err)
 	}
-	if err := s.tr.ProcessVoluntaryExit(st, e, core.VerifySigs); err != nil {
+	if err := s.tr.ProcessVoluntaryExit(st, e, s.verifySigs()); err != nil {
 		return fmt.Errorf("add voluntary exit: %w", err)
 	}
 	s.mu.Lock()
@@ -251,7 +251,7 @@ func (s *Service) AddProposerSlashing(ps *types.ProposerSlashing) error {
 	}
 	st := s.headCopyLocked()
 	s.mu.Unlock()
-	if err := s.tr.ProcessProposerSlashing(st, ps, core.VerifySigs); err != nil {
+	if err := s.tr.ProcessProposerSlashing(st, ps, s.verifySigs()); err != nil {
 		return fmt.Errorf("add proposer slashing: %w", err)
 	}
 	s.mu.Lock()
@@ -280,7 +280,7 @@ func (s *Service) AddAttesterSlashing(as *types.AttesterSlashing) error {
 	}
 	st := s.headCopyLocked()
 	s.mu.Unlock()
-	if err := s.tr.ProcessAttesterSlashing(st, as, core.VerifySigs); err != nil {
+	if err := s.tr.ProcessAttesterSlashing(st, as, s.verifySigs()); err != nil {
 		return fmt.Errorf("add attester slashing: %w", err)
 	}
 	s.mu.Lock()
@@ -407,7 +407,7 @@ func (s *Service) AddFraudProof(proof []byte) error {
 	if err := s.tr.ProcessSlots(st, st.Slot+1); err != nil {
 		return fmt.Errorf("add fraud proof: %w", err)
 	}
-	if err := s.tr.ProcessShardFraudProof(st, proof, core.VerifySigs); err != nil {
+	if err := s.tr.ProcessShardFraudProof(st, proof, s.verifySigs()); err != nil {
 		return fmt.Errorf("add fraud proof: %w", err)
 	}
 	s.mu.Lock()

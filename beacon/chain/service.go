@@ -11,6 +11,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/bls"
 )
 
 // Service is the beacon chain of a node: the fork choice store, the
@@ -59,7 +60,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	m, err := newMetrics(cfg.Registerer)
+	m, err := newMetrics(cfg.Registerer, cfg.VerifyCache)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +82,14 @@ func New(cfg Config) (*Service, error) {
 	}
 	return s, nil
 }
+
+// VerifyCache returns the chain's cache of verified BLS signatures (the
+// shard chains of a node share it).
+func (s *Service) VerifyCache() *bls.VerifyCache { return s.cfg.VerifyCache }
+
+// verifySigs is the policy for signatures from the network: verify them,
+// through the chain's cache.
+func (s *Service) verifySigs() core.Sigs { return core.VerifySigs.WithCache(s.cfg.VerifyCache) }
 
 // open initialises or restores the chain.
 func (s *Service) open(genesis *types.BeaconState) error {

@@ -3,6 +3,7 @@ package bls
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 
 	hb "github.com/herumi/bls-eth-go-binary/bls"
+
+	"github.com/shardlab/shardlab/crypto/sigcache"
 )
 
 var defaultRand = rand.Reader
@@ -29,16 +32,22 @@ type Batch struct {
 	Rand io.Reader
 	// Parallelism bounds the goroutines Verify uses; 0 means GOMAXPROCS.
 	Parallelism int
+	// Cache, when set, drops sets that verified before as they are added
+	// and remembers the sets that verify; nil verifies every set.
+	Cache *VerifyCache
 
 	sets []sigSet
 }
 
 type sigSet struct {
-	pks    []*PublicKey
-	msgs   [][32]byte
-	domain [8]byte
-	sig    *Signature
-	desc   string
+	pks      []*PublicKey
+	msgs     [][32]byte
+	domain   [8]byte
+	sig      *Signature
+	desc     string
+	multiple bool            // added by AddMultiple: its digest is VerifyMultipleDigest
+	keyed    bool            // digest is set: add it to the cache once verified
+	digest   sigcache.Digest // names the check, when keyed
 }
 
 // BatchError names the first set of a batch that failed verification.
@@ -58,9 +67,9 @@ func (e *BatchError) Unwrap() error { return e.Err }
 func NewBatch() *Batch { return &Batch{} }
 
 // Add queues the check Verify(pk, msg, sig, domain); desc names the set in
-// error reports.
+// error reports. With a Cache, a check that verified before is not queued.
 func (b *Batch) Add(pk *PublicKey, msg [32]byte, domain [8]byte, sig *Signature, desc string) {
-	b.sets = append(b.sets, sigSet{
+	b.queue(sigSet{
 		pks:    []*PublicKey{pk},
 		msgs:   [][32]byte{msg},
 		domain: domain,
@@ -70,18 +79,48 @@ func (b *Batch) Add(pk *PublicKey, msg [32]byte, domain [8]byte, sig *Signature,
 }
 
 // AddMultiple queues the check VerifyMultiple(pks, msgs, sig, domain). The
-// slices are copied.
+// slices are copied. With a Cache, a check that verified before is not
+// queued.
 func (b *Batch) AddMultiple(pks []*PublicKey, msgs [][32]byte, domain [8]byte, sig *Signature, desc string) {
+	b.queue(sigSet{
+		pks:      append([]*PublicKey(nil), pks...),
+		msgs:     append([][32]byte(nil), msgs...),
+		domain:   domain,
+		sig:      sig,
+		desc:     desc,
+		multiple: true,
+	})
+}
+
+// AddDigest queues the check VerifyMultiple(pks, msgs, sig, domain) (Verify
+// when there is one key and one message) whose digest the caller computed
+// from the encodings it holds (VerifyDigest or VerifyMultipleDigest) and
+// already looked up in the Cache. Once the check verifies, d is added to the
+// Cache. The slices are copied.
+func (b *Batch) AddDigest(d sigcache.Digest, pks []*PublicKey, msgs [][32]byte, domain [8]byte, sig *Signature, desc string) {
 	b.sets = append(b.sets, sigSet{
 		pks:    append([]*PublicKey(nil), pks...),
 		msgs:   append([][32]byte(nil), msgs...),
 		domain: domain,
 		sig:    sig,
 		desc:   desc,
+		keyed:  b.Cache != nil,
+		digest: d,
 	})
 }
 
-// Len returns the number of queued sets.
+// queue appends s, or drops it when the cache knows it verified.
+func (b *Batch) queue(s sigSet) {
+	if b.Cache != nil && s.wellFormed() {
+		s.digest, s.keyed = s.digestOf(), true
+		if b.Cache.Contains(s.digest) {
+			return
+		}
+	}
+	b.sets = append(b.sets, s)
+}
+
+// Len returns the number of queued sets (not those a Cache dropped).
 func (b *Batch) Len() int { return len(b.sets) }
 
 // Reset empties the batch, keeping Rand.
@@ -89,8 +128,36 @@ func (b *Batch) Reset() { b.sets = b.sets[:0] }
 
 // Verify checks every queued set. It returns nil if all are valid. If the
 // combined check fails it verifies each set alone and returns a
-// *BatchError naming the first invalid one. An empty batch is valid.
+// *BatchError naming the first invalid one. An empty batch is valid. With
+// a Cache, every set found valid is remembered (on failure, those before the
+// reported one).
 func (b *Batch) Verify() error {
+	err := b.verify()
+	b.remember(err)
+	return err
+}
+
+// remember adds the digests of the sets err shows valid to the cache.
+func (b *Batch) remember(err error) {
+	if b.Cache == nil {
+		return
+	}
+	n := len(b.sets)
+	if err != nil {
+		var be *BatchError
+		if !errors.As(err, &be) {
+			return
+		}
+		n = be.Index
+	}
+	for i := range b.sets[:n] {
+		if b.sets[i].keyed {
+			b.Cache.Add(b.sets[i].digest)
+		}
+	}
+}
+
+func (b *Batch) verify() error {
 	switch len(b.sets) {
 	case 0:
 		return nil

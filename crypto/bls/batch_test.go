@@ -59,6 +59,12 @@ func multipleItem() batchItem {
 func buildBatch(items []batchItem, seed int64) *Batch {
 	b := NewBatch()
 	b.Rand = detRand(seed)
+	addItems(b, items)
+	return b
+}
+
+// addItems adds each item to b, with Add or AddMultiple.
+func addItems(b *Batch, items []batchItem) {
 	for _, it := range items {
 		if len(it.pks) == 1 && len(it.msgs) == 1 {
 			b.Add(it.pks[0], it.msgs[0], it.dom, it.sig, it.desc)
@@ -66,7 +72,6 @@ func buildBatch(items []batchItem, seed int64) *Batch {
 			b.AddMultiple(it.pks, it.msgs, it.dom, it.sig, it.desc)
 		}
 	}
-	return b
 }
 
 func TestBatchVerify(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	bcore "github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/bls"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
 )
@@ -42,6 +44,15 @@ type Config struct {
 	TxDomain shardcore.TxDomain
 	// Logger receives the service's logs; nil discards them.
 	Logger *slog.Logger
+	// TxCache remembers verified transaction signatures: a transaction
+	// checked at pool admission is not checked again when a block executes
+	// it (fraud-proof re-execution never uses it). VerifyCache does the same
+	// for BLS signatures (shard block proposers). nil: New makes one of
+	// sigcache.DefaultEntries entries; a node shares one of each among its
+	// shards (and its beacon chain's VerifyCache), a simulation among all
+	// its nodes.
+	TxCache     *sigcache.Cache
+	VerifyCache *bls.VerifyCache
 
 	// MaxPoolTxs bounds the transaction pool, MaxTxsPerAccount the queue of
 	// one account (consecutive nonces).

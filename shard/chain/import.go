@@ -8,7 +8,6 @@ import (
 
 	bcore "github.com/shardlab/shardlab/beacon/core"
 	bt "github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/crypto/bls"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	"github.com/shardlab/shardlab/shard/store"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -66,7 +65,7 @@ func (s *Service) ImportBlock(b *st.ShardBlock) (bt.Root, error) {
 		return root, err
 	}
 	ctx := shardcore.BlockContext{Parent: &parentHeader, BeaconRoot: b.BeaconBlockRoot, Beacon: beacon}
-	receipts, err := shardcore.ProcessBlock(s.tr, ctx, pre, b, bcore.SkipSigs, shardcore.ExecOptions{TxDomain: s.cfg.TxDomain})
+	receipts, err := shardcore.ProcessBlock(s.tr, ctx, pre, b, bcore.SkipSigs, shardcore.ExecOptions{TxDomain: s.cfg.TxDomain, TxCache: s.cfg.TxCache})
 	if err != nil {
 		if !errors.Is(err, bcore.ErrInvalid) {
 			return root, fmt.Errorf("process shard block %s: %w", root, err)
@@ -145,16 +144,12 @@ func (s *Service) checkHeader(beacon *bt.BeaconState, b *st.ShardBlock, root bt.
 	if v.Slashed {
 		return fmt.Errorf("%w: proposer %d is slashed", ErrInvalidHeader, proposer)
 	}
-	pk, err := s.tr.Pubkeys().Get(v.Pubkey)
-	if err != nil {
+	if _, err := s.tr.Pubkeys().Get(v.Pubkey); err != nil {
 		return fmt.Errorf("%w: proposer key: %v", ErrInvalidHeader, err)
 	}
-	sig, err := bls.SignatureFromBytes(b.Signature[:])
-	if err != nil {
-		return fmt.Errorf("%w: %w: %v", ErrInvalidHeader, errBadSignature, err)
-	}
-	if !bls.Verify(pk, root, sig, shardcore.ShardDomain(s.pcfg, s.pcfg.DomainShardProposer)) {
-		return fmt.Errorf("%w: %w of proposer %d", ErrInvalidHeader, errBadSignature, proposer)
+	domain := shardcore.ShardDomain(s.pcfg, s.pcfg.DomainShardProposer)
+	if err := s.tr.VerifySignature(s.sigs, v.Pubkey, root, b.Signature, domain, "shard block signature"); err != nil {
+		return fmt.Errorf("%w: %w of proposer %d: %v", ErrInvalidHeader, errBadSignature, proposer, err)
 	}
 	return nil
 }

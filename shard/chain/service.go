@@ -11,6 +11,8 @@ import (
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/bls"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	"github.com/shardlab/shardlab/shard/store"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -40,6 +42,7 @@ type invalidRec struct {
 type Service struct {
 	cfg       Config
 	tr        *bcore.Transition
+	sigs      bcore.Sigs // verify, through cfg.VerifyCache
 	pcfg      *params.Config
 	shard     bt.Shard
 	log       *slog.Logger
@@ -81,6 +84,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RetainEpochs == 0 {
 		cfg.RetainEpochs = DefaultConfig().RetainEpochs
 	}
+	if cfg.TxCache == nil {
+		cfg.TxCache = sigcache.New(sigcache.DefaultEntries)
+	}
+	if cfg.VerifyCache == nil {
+		cfg.VerifyCache = bls.NewVerifyCache(sigcache.DefaultEntries)
+	}
 	gstate := cfg.Genesis.Copy()
 	gh, err := shardcore.GenesisHeader(gstate)
 	if err != nil {
@@ -94,6 +103,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg:         cfg,
 		tr:          cfg.Transition,
+		sigs:        bcore.VerifySigs.WithCache(cfg.VerifyCache),
 		pcfg:        pcfg,
 		shard:       cfg.Shard,
 		log:         cfg.Logger.With("component", "shard_chain", "shard", uint64(cfg.Shard)),

@@ -114,7 +114,9 @@ func (p *txPool) pending() []*st.Transaction {
 // CheckTransaction checks what of tx needs no state: the shard, the
 // account and shard ranges, a non-zero amount and the sender's signature
 // (account keys never change, so the genesis keys are the keys).
-// Failures wrap ErrInvalidTx.
+// A verified signature is remembered in the TxCache, so that executing the
+// transaction in a block does not verify it again. Failures wrap
+// ErrInvalidTx.
 func (s *Service) CheckTransaction(tx *st.Transaction) error {
 	n := s.pcfg.Shard.Accounts
 	if tx == nil || tx.Shard != s.shard || tx.From >= n || tx.To >= n || uint64(tx.ToShard) >= s.pcfg.ShardCount {
@@ -124,7 +126,7 @@ func (s *Service) CheckTransaction(tx *st.Transaction) error {
 		return fmt.Errorf("%w: zero amount", ErrInvalidTx)
 	}
 	pk := s.genesis.post.Accounts[tx.From].Pubkey
-	if !shardcore.VerifyTx(s.cfg.TxDomain, pk, tx) {
+	if !shardcore.VerifyTxCached(s.cfg.TxCache, s.cfg.TxDomain, pk, tx) {
 		return fmt.Errorf("%w: bad signature of account %d", ErrInvalidTx, tx.From)
 	}
 	return nil

@@ -100,16 +100,9 @@ func verifyProposerSignature(tr *bcore.Transition, beacon *bt.BeaconState, b *st
 	if err != nil {
 		return invalid("%v", err)
 	}
-	pk, err := tr.Pubkeys().Get(beacon.Validators[b.ProposerIndex].Pubkey)
-	if err != nil {
-		return invalid("proposer key: %v", err)
-	}
-	sig, err := bls.SignatureFromBytes(b.Signature[:])
-	if err != nil {
-		return invalid("proposer signature: %v", err)
-	}
-	if !bls.Verify(pk, root, sig, ShardDomain(tr.Config(), tr.Config().DomainShardProposer)) {
-		return invalid("bad signature of shard proposer %d", b.ProposerIndex)
+	domain := ShardDomain(tr.Config(), tr.Config().DomainShardProposer)
+	if err := tr.VerifySignature(sigs, beacon.Validators[b.ProposerIndex].Pubkey, root, b.Signature, domain, "shard proposer signature"); err != nil {
+		return invalid("bad signature of shard proposer %d: %v", b.ProposerIndex, err)
 	}
 	return nil
 }

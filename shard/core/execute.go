@@ -8,6 +8,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/hash"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -20,6 +21,11 @@ type ExecOptions struct {
 	// SkipTxSignatures trusts the transactions' signatures (a simulation of
 	// honest accounts, or a node that verified them on arrival).
 	SkipTxSignatures bool
+	// TxCache, when set, remembers verified transaction signatures: a
+	// transaction a node admitted to its pool through the same cache is not
+	// verified again when a block executes it. nil (the default, and what
+	// the fraud-proof verifier uses) verifies every signature.
+	TxCache *sigcache.Cache
 }
 
 // check fails on options that cannot check signatures.
@@ -140,7 +146,7 @@ func processTransaction(cfg *params.Config, v StateView, shard bt.Shard, slot bt
 		return nil, invalid("nonce %d, account %d expects %d", tx.Nonce, tx.From, sender.Nonce)
 	}
 	if !opts.SkipTxSignatures {
-		if !VerifyTx(opts.TxDomain, sender.Pubkey, tx) {
+		if !VerifyTxCached(opts.TxCache, opts.TxDomain, sender.Pubkey, tx) {
 			return nil, invalid("bad signature of account %d", tx.From)
 		}
 	}

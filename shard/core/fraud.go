@@ -308,16 +308,8 @@ func verifyFraudSignatures(tr *bcore.Transition, state *bt.BeaconState, p *st.Sh
 	}
 	cfg := tr.Config()
 	check := func(who bt.ValidatorIndex, msg bt.Root, sig bt.BLSSignature, domain bt.Domain, what string) error {
-		pk, err := tr.Pubkeys().Get(state.Validators[who].Pubkey)
-		if err != nil {
-			return fmt.Errorf("%w: %s: key: %v", ErrInvalidFraudProof, what, err)
-		}
-		s, err := bls.SignatureFromBytes(sig[:])
-		if err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrInvalidFraudProof, what, err)
-		}
-		if !bls.Verify(pk, msg, s, domain) {
-			return fmt.Errorf("%w: bad %s", ErrInvalidFraudProof, what)
+		if err := tr.VerifySignature(sigs, state.Validators[who].Pubkey, msg, sig, domain, what); err != nil {
+			return fmt.Errorf("%w: bad %s: %v", ErrInvalidFraudProof, what, err)
 		}
 		return nil
 	}

@@ -96,6 +96,32 @@ func TestFraudProofInvalidTransaction(t *testing.T) {
 	}
 }
 
+// TestFraudProofThroughCaches verifies the invalid-transaction proof with
+// the BLS checks through a warm cache: the proof's signatures hit, and the
+// re-execution still checks every transaction signature (the verifier's
+// execution options carry no transaction cache).
+func TestFraudProofThroughCaches(t *testing.T) {
+	f := newFixture(t)
+	b, v := fraudSetup(t, f, func(b *st.ShardBlock) { b.Body.Transactions[0].Signature[0] ^= 1 })
+	proof := f.prove(t, b, FraudEvidence{})
+	sigs := bcore.VerifySigs.WithCache(bls.NewVerifyCache(64))
+	for i := 0; i < 2; i++ {
+		if _, err := f.fv.VerifyFraudProof(f.tr, v, proof, sigs); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	if hits := sigs.Cache().Stats().Hits; hits == 0 {
+		t.Fatal("the second verification hit no cached signature")
+	}
+	opts, err := f.fv.execOptions(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.TxCache != nil || opts.SkipTxSignatures {
+		t.Fatal("fraud-proof re-execution does not verify every transaction signature")
+	}
+}
+
 func TestFraudProofRejections(t *testing.T) {
 	f := newFixture(t)
 	honest, v := fraudSetup(t, f, func(*st.ShardBlock) {})

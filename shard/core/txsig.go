@@ -6,6 +6,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/hash"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -54,6 +55,14 @@ func SignTx(d TxDomain, tx *st.Transaction, key ed25519.PrivateKey) {
 // VerifyTx reports whether tx carries the signature of pubkey for the chain
 // of d.
 func VerifyTx(d TxDomain, pubkey [32]byte, tx *st.Transaction) bool {
+	return VerifyTxCached(nil, d, pubkey, tx)
+}
+
+// VerifyTxCached is VerifyTx through c: the check is named by the public
+// key, the transaction message (which covers the domain and every signed
+// field) and the signature, so a hit is exactly a check that verified
+// before. A nil c verifies every time.
+func VerifyTxCached(c *sigcache.Cache, d TxDomain, pubkey [32]byte, tx *st.Transaction) bool {
 	m := TxMessage(d, tx)
-	return ed25519.Verify(pubkey[:], m[:], tx.Signature[:])
+	return c.VerifyEd25519(pubkey[:], m[:], tx.Signature[:])
 }

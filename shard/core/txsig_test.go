@@ -9,6 +9,7 @@ import (
 	bcore "github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -164,4 +165,46 @@ func mustRoot(t *testing.T, s string) bt.Root {
 		t.Fatalf("root %q", s)
 	}
 	return bt.Root(b)
+}
+
+// TestVerifyTxCached checks each input of a transaction check after a
+// cached success: a change to any of them must miss and be verified.
+func TestVerifyTxCached(t *testing.T) {
+	cfg := params.Minimal().WithShards()
+	d := ComputeTxDomain(cfg, bt.Root{1})
+	pk := AccountPubkeys(cfg, 0)
+	tx := &st.Transaction{Shard: 0, From: 1, Nonce: 0, ToShard: 0, To: 2, Amount: 1000}
+	SignTx(d, tx, AccountKey(0, 1))
+	other := *tx
+	other.Amount = 999
+	SignTx(d, &other, AccountKey(0, 1))
+	otherSig := *tx
+	otherSig.Signature = other.Signature
+	tests := []struct {
+		name string
+		d    TxDomain
+		pub  [32]byte
+		tx   *st.Transaction
+		want bool
+	}{
+		{name: "same check hits", d: d, pub: pk[1], tx: tx, want: true},
+		{name: "wrong signature", d: d, pub: pk[1], tx: &otherSig},
+		{name: "wrong key", d: d, pub: pk[2], tx: tx},
+		{name: "wrong message", d: d, pub: pk[1], tx: &st.Transaction{Shard: 0, From: 1, ToShard: 0, To: 2, Amount: 999, Signature: tx.Signature}},
+		{name: "wrong domain", d: ComputeTxDomain(cfg, bt.Root{2}), pub: pk[1], tx: tx},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := sigcache.New(8)
+			if !VerifyTxCached(c, d, pk[1], tx) {
+				t.Fatal("valid transaction rejected")
+			}
+			if got := VerifyTxCached(c, tc.d, tc.pub, tc.tx); got != tc.want {
+				t.Fatalf("after a cached success: got %v, want %v", got, tc.want)
+			}
+			if got := c.Stats().Hits; (got == 1) != tc.want {
+				t.Fatalf("%d hits", got)
+			}
+		})
+	}
 }

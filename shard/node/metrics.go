@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	bt "github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 )
 
 // metrics are the shard node's own metrics (the beacon follower's and
@@ -23,7 +24,9 @@ type metrics struct {
 	claimsRelayed   prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// newMetrics registers the node's metrics with reg, with counters that read
+// the transaction-signature cache txCache (shared by the node's shards).
+func newMetrics(reg prometheus.Registerer, txCache *sigcache.Cache) (*metrics, error) {
 	shard := []string{"shard"}
 	m := &metrics{
 		headSlot: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -60,8 +63,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
+	cacheHits := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "shard_tx_verify_cache_hits_total",
+		Help: "Transaction signature checks answered by the verified-signature cache (shared caches count every user's).",
+	}, func() float64 { return float64(txCache.Stats().Hits) })
+	cacheMisses := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "shard_tx_verify_cache_misses_total",
+		Help: "Transaction signature checks the verified-signature cache could not answer.",
+	}, func() float64 { return float64(txCache.Stats().Misses) })
 	for _, c := range []prometheus.Collector{m.headSlot, m.receiptsSent, m.receiptsClaimed, m.txPool, m.claimPool,
-		m.blocks, m.rejected, m.fraudSeen, m.fraudBuilt, m.claimsRelayed} {
+		m.blocks, m.rejected, m.fraudSeen, m.fraudBuilt, m.claimsRelayed, cacheHits, cacheMisses} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

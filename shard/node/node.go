@@ -27,6 +27,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
+	"github.com/shardlab/shardlab/crypto/sigcache"
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
@@ -147,7 +148,7 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 			return nil, fmt.Errorf("derive shard proposer keys: %w", err)
 		}
 	}
-	if n.m, err = newMetrics(cfg.Registerer); err != nil {
+	if n.m, err = newMetrics(cfg.Registerer, n.cfg.Chain.TxCache); err != nil {
 		return nil, err
 	}
 	n.fraud = newFisherman(n)
@@ -258,6 +259,15 @@ func (n *Node) openChains(logger *slog.Logger) error {
 		return fmt.Errorf("open shard chains: the beacon chain has no genesis block %s", n.bchain.GenesisRoot())
 	}
 	n.verifier = shardcore.FraudVerifier{GenesisRoot: gb.GetStateRoot()}
+	// One cache of each kind per node: the shards share the transaction
+	// cache and the beacon chain's BLS cache (unless the config brings
+	// caches, as a simulation sharing them among nodes does).
+	if n.cfg.Chain.TxCache == nil {
+		n.cfg.Chain.TxCache = sigcache.New(sigcache.DefaultEntries)
+	}
+	if n.cfg.Chain.VerifyCache == nil {
+		n.cfg.Chain.VerifyCache = n.bchain.VerifyCache()
+	}
 	for _, s := range n.shards {
 		g := n.cfg.ShardGenesis[s]
 		if g == nil {

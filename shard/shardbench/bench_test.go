@@ -28,16 +28,23 @@ func chainForBench(b *testing.B) *Chain {
 	return benchChain
 }
 
+// execFixtureForBench builds the default block of transfers on the shared
+// chain.
+func execFixtureForBench(b *testing.B) *ExecFixture {
+	b.Helper()
+	def := DefaultOptions()
+	f, err := NewExecFixture(chainForBench(b), def.Transfers, def.CrossShardPercent)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
 // BenchmarkShardExec1024 is shard_exec: execute + roots with signatures
 // verified, the ed25519 baseline, signatures skipped, and the roots alone.
 // Run it with -cpu 1 for the single-core figures.
 func BenchmarkShardExec1024(b *testing.B) {
-	c := chainForBench(b)
-	def := DefaultOptions()
-	f, err := NewExecFixture(c, def.Transfers, def.CrossShardPercent)
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := execFixtureForBench(b)
 	n := len(f.Block.Body.Transactions)
 	report := func(b *testing.B) {
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "transfers/s")
