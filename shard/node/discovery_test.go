@@ -82,11 +82,13 @@ func checkCrosslinkEveryEpoch(t *testing.T, edges [][2]int) {
 		}
 	}
 	// Epoch e's crosslink is in the state by the end of epoch e+1, or of
-	// e+2 when it covers two epochs: run until epoch e+3 starts for the
-	// last epoch checked.
+	// e+2 when it covers two epochs: run until the head state has gone
+	// through the transition into epoch e+3 for the last epoch checked.
+	// (The clock reaching that epoch is not enough: the poll may run at
+	// the slot boundary before the epoch's first block is imported.)
 	waitSlots(t, cfg, (epochs+2)*int(cfg.SlotsPerEpoch), "the chain", func() bool {
 		record()
-		return beacons[0].Slots().CurrentEpoch(cfg.SlotsPerEpoch) >= epochs
+		return beacons[0].Chain().HeadState().Slot >= bt.Slot(epochs*cfg.SlotsPerEpoch)
 	})
 	for _, s := range sn.Shards() {
 		for e := bt.Epoch(1); e+3 <= epochs; e++ {
