@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 
 	"github.com/shardlab/shardlab/beacon/types"
@@ -36,23 +37,19 @@ func TestRemoteCrosslinkData(t *testing.T) {
 		}
 		defer server.Close()
 		client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
-		client.crosslink = RemoteCrosslinkData{n: client}
 		defer client.Close()
 		ctx := context.Background()
+		remote := RemoteCrosslinkData{n: client}
 
 		// Before any status exchange nobody is known to serve.
-		if got := client.crosslinkRoot(ctx, types.Crosslink{Shard: 1}); got != EmptyCrosslinkDataRoot(tr.Config()) {
-			t.Fatalf("no server: %s, want the empty root", got)
+		if _, err := remote.DataRoot(ctx, types.Crosslink{Shard: 1}); !errors.Is(err, ErrNoCrosslinkData) {
+			t.Fatalf("no server: %v, want ErrNoCrosslinkData", err)
 		}
 		connectAll(t, net, 0, 1)
-		st, err := client.requestStatus(ctx, server.PeerID())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := awaitStatus(t, client, server.PeerID())
 		if len(st.Shards) != 2 || types.Root(st.GenesisRoot) != client.Chain().GenesisRoot() {
 			t.Fatalf("server status %+v", st)
 		}
-		remote := RemoteCrosslinkData{n: client}
 		if got, err := remote.DataRoot(ctx, types.Crosslink{Shard: 3, StartEpoch: 1, EndEpoch: 2}); err != nil || got != served {
 			t.Fatalf("served shard: %s, %v", got, err)
 		}
@@ -63,6 +60,21 @@ func TestRemoteCrosslinkData(t *testing.T) {
 			t.Fatalf("unknown range: %v", err)
 		}
 	})
+}
+
+// awaitStatus has n exchange statuses with p (as on a new connection) and
+// waits (in the synctest bubble's time) for p's status.
+func awaitStatus(t *testing.T, n *Node, p peer.ID) Status {
+	t.Helper()
+	n.do(func() { n.h.OnPeerConnected(p) })
+	for range 100 {
+		if st, ok := n.PeerStatus(p); ok {
+			return st
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no status from %s", p)
+	return Status{}
 }
 
 func TestParseValidatorRange(t *testing.T) {
@@ -157,9 +169,7 @@ func TestRemoteCrosslinkDataMajority(t *testing.T) {
 		connectAll(t, net, 0, 1, 2, 3)
 		ctx := context.Background()
 		for i := range 3 {
-			if _, err := client.requestStatus(ctx, net.Nodes[i].ID()); err != nil {
-				t.Fatal(err)
-			}
+			awaitStatus(t, client, net.Nodes[i].ID())
 		}
 		got, err := NewRemoteCrosslinkData(client).DataRoot(ctx, types.Crosslink{Shard: 2, StartEpoch: 1, EndEpoch: 2})
 		if err != nil || got != honest {
