@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -250,12 +251,15 @@ func (r *Result) Speedup() float64 {
 }
 
 // Run simulates cfg.Epochs epochs, calling onEpoch (if not nil) after each,
-// and returns the result.
-func (s *Sim) Run(onEpoch func(EpochReport)) (*Result, error) {
+// and returns the result. It stops early with ctx's error.
+func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, error) {
 	wallStart := time.Now() // measurement only: never feeds the simulation
 	res := &Result{}
 	spe := types.Slot(s.pcfg.SlotsPerEpoch)
 	for e := range s.cfg.Epochs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
 		s.RunSlots(types.Slot(e+1)*spe - 1)
 		r := s.Report(types.Epoch(e))
 		res.Epochs = append(res.Epochs, r)

@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func run(t *testing.T, c Config) *Result {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res, err := s.Run(func(r EpochReport) { t.Log(r) })
+	res, err := s.Run(context.Background(), func(r EpochReport) { t.Log(r) })
 	if err != nil {
 		t.Fatal(err)
 	}
