@@ -82,6 +82,9 @@ type Hooks struct {
 	SyncedBlock func()
 	// AttestationVerified is a gossip attestation the chain verified.
 	AttestationVerified func(ia *types.IndexedAttestation)
+	// PeerStatus reports a peer's new status, or (known false) that the
+	// peer is forgotten, for readers outside the handler.
+	PeerStatus func(p peer.ID, st Status, known bool)
 }
 
 func (k *Hooks) blockSeen(root types.Root, at time.Time) {
@@ -123,5 +126,11 @@ func (k *Hooks) syncedBlock() {
 func (k *Hooks) attestationVerified(ia *types.IndexedAttestation) {
 	if k.AttestationVerified != nil {
 		k.AttestationVerified(ia)
+	}
+}
+
+func (k *Hooks) peerStatus(p peer.ID, st Status, known bool) {
+	if k.PeerStatus != nil {
+		k.PeerStatus(p, st, known)
 	}
 }

@@ -33,7 +33,12 @@ func (h *Handler) PeerStatus(p peer.ID) (Status, bool) {
 func (h *Handler) OnPeerConnected(p peer.ID) { h.exchangeStatus(p) }
 
 // OnPeerDisconnected forgets p.
-func (h *Handler) OnPeerDisconnected(p peer.ID) { delete(h.peers, p) }
+func (h *Handler) OnPeerDisconnected(p peer.ID) {
+	if _, ok := h.peers[p]; ok {
+		delete(h.peers, p)
+		h.cfg.Hooks.peerStatus(p, Status{}, false)
+	}
+}
 
 // statusAttempts bounds the tries of one status exchange; a fresh
 // connection may not have identified our protocols yet.
@@ -82,6 +87,7 @@ func (h *Handler) onStatus(p peer.ID, st Status) {
 		h.peers[p] = ps
 	}
 	ps.status, ps.hasStatus = st, true
+	h.cfg.Hooks.peerStatus(p, st, true)
 	if _, head := h.chain.Head(); types.Slot(st.HeadSlot) > head {
 		h.maybeSync()
 	}

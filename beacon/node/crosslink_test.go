@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -176,4 +177,59 @@ func TestRemoteCrosslinkDataMajority(t *testing.T) {
 			t.Fatalf("data root %s, %v; want the majority's %s", got, err, honest)
 		}
 	})
+}
+
+// TestPeerStatusWhileServing reads the node's peer statuses while its
+// handler serves a crosslink data root from a source that waits for a lock
+// the reader holds (as the shard node's syncMu): the read must not wait for
+// the handler.
+func TestPeerStatusWhileServing(t *testing.T) {
+	t.Parallel()
+	tr, genesis, _ := testGenesis(t, 6*time.Second)
+	net, _ := p2ptest.NewMockNet(t, 2, p2ptest.Options{})
+	var mu sync.Mutex
+	entered := make(chan struct{}, 1)
+	cfg := TestConfig()
+	cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[0]
+	cfg.ServeCrosslinkData = CrosslinkDataFunc(func(context.Context, types.Crosslink) (types.Root, error) {
+		entered <- struct{}{}
+		mu.Lock()
+		defer mu.Unlock()
+		return types.Root{1}, nil
+	})
+	cfg.ServedShards = []uint64{1}
+	server, err := New(cfg, testLogger(t, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
+	defer client.Close()
+	connectAll(t, net, 0, 1)
+	awaitStatus(t, client, server.PeerID())
+
+	mu.Lock()
+	answered := make(chan error, 1)
+	go func() {
+		_, err := NewRemoteCrosslinkData(client).DataRoot(context.Background(), types.Crosslink{Shard: 1, StartEpoch: 0, EndEpoch: 1})
+		answered <- err
+	}()
+	<-entered // the server's handler is serving, waiting for mu
+	read := make(chan bool, 1)
+	go func() {
+		_, ok := server.PeerStatus(client.PeerID())
+		read <- ok
+	}()
+	select {
+	case ok := <-read:
+		if !ok {
+			t.Error("the server has no status of the client")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("PeerStatus waits for the handler")
+	}
+	mu.Unlock()
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -113,6 +113,7 @@ func (n *Node) handlerConfig() handler.Config {
 			AttestationVerified: func(ia *types.IndexedAttestation) {
 				n.slasherEnqueue(slasherJob{att: ia})
 			},
+			PeerStatus: n.recordStatus,
 		},
 	}
 	if src := n.cfg.CrosslinkData; src != nil {
@@ -152,4 +153,21 @@ func (n *Node) setSyncing(on bool) {
 			n.m.syncing.Set(0)
 		}
 	}
+}
+
+// recordStatus keeps the handler's peer statuses for Peers and PeerStatus,
+// which read them without entering the handler: a caller holding its own
+// lock (the shard node) never waits for a handler call that may need that
+// lock (serving crosslink data).
+func (n *Node) recordStatus(p peer.ID, st Status, known bool) {
+	n.statusMu.Lock()
+	defer n.statusMu.Unlock()
+	if !known {
+		delete(n.statuses, p)
+		return
+	}
+	if n.statuses == nil {
+		n.statuses = make(map[peer.ID]Status)
+	}
+	n.statuses[p] = st
 }

@@ -66,6 +66,9 @@ type Node struct {
 	h       *handler.Handler
 	syncing atomic.Bool // mirrors h.Syncing() for lock-free readers
 
+	statusMu sync.Mutex // a leaf lock: never held while calling out
+	statuses map[peer.ID]Status
+
 	runMu     sync.Mutex
 	running   bool // Run is running
 	ran       bool // Run was called

@@ -42,9 +42,12 @@ func (n *Node) Peers() []PeerInfo {
 	return out
 }
 
-// PeerStatus returns the last status of p.
-func (n *Node) PeerStatus(p peer.ID) (st Status, ok bool) {
-	n.do(func() { st, ok = n.h.PeerStatus(p) })
+// PeerStatus returns the last status of p (a copy the handler keeps up to
+// date; reading it never waits for the handler).
+func (n *Node) PeerStatus(p peer.ID) (Status, bool) {
+	n.statusMu.Lock()
+	defer n.statusMu.Unlock()
+	st, ok := n.statuses[p]
 	return st, ok
 }
 
