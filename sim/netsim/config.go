@@ -1,7 +1,6 @@
 package netsim
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/shardlab/shardlab/beacon/params"
 )
-
-// ErrInvalidConfig is wrapped by Config.Validate and ParseLatency.
-var ErrInvalidConfig = errors.New("invalid simulation config")
 
 // Config configures a simulation.
 type Config struct {

@@ -2,7 +2,6 @@ package netsim
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,13 +10,6 @@ import (
 
 	"github.com/shardlab/shardlab/beacon/handler"
 )
-
-// ErrTimeout is the error of a request that got no answer in time (lost,
-// partitioned or slow).
-var ErrTimeout = errors.New("request timed out")
-
-// ErrUnknownPeer is the error of a request to a peer that is not simulated.
-var ErrUnknownPeer = errors.New("unknown peer")
 
 // msgID identifies a gossip message: the first 20 bytes of
 // sha256(topic || data).
