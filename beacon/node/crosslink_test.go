@@ -11,7 +11,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 
+	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/p2p/p2ptest"
 )
 
@@ -23,20 +25,12 @@ func TestRemoteCrosslinkData(t *testing.T) {
 		tr, genesis, _ := testGenesis(t, 6*time.Second)
 		net, _ := p2ptest.NewMockNet(t, 2, p2ptest.Options{})
 		served := types.Root{0xcc}
-		cfg := TestConfig()
-		cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[0]
-		cfg.ServeCrosslinkData = CrosslinkDataFunc(func(_ context.Context, c types.Crosslink) (types.Root, error) {
+		server := serverNode(t, tr, genesis, net.Nodes[0], func(_ context.Context, c types.Crosslink) (types.Root, error) {
 			if c.StartEpoch == 7 {
 				return types.Root{}, errors.New("unknown range")
 			}
 			return served, nil
-		})
-		cfg.ServedShards = []uint64{1, 3}
-		server, err := New(cfg, testLogger(t, "server"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer server.Close()
+		}, 1, 3)
 		client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
 		defer client.Close()
 		ctx := context.Background()
@@ -61,6 +55,21 @@ func TestRemoteCrosslinkData(t *testing.T) {
 			t.Fatalf("unknown range: %v", err)
 		}
 	})
+}
+
+// serverNode builds a node on net serving crosslink data roots of shards
+// from src; it is closed when the test ends.
+func serverNode(t *testing.T, tr *core.Transition, genesis *types.BeaconState, net *p2p.Node, src CrosslinkDataFunc, shards ...uint64) *Node {
+	t.Helper()
+	cfg := TestConfig()
+	cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net
+	cfg.ServeCrosslinkData, cfg.ServedShards = src, shards
+	server, err := New(cfg, testLogger(t, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	return server
 }
 
 // awaitStatus has n exchange statuses with p (as on a new connection) and
@@ -150,20 +159,12 @@ func TestRemoteCrosslinkDataMajority(t *testing.T) {
 		net, _ := p2ptest.NewMockNet(t, 4, p2ptest.Options{})
 		honest, liar := types.Root{0xaa}, types.Root{0xbb}
 		for i, root := range []types.Root{liar, honest, honest} {
-			cfg := TestConfig()
-			cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[i]
-			cfg.ServeCrosslinkData = CrosslinkDataFunc(func(context.Context, types.Crosslink) (types.Root, error) {
+			serverNode(t, tr, genesis, net.Nodes[i], func(context.Context, types.Crosslink) (types.Root, error) {
 				if root == honest {
 					time.Sleep(100 * time.Millisecond)
 				}
 				return root, nil
-			})
-			cfg.ServedShards = []uint64{2}
-			server, err := New(cfg, testLogger(t, "server"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer server.Close()
+			}, 2)
 		}
 		client := testNode(t, tr, genesis, net.Nodes[3], ValidatorRange{}, "", "client")
 		defer client.Close()
@@ -189,20 +190,12 @@ func TestPeerStatusWhileServing(t *testing.T) {
 	net, _ := p2ptest.NewMockNet(t, 2, p2ptest.Options{})
 	var mu sync.Mutex
 	entered := make(chan struct{}, 1)
-	cfg := TestConfig()
-	cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[0]
-	cfg.ServeCrosslinkData = CrosslinkDataFunc(func(context.Context, types.Crosslink) (types.Root, error) {
+	server := serverNode(t, tr, genesis, net.Nodes[0], func(context.Context, types.Crosslink) (types.Root, error) {
 		entered <- struct{}{}
 		mu.Lock()
 		defer mu.Unlock()
 		return types.Root{1}, nil
-	})
-	cfg.ServedShards = []uint64{1}
-	server, err := New(cfg, testLogger(t, "server"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	}, 1)
 	client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
 	defer client.Close()
 	connectAll(t, net, 0, 1)
