@@ -13,6 +13,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/clock"
 	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/slasher"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/p2p"
@@ -86,20 +87,8 @@ type Config struct {
 	Slasher SlasherConfig
 }
 
-// SyncConfig tunes the sync and status exchange.
-type SyncConfig struct {
-	// BatchSize is the number of slots asked for in one blocks-by-range
-	// request.
-	BatchSize uint64
-	// StatusInterval is how often (in slots) statuses are exchanged with
-	// every peer.
-	StatusInterval uint64
-	// MaxParentFetch bounds how many ancestors of a gossip block with an
-	// unknown parent are fetched by root before leaving it to range sync.
-	MaxParentFetch int
-	// RequestTimeout bounds one request to a peer.
-	RequestTimeout time.Duration
-}
+// SyncConfig tunes the sync and status exchange (see beacon/handler).
+type SyncConfig = handler.SyncConfig
 
 // DefaultConfig returns the defaults of a standalone node; the caller sets
 // Transition, Genesis, DataDir and the p2p listen addresses.

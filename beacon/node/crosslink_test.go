@@ -3,13 +3,17 @@ package node
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 
+	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/p2p/p2ptest"
 )
 
@@ -21,38 +25,26 @@ func TestRemoteCrosslinkData(t *testing.T) {
 		tr, genesis, _ := testGenesis(t, 6*time.Second)
 		net, _ := p2ptest.NewMockNet(t, 2, p2ptest.Options{})
 		served := types.Root{0xcc}
-		cfg := TestConfig()
-		cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[0]
-		cfg.ServeCrosslinkData = CrosslinkDataFunc(func(_ context.Context, c types.Crosslink) (types.Root, error) {
+		server := serverNode(t, tr, genesis, net.Nodes[0], func(_ context.Context, c types.Crosslink) (types.Root, error) {
 			if c.StartEpoch == 7 {
 				return types.Root{}, errors.New("unknown range")
 			}
 			return served, nil
-		})
-		cfg.ServedShards = []uint64{1, 3}
-		server, err := New(cfg, testLogger(t, "server"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer server.Close()
+		}, 1, 3)
 		client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
-		client.crosslink = RemoteCrosslinkData{n: client}
 		defer client.Close()
 		ctx := context.Background()
+		remote := RemoteCrosslinkData{n: client}
 
 		// Before any status exchange nobody is known to serve.
-		if got := client.crosslinkRoot(ctx, types.Crosslink{Shard: 1}); got != EmptyCrosslinkDataRoot(tr.Config()) {
-			t.Fatalf("no server: %s, want the empty root", got)
+		if _, err := remote.DataRoot(ctx, types.Crosslink{Shard: 1}); !errors.Is(err, ErrNoCrosslinkData) {
+			t.Fatalf("no server: %v, want ErrNoCrosslinkData", err)
 		}
 		connectAll(t, net, 0, 1)
-		st, err := client.requestStatus(ctx, server.PeerID())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := awaitStatus(t, client, server.PeerID())
 		if len(st.Shards) != 2 || types.Root(st.GenesisRoot) != client.Chain().GenesisRoot() {
 			t.Fatalf("server status %+v", st)
 		}
-		remote := RemoteCrosslinkData{n: client}
 		if got, err := remote.DataRoot(ctx, types.Crosslink{Shard: 3, StartEpoch: 1, EndEpoch: 2}); err != nil || got != served {
 			t.Fatalf("served shard: %s, %v", got, err)
 		}
@@ -63,6 +55,36 @@ func TestRemoteCrosslinkData(t *testing.T) {
 			t.Fatalf("unknown range: %v", err)
 		}
 	})
+}
+
+// serverNode builds a node on net serving crosslink data roots of shards
+// from src; it is closed when the test ends.
+func serverNode(t *testing.T, tr *core.Transition, genesis *types.BeaconState, net *p2p.Node, src CrosslinkDataFunc, shards ...uint64) *Node {
+	t.Helper()
+	cfg := TestConfig()
+	cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net
+	cfg.ServeCrosslinkData, cfg.ServedShards = src, shards
+	server, err := New(cfg, testLogger(t, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	return server
+}
+
+// awaitStatus has n exchange statuses with p (as on a new connection) and
+// waits (in the synctest bubble's time) for p's status.
+func awaitStatus(t *testing.T, n *Node, p peer.ID) Status {
+	t.Helper()
+	n.do(func() { n.h.OnPeerConnected(p) })
+	for range 100 {
+		if st, ok := n.PeerStatus(p); ok {
+			return st
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no status from %s", p)
+	return Status{}
 }
 
 func TestParseValidatorRange(t *testing.T) {
@@ -137,33 +159,70 @@ func TestRemoteCrosslinkDataMajority(t *testing.T) {
 		net, _ := p2ptest.NewMockNet(t, 4, p2ptest.Options{})
 		honest, liar := types.Root{0xaa}, types.Root{0xbb}
 		for i, root := range []types.Root{liar, honest, honest} {
-			cfg := TestConfig()
-			cfg.Transition, cfg.Genesis, cfg.Network = tr, genesis, net.Nodes[i]
-			cfg.ServeCrosslinkData = CrosslinkDataFunc(func(context.Context, types.Crosslink) (types.Root, error) {
+			serverNode(t, tr, genesis, net.Nodes[i], func(context.Context, types.Crosslink) (types.Root, error) {
 				if root == honest {
 					time.Sleep(100 * time.Millisecond)
 				}
 				return root, nil
-			})
-			cfg.ServedShards = []uint64{2}
-			server, err := New(cfg, testLogger(t, "server"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer server.Close()
+			}, 2)
 		}
 		client := testNode(t, tr, genesis, net.Nodes[3], ValidatorRange{}, "", "client")
 		defer client.Close()
 		connectAll(t, net, 0, 1, 2, 3)
 		ctx := context.Background()
 		for i := range 3 {
-			if _, err := client.requestStatus(ctx, net.Nodes[i].ID()); err != nil {
-				t.Fatal(err)
-			}
+			awaitStatus(t, client, net.Nodes[i].ID())
 		}
 		got, err := NewRemoteCrosslinkData(client).DataRoot(ctx, types.Crosslink{Shard: 2, StartEpoch: 1, EndEpoch: 2})
 		if err != nil || got != honest {
 			t.Fatalf("data root %s, %v; want the majority's %s", got, err, honest)
 		}
 	})
+}
+
+// TestPeerStatusWhileServing reads the node's peer statuses while its
+// handler serves a crosslink data root from a source that waits for a lock
+// the reader holds (as the shard node's syncMu): the read must not wait for
+// the handler.
+func TestPeerStatusWhileServing(t *testing.T) {
+	t.Parallel()
+	tr, genesis, _ := testGenesis(t, 6*time.Second)
+	net, _ := p2ptest.NewMockNet(t, 2, p2ptest.Options{})
+	var mu sync.Mutex
+	entered := make(chan struct{}, 1)
+	server := serverNode(t, tr, genesis, net.Nodes[0], func(context.Context, types.Crosslink) (types.Root, error) {
+		entered <- struct{}{}
+		mu.Lock()
+		defer mu.Unlock()
+		return types.Root{1}, nil
+	}, 1)
+	client := testNode(t, tr, genesis, net.Nodes[1], ValidatorRange{}, "", "client")
+	defer client.Close()
+	connectAll(t, net, 0, 1)
+	awaitStatus(t, client, server.PeerID())
+
+	mu.Lock()
+	answered := make(chan error, 1)
+	go func() {
+		_, err := NewRemoteCrosslinkData(client).DataRoot(context.Background(), types.Crosslink{Shard: 1, StartEpoch: 0, EndEpoch: 1})
+		answered <- err
+	}()
+	<-entered // the server's handler is serving, waiting for mu
+	read := make(chan bool, 1)
+	go func() {
+		_, ok := server.PeerStatus(client.PeerID())
+		read <- ok
+	}()
+	select {
+	case ok := <-read:
+		if !ok {
+			t.Error("the server has no status of the client")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("PeerStatus waits for the handler")
+	}
+	mu.Unlock()
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,7 +1,12 @@
 // Package node wires a beacon node together: the chain service
 // (beacon/chain) on a Pebble store, the p2p node (gossip topics and
-// request/response protocols), sync, the validator client of the hosted
-// interop keys, and metrics. It holds no consensus logic of its own.
+// request/response protocols), the slasher, the HTTP API and metrics, and
+// it hosts the node's beacon/handler.Handler, which makes every decision
+// described below (gossip, requests, sync, validator duties). The Node
+// implements the handler's Env with libp2p, the node's clock and goroutines
+// and serialises every handler call (including request callbacks and timers)
+// with one mutex; sim/netsim hosts the same handler in virtual time. The
+// node holds no consensus logic of its own.
 //
 // # Network
 //
@@ -18,7 +23,7 @@
 // ancestors are fetched by root from the sender; an attestation with an
 // unknown target has its target fetched.
 //
-// Request/response protocols (SSZ containers in messages.go):
+// Request/response protocols (SSZ containers in beacon/handler/messages.go):
 //
 //	status                 Status -> Status (the request is the requester's)
 //	beacon_blocks_by_range BlocksByRangeRequest -> canonical blocks, one per chunk
@@ -32,7 +37,8 @@
 // # Sync
 //
 // Statuses are exchanged on every new connection and every
-// Sync.StatusInterval slots. When a peer's head is ahead of ours, the node
+// Sync.StatusInterval slots. When a peer's status (or, at a slot start, the
+// best known one) shows a head ahead of ours, the node
 // asks the best such peer for blocks by range, Sync.BatchSize slots at a
 // time, from its head on (from its finalized epoch when the peer's chain
 // does not extend its head), and imports them; the validator client pauses
@@ -43,12 +49,12 @@
 //
 // At each slot start, if a hosted key proposes, the block is produced by
 // beacon/validator on the head with the pooled attestations, fraud proofs,
-// slashings and exits; its signing root then goes through slashing
+// slashings and exits as inputs of one production; its signing root then goes through slashing
 // protection (store.CheckAndRecordProposal, durable) and only then is the
 // block imported and published. At one third of the slot, each committee
 // with hosted members gets attestation data on the head (with the crosslink
-// data root from Config.CrosslinkData in the shard fork, or the empty-range
-// root when it has no answer), each member is checked and recorded by
+// data root from Config.CrosslinkData, asked on a goroutine, in the shard
+// fork, or the empty-range root when it has no answer), each member is checked and recorded by
 // slashing protection (store.CheckAndRecordAttestation), and one aggregate of
 // the allowed members is signed, counted locally and published. Protection
 // records live in the node's database, so they survive restarts.

@@ -6,6 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/p2p"
 )
@@ -41,7 +42,7 @@ func TestGossipValidation(t *testing.T) {
 		// dropped unread).
 		garbage := []byte("definitely not ssz \x00\x01\x02")
 		oversized := make([]byte, 2<<20)
-		for _, topic := range gossipTopics {
+		for _, topic := range handler.Topics {
 			publish(topic, garbage)
 			publish(topic, append([]byte{byte(len(topic))}, oversized...))
 		}

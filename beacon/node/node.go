@@ -21,6 +21,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/clock"
 	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/store/kv"
@@ -47,10 +48,8 @@ type Node struct {
 	keys  *validator.Keys // nil without hosted validators
 	m     *metrics
 
-	graffiti  types.Root
-	crosslink CrosslinkData
-	forkZero  types.Version // the genesis state's fork version
-	arrivals  *arrivalLog
+	graffiti types.Root
+	arrivals *arrivalLog
 
 	slash       *slasherService // nil when the slasher is off
 	marker      *markerWriter   // nil without a data dir
@@ -63,17 +62,15 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	lastTick atomic.Uint64 // monotonic fork-choice time given to the chain
+	// mu serialises every call into h (handler.Handler holds no locks);
+	// closed, set under mu by Close, stops later calls.
+	mu      sync.Mutex
+	closed  bool
+	h       *handler.Handler
+	syncing atomic.Bool // mirrors h.Syncing() for lock-free readers
 
-	peersMu sync.Mutex
-	peers   map[peer.ID]*peerState
-
-	syncing     atomic.Bool
-	syncTrigger chan struct{}
-
-	fetchMu  sync.Mutex
-	fetching map[types.Root]bool
-	future   map[types.Root]types.AnyBlock // blocks whose slot has not started
+	statusMu sync.Mutex // a leaf lock: never held while calling out
+	statuses map[peer.ID]Status
 
 	runMu     sync.Mutex
 	running   bool // Run is running
@@ -96,15 +93,11 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{
-		cfg:         cfg,
-		log:         logger.With("component", "beacon"),
-		tr:          cfg.Transition,
-		pcfg:        cfg.Transition.Config(),
-		arrivals:    newArrivalLog(cfg.MaxBlockArrivals),
-		peers:       make(map[peer.ID]*peerState),
-		syncTrigger: make(chan struct{}, 1),
-		fetching:    make(map[types.Root]bool),
-		future:      make(map[types.Root]types.AnyBlock),
+		cfg:      cfg,
+		log:      logger.With("component", "beacon"),
+		tr:       cfg.Transition,
+		pcfg:     cfg.Transition.Config(),
+		arrivals: newArrivalLog(cfg.MaxBlockArrivals),
 	}
 	copy(n.graffiti[:], cfg.Graffiti)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
@@ -137,11 +130,10 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n.p2p.SetShardDirectory(shardDirectory{n})
-	n.crosslink = cfg.CrosslinkData
-	if n.crosslink == nil {
-		n.crosslink = RemoteCrosslinkData{n: n}
-	}
 	if err := n.openSlasher(); err != nil { // before gossip can arrive
+		return nil, err
+	}
+	if n.h, err = handler.New(n.handlerConfig(), hostEnv{n: n, rng: newRand()}); err != nil {
 		return nil, err
 	}
 	if err := n.register(); err != nil {
@@ -189,10 +181,6 @@ func (n *Node) openChain(logger *slog.Logger) error {
 			return err
 		}
 		n.marker, n.unsubMarker = startMarkerWriter(n.chain, filepath.Join(n.cfg.DataDir, MarkerFile), n.log)
-	}
-	n.forkZero = n.chain.Genesis().Fork.CurrentVersion
-	if s := n.pcfg.Shard; s.Enabled() && s.ForkEpoch == n.pcfg.GenesisEpoch() {
-		n.forkZero = n.chain.Genesis().Fork.PreviousVersion
 	}
 	return nil
 }
@@ -275,7 +263,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	for _, loop := range []func(context.Context){n.connectionLoop, n.syncLoop, n.slotLoop} {
+	for _, loop := range []func(context.Context){n.connectionLoop, n.slotLoop} {
 		wg.Add(1)
 		n.wg.Add(1) // Close waits for the loops too
 		go func() {
@@ -296,12 +284,15 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.cancel()
+		n.mu.Lock()
+		n.closed = true // no handler call from now on
+		n.mu.Unlock()
 		var errs []error
 		if n.p2p != nil {
 			if n.own {
 				errs = append(errs, n.p2p.Close())
 			} else {
-				for _, t := range gossipTopics {
+				for _, t := range handler.Topics {
 					_ = n.p2p.Unsubscribe(t)
 				}
 				n.p2p.SetShardDirectory(nil)
@@ -364,29 +355,17 @@ func (n *Node) SyncStatus() (headSlot types.Slot, distance uint64, syncing bool)
 	return headSlot, distance, n.syncing.Load()
 }
 
+// do runs f with the handler, serialised with every other handler call;
+// false (f not run) once the node is closing.
+func (n *Node) do(f func()) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed || n.h == nil {
+		return false
+	}
+	f()
+	return true
+}
+
 // tick advances the chain's clock to now (never backwards).
-func (n *Node) tick() { n.tickAt(n.slots.Now()) }
-
-// tickAt advances the chain's clock to at (whole seconds; never backwards).
-func (n *Node) tickAt(at time.Time) {
-	t := uint64(max(at.Unix(), 0))
-	for {
-		last := n.lastTick.Load()
-		if t <= last {
-			t = last
-			break
-		}
-		if n.lastTick.CompareAndSwap(last, t) {
-			break
-		}
-	}
-	n.chain.OnTick(t)
-}
-
-// forkVersion is the fork version at epoch.
-func (n *Node) forkVersion(epoch types.Epoch) types.Version {
-	if s := n.pcfg.Shard; s.Enabled() && uint64(epoch) >= s.ForkEpoch {
-		return types.Version(s.ForkVersion)
-	}
-	return n.forkZero
-}
+func (n *Node) tick() { n.do(n.h.Tick) }

@@ -105,8 +105,8 @@ func TestSlashingProtectionSurvivesRestart(t *testing.T) {
 }
 
 // TestProposalIncludesOperations pools a proposer slashing and checks that
-// the validator client's block carries it (beacon/validator's producer does
-// not take operations: the node adds them and signs again).
+// the validator client's block carries it (the handler hands the pooled
+// operations to validator.ProduceAnyBlock as inputs of one production).
 func TestProposalIncludesOperations(t *testing.T) {
 	t.Parallel()
 	tr, genesis, keys := testGenesis(t, 0)

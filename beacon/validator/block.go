@@ -34,7 +34,42 @@ import (
 // (eth1_deposit_index < eth1_data.deposit_count) is ErrUnsupported, as there
 // is no deposit source.
 func ProduceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root) (*types.BeaconBlock, *types.BeaconState, error) {
-	p, err := produceBody(tr, pre, slot, keys, pool, graffiti)
+	return produceBlock(tr, pre, slot, keys, Operations{}, pool, graffiti)
+}
+
+// Operations are the pooled slashings and exits a proposer includes as
+// given (the caller selected them against the block's pre-state; an
+// invalid one makes production fail).
+type Operations struct {
+	ProposerSlashings []*types.ProposerSlashing
+	AttesterSlashings []*types.AttesterSlashing
+	VoluntaryExits    []*types.VoluntaryExit
+}
+
+// Proposal is everything a proposer puts into a block besides what it
+// derives itself: the attestation pool (selected as ProduceBlock does), the
+// pooled operations, the graffiti and, in the shard fork, the verified
+// fraud proofs.
+type Proposal struct {
+	Attestations []*types.Attestation
+	Operations   Operations
+	Graffiti     types.Root
+	FraudProofs  [][]byte
+}
+
+// ProduceAnyBlock produces the block of slot in the fork of slot
+// (ProduceBlock before the shard fork, ProduceShardBeaconBlock from it) with
+// every input of in, in one pass: the body is built, processed and signed
+// once.
+func ProduceAnyBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, in Proposal) (types.AnyBlock, *types.BeaconState, error) {
+	if types.ShardForkAtSlot(tr.Config(), slot) {
+		return produceShardBlock(tr, pre, slot, keys, in)
+	}
+	return produceBlock(tr, pre, slot, keys, in.Operations, in.Attestations, in.Graffiti)
+}
+
+func produceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, ops Operations, pool []*types.Attestation, graffiti types.Root) (*types.BeaconBlock, *types.BeaconState, error) {
+	p, err := produceBody(tr, pre, slot, keys, ops, pool, graffiti)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +95,12 @@ func ProduceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, 
 // every proof establishes something; their signatures are not checked here:
 // pass proofs that were verified (built by a fisherman or checked on arrival).
 func ProduceShardBeaconBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root, fraudProofs [][]byte) (*types.ShardBeaconBlock, *types.BeaconState, error) {
-	p, err := produceBody(tr, pre, slot, keys, pool, graffiti)
+	return produceShardBlock(tr, pre, slot, keys, Proposal{Attestations: pool, Graffiti: graffiti, FraudProofs: fraudProofs})
+}
+
+func produceShardBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, in Proposal) (*types.ShardBeaconBlock, *types.BeaconState, error) {
+	fraudProofs := in.FraudProofs
+	p, err := produceBody(tr, pre, slot, keys, in.Operations, in.Attestations, in.Graffiti)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,8 +137,8 @@ type produced struct {
 }
 
 // produceBody processes slots on a copy of pre, finds the proposer's key and
-// assembles the phase 0 body.
-func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root) (*produced, error) {
+// assembles the phase 0 body with ops.
+func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, ops Operations, pool []*types.Attestation, graffiti types.Root) (*produced, error) {
 	if slot <= pre.LatestBlockHeader.Slot {
 		return nil, fmt.Errorf("produce block at slot %d: the parent block is at slot %d", slot, pre.LatestBlockHeader.Slot)
 	}
@@ -135,6 +175,10 @@ func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, k
 			Eth1Data:     st.Eth1Data,
 			Graffiti:     graffiti,
 			Attestations: atts,
+
+			ProposerSlashings: ops.ProposerSlashings,
+			AttesterSlashings: ops.AttesterSlashings,
+			VoluntaryExits:    ops.VoluntaryExits,
 		},
 		sign: func(root types.Root) types.BLSSignature { return types.BLSSignature(sk.Sign(root, domain).Bytes()) },
 	}, nil

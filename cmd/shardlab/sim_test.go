@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestSimRunBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"latency", []string{"--latency", "soon"}, "--latency"},
+		{"uniform below zero", []string{"--latency", "10ms~20ms"}, "--latency"},
+		{"loss", []string{"--loss", "1"}, "loss 1 not in [0, 1)"},
+		{"nodes", []string{"--nodes", "0"}, "0 nodes"},
+		{"slot time", []string{"--slot-time", "1500ms"}, "not whole seconds"},
+		{"zero slot time", []string{"--slot-time", "0s"}, "--slot-time 0s must be positive"},
+		{"epochs", []string{"--epochs", "0"}, "0 epochs"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := runCLI(t, append([]string{"sim", "run"}, tc.args...)...)
+			if code != 2 || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, output %q; want exit 2 mentioning %q", code, out, tc.want)
+			}
+		})
+	}
+}
+
+// TestSimRun runs one epoch twice with --json: one line per epoch, then a
+// summary whose trace hash is the same both times.
+func TestSimRun(t *testing.T) {
+	var hashes []string
+	for range 2 {
+		out, code := runCLI(t, "sim", "run", "--epochs", "1", "--mesh-degree", "2", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("%d lines, want an epoch line and the summary:\n%s", len(lines), out)
+		}
+		var sum simSummary
+		if err := json.Unmarshal([]byte(lines[1]), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if len(sum.TraceHash) != 64 || sum.Gossip == 0 || sum.Speedup <= 0 {
+			t.Fatalf("summary %+v", sum)
+		}
+		hashes = append(hashes, sum.TraceHash)
+	}
+	if hashes[0] != hashes[1] {
+		t.Fatalf("trace hashes differ: %v", hashes)
+	}
+}

@@ -1,0 +1,157 @@
+package netsim
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/shardlab/shardlab/beacon/params"
+)
+
+// Config configures a simulation.
+type Config struct {
+	// Chain is the chain config (nil: the minimal preset). SlotTime
+	// overrides its SECONDS_PER_SLOT.
+	Chain *params.Config
+	// Nodes is the number of beacon nodes; Validators are split evenly
+	// between them (interop keys).
+	Nodes      int
+	Validators uint64
+	// Epochs is how long the run lasts.
+	Epochs uint64
+	// SlotTime is the slot duration (whole seconds; 0: the preset's).
+	SlotTime time.Duration
+	// Latency is the one-way delay of every link.
+	Latency Latency
+	// Loss is the probability that a message (gossip, request or
+	// response) is lost.
+	Loss float64
+	// Bandwidth is each link's rate in bytes per second (0: unlimited);
+	// a message of n bytes takes n/Bandwidth more to arrive.
+	Bandwidth float64
+	// MeshDegree is the gossip mesh degree D (0, or at least Nodes-1:
+	// flooding to every peer).
+	MeshDegree int
+	// Reorder lets messages on one link overtake each other; false keeps
+	// each link first in, first out.
+	Reorder bool
+	// Seed seeds every random choice of the run.
+	Seed uint64
+	// Logger receives the handlers' logs (nil: discarded).
+	Logger *slog.Logger
+}
+
+// DefaultConfig is 4 nodes, 64 validators, 8 epochs of 2-second slots,
+// 50ms±20ms links, flooding, seed 1.
+func DefaultConfig() Config {
+	return Config{
+		Nodes: 4, Validators: 64, Epochs: 8, SlotTime: 2 * time.Second,
+		Latency: Latency{Mean: 50 * time.Millisecond, Jitter: 20 * time.Millisecond, Dist: Normal},
+		Seed:    1,
+	}
+}
+
+// Validate checks c.
+func (c Config) Validate() error {
+	switch {
+	case c.Nodes < 1:
+		return fmt.Errorf("%w: %d nodes", ErrInvalidConfig, c.Nodes)
+	case c.Validators < uint64(c.Nodes):
+		return fmt.Errorf("%w: %d validators for %d nodes", ErrInvalidConfig, c.Validators, c.Nodes)
+	case c.Epochs < 1:
+		return fmt.Errorf("%w: %d epochs", ErrInvalidConfig, c.Epochs)
+	case c.SlotTime < 0 || c.SlotTime%time.Second != 0:
+		return fmt.Errorf("%w: slot time %s is not whole seconds", ErrInvalidConfig, c.SlotTime)
+	case c.Loss < 0 || c.Loss >= 1 || math.IsNaN(c.Loss):
+		return fmt.Errorf("%w: loss %v not in [0, 1)", ErrInvalidConfig, c.Loss)
+	case c.Bandwidth < 0 || math.IsNaN(c.Bandwidth):
+		return fmt.Errorf("%w: bandwidth %v", ErrInvalidConfig, c.Bandwidth)
+	case c.MeshDegree < 0:
+		return fmt.Errorf("%w: mesh degree %d", ErrInvalidConfig, c.MeshDegree)
+	}
+	return c.Latency.validate()
+}
+
+// Distribution is a latency distribution.
+type Distribution int
+
+// The latency distributions.
+const (
+	// Fixed is always Mean.
+	Fixed Distribution = iota
+	// Uniform is uniform in [Mean-Jitter, Mean+Jitter].
+	Uniform
+	// Normal is normal with mean Mean and standard deviation Jitter,
+	// clipped at zero.
+	Normal
+)
+
+// Latency is a link delay distribution.
+type Latency struct {
+	Mean, Jitter time.Duration
+	Dist         Distribution
+}
+
+func (l Latency) validate() error {
+	if l.Mean < 0 || l.Jitter < 0 || (l.Dist == Uniform && l.Jitter > l.Mean) || l.Dist < Fixed || l.Dist > Normal {
+		return fmt.Errorf("%w: latency %s", ErrInvalidConfig, l)
+	}
+	return nil
+}
+
+// sample draws one delay.
+func (l Latency) sample(r *rand.Rand) time.Duration {
+	switch l.Dist {
+	case Uniform:
+		if l.Jitter == 0 {
+			return l.Mean
+		}
+		return l.Mean - l.Jitter + time.Duration(r.Int64N(int64(2*l.Jitter)+1))
+	case Normal:
+		return max(0, l.Mean+time.Duration(r.NormFloat64()*float64(l.Jitter)))
+	}
+	return l.Mean
+}
+
+// String formats l as ParseLatency reads it.
+func (l Latency) String() string {
+	switch l.Dist {
+	case Uniform:
+		return fmt.Sprintf("%s~%s", l.Mean, l.Jitter)
+	case Normal:
+		return fmt.Sprintf("%s±%s", l.Mean, l.Jitter)
+	}
+	return l.Mean.String()
+}
+
+// ParseLatency reads "50ms" (fixed), "50ms±20ms" or "50ms+-20ms" (normal,
+// standard deviation 20ms) and "50ms~20ms" (uniform in [30ms, 70ms]).
+func ParseLatency(s string) (Latency, error) {
+	var l Latency
+	mean, jitter, found := s, "", false
+	for _, sep := range []struct {
+		s string
+		d Distribution
+	}{{"±", Normal}, {"+-", Normal}, {"~", Uniform}} {
+		if m, j, ok := strings.Cut(s, sep.s); ok {
+			mean, jitter, found, l.Dist = m, j, true, sep.d
+			break
+		}
+	}
+	var err error
+	if l.Mean, err = time.ParseDuration(strings.TrimSpace(mean)); err != nil {
+		return Latency{}, fmt.Errorf("%w: latency %q: %w", ErrInvalidConfig, s, err)
+	}
+	if found {
+		if l.Jitter, err = time.ParseDuration(strings.TrimSpace(jitter)); err != nil {
+			return Latency{}, fmt.Errorf("%w: latency %q: %w", ErrInvalidConfig, s, err)
+		}
+	}
+	if err := l.validate(); err != nil {
+		return Latency{}, err
+	}
+	return l, nil
+}

@@ -1,0 +1,228 @@
+package netsim
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardlab/shardlab/beacon/handler"
+)
+
+// msgID identifies a gossip message: the first 20 bytes of
+// sha256(topic || data).
+type msgID [20]byte
+
+func newMsgID(topic string, data []byte) msgID {
+	h := sha256.New()
+	h.Write([]byte(topic))
+	h.Write(data)
+	var id msgID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// network is the simulated links, partitions and gossip mesh.
+type network struct {
+	peers []peer.ID // node i's peer ID, by index
+	index map[peer.ID]int
+	mesh  [][]int       // gossip neighbours of each node, ascending
+	group []int         // partition group of each node; equal groups talk
+	last  [][]time.Time // per-link latest delivery time (FIFO links)
+}
+
+// Stats counts the network's traffic.
+type Stats struct {
+	// Gossip counts gossip deliveries to handlers; Duplicates the copies
+	// dropped by message id.
+	Gossip, Duplicates uint64
+	// Requests counts requests answered; Dropped messages lost, cut by a
+	// partition or timed out.
+	Requests, Dropped uint64
+	// Bytes is the payload carried.
+	Bytes uint64
+}
+
+// buildNetwork names the nodes and builds the gossip mesh: flooding for
+// degree 0 or at least n-1; otherwise each node links to degree random
+// others (links are symmetric, so some nodes get more).
+func (s *Sim) buildNetwork(n, degree int) {
+	nw := &s.net
+	nw.peers = make([]peer.ID, n)
+	nw.index = make(map[peer.ID]int, n)
+	nw.group = make([]int, n)
+	nw.last = make([][]time.Time, n)
+	for i := range n {
+		nw.peers[i] = nodeID(i)
+		nw.index[nodeID(i)] = i
+		nw.last[i] = make([]time.Time, n)
+	}
+	nw.mesh = make([][]int, n)
+	if degree == 0 || degree >= n-1 {
+		for i := range n {
+			for j := range n {
+				if j != i {
+					nw.mesh[i] = append(nw.mesh[i], j)
+				}
+			}
+		}
+		return
+	}
+	linked := make([]map[int]bool, n)
+	for i := range linked {
+		linked[i] = make(map[int]bool)
+	}
+	for i := range n {
+		for _, j := range s.rng.Perm(n) {
+			if len(linked[i]) >= degree {
+				break
+			}
+			if j != i {
+				linked[i][j], linked[j][i] = true, true
+			}
+		}
+	}
+	for i := range n {
+		for j := range n {
+			if linked[i][j] {
+				nw.mesh[i] = append(nw.mesh[i], j)
+			}
+		}
+	}
+}
+
+// peersOf is every other node, sorted (all nodes stay connected; a
+// partition drops their messages).
+func (s *Sim) peersOf(i int) []peer.ID {
+	out := make([]peer.ID, 0, len(s.net.peers)-1)
+	for j, p := range s.net.peers {
+		if j != i {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Partition cuts the network into groups: nodes in different groups (and
+// nodes not listed, which form one more group) no longer reach each other.
+// Messages in flight across the cut are lost.
+func (s *Sim) Partition(groups ...[]int) error {
+	next := make([]int, len(s.nodes))
+	for g, members := range groups {
+		for _, i := range members {
+			if i < 0 || i >= len(s.nodes) {
+				return fmt.Errorf("partition: %w: node %d of %d", ErrInvalidConfig, i, len(s.nodes))
+			}
+			next[i] = g + 1
+		}
+	}
+	s.net.group = next
+	return nil
+}
+
+// Heal joins every partition again.
+func (s *Sim) Heal() { s.net.group = make([]int, len(s.nodes)) }
+
+// At schedules f (a Partition or Heal, say) at the given time since genesis.
+func (s *Sim) At(sinceGenesis time.Duration, f func()) {
+	s.loop.schedule(s.genesis.Add(sinceGenesis), f)
+}
+
+// send carries size bytes from node from to node to and calls deliver on
+// arrival, unless the message is lost or a partition separates the nodes
+// then. It reports whether the message left (was not lost at once).
+func (s *Sim) send(from, to, size int, deliver func()) {
+	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
+		s.stats.Dropped++
+		return
+	}
+	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng))
+	if s.cfg.Bandwidth > 0 {
+		at = at.Add(time.Duration(float64(size) / s.cfg.Bandwidth * float64(time.Second)))
+	}
+	if !s.cfg.Reorder {
+		if last := s.net.last[from][to]; at.Before(last) {
+			at = last
+		}
+		s.net.last[from][to] = at
+	}
+	s.loop.schedule(at, func() {
+		if s.net.group[from] != s.net.group[to] {
+			s.stats.Dropped++
+			return
+		}
+		s.stats.Bytes += uint64(size)
+		deliver()
+	})
+}
+
+// publish gossips a node's own message to its mesh.
+func (s *Sim) publish(from int, topic string, data []byte) {
+	id := newMsgID(topic, data)
+	s.nodes[from].seen[id] = true
+	s.forward(from, -1, topic, data, id)
+}
+
+// forward sends a message on to from's mesh neighbours except one.
+func (s *Sim) forward(from, except int, topic string, data []byte, id msgID) {
+	for _, to := range s.net.mesh[from] {
+		if to != except {
+			s.send(from, to, len(data), func() { s.receive(to, from, topic, data, id) })
+		}
+	}
+}
+
+// receive hands a gossip message to a node's handler once, and forwards it
+// if the handler accepts it.
+func (s *Sim) receive(to, from int, topic string, data []byte, id msgID) {
+	n := s.nodes[to]
+	if n.seen[id] {
+		s.stats.Duplicates++
+		return
+	}
+	n.seen[id] = true
+	s.stats.Gossip++
+	s.trace.record(recGossip, s.loop.now, to, from, topic, data)
+	if n.h.OnGossip(topic, s.net.peers[from], data) == handler.Accept {
+		s.forward(to, from, topic, data, id)
+	}
+}
+
+// request carries a request to p, its answer back, and calls done once:
+// with the answer, or with ErrTimeout after the request timeout.
+func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunks int, done func([][]byte, error)) {
+	to, ok := s.net.index[p]
+	if !ok {
+		s.loop.schedule(s.loop.now, func() { done(nil, fmt.Errorf("request %s: %w: %s", protocol, ErrUnknownPeer, p)) })
+		return
+	}
+	answered := false
+	timeout := s.loop.schedule(s.loop.now.Add(s.requestTimeout), func() {
+		answered = true
+		s.stats.Dropped++
+		s.trace.record(recTimer, s.loop.now, from, to, protocol, nil)
+		done(nil, fmt.Errorf("request %s from %s: %w", protocol, p, ErrTimeout))
+	})
+	s.send(from, to, len(req), func() {
+		s.trace.record(recRequest, s.loop.now, to, from, protocol, req)
+		chunks, err := s.nodes[to].h.OnRequest(s.net.peers[from], protocol, req)
+		if len(chunks) > maxChunks {
+			chunks = chunks[:maxChunks]
+		}
+		size := 0
+		for _, c := range chunks {
+			size += len(c)
+		}
+		s.send(to, from, size, func() {
+			if answered {
+				return
+			}
+			answered, timeout.dead = true, true
+			s.stats.Requests++
+			s.trace.record(recResponse, s.loop.now, from, to, protocol, slices.Concat(chunks...))
+			done(chunks, err)
+		})
+	})
+}

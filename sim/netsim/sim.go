@@ -1,0 +1,282 @@
+package netsim
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/beacon/validator"
+)
+
+// Sim is one simulation: the nodes, the network and the event loop. It is
+// not safe for concurrent use.
+type Sim struct {
+	cfg            Config
+	pcfg           *params.Config
+	tr             *core.Transition
+	log            *slog.Logger
+	rng            *rand.Rand // the network's randomness
+	loop           loop
+	trace          *trace
+	net            network
+	stats          Stats
+	nodes          []*node
+	genesis        time.Time
+	slot           time.Duration
+	requestTimeout time.Duration
+	nextSlot       types.Slot // the first slot not yet scheduled
+	closed         bool
+}
+
+// New builds a simulation: the interop genesis of cfg.Validators, the nodes
+// (validators split evenly, in order) and the network. Nothing runs until
+// Run or RunSlots.
+func New(cfg Config) (*Sim, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pc := params.Minimal()
+	if cfg.Chain != nil {
+		cp := *cfg.Chain
+		pc = &cp
+	}
+	if cfg.SlotTime > 0 {
+		pc.SecondsPerSlot = uint64(cfg.SlotTime / time.Second)
+	}
+	if err := pc.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Sim{
+		cfg: cfg, pcfg: pc, log: log, trace: newTrace(),
+		rng:  rand.New(rand.NewPCG(cfg.Seed, 0x6e657473696d)), // "netsim"
+		slot: time.Duration(pc.SecondsPerSlot) * time.Second,
+	}
+	s.requestTimeout = s.slot
+	tr := core.New(pc)
+	s.tr = tr
+	all, err := validator.NewInteropKeys(0, cfg.Validators)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	genesis, err := validator.InteropGenesis(tr, cfg.Validators, pc.MinGenesisTime, validator.WithKeys(all), validator.SkipDepositSignatures())
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	s.genesis = time.Unix(int64(genesis.GenesisTime), 0)
+	s.loop.now = s.genesis
+	s.buildNetwork(cfg.Nodes, cfg.MeshDegree)
+	per, extra := cfg.Validators/uint64(cfg.Nodes), cfg.Validators%uint64(cfg.Nodes)
+	start := uint64(0)
+	for i := range cfg.Nodes {
+		count := per
+		if uint64(i) < extra {
+			count++
+		}
+		keys, err := validator.NewInteropKeys(start, count)
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
+		start += count
+		n, err := s.newNode(i, tr, genesis, keys)
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		s.nodes = append(s.nodes, n)
+	}
+	for _, n := range s.nodes { // every pair connects at genesis
+		for _, p := range s.peersOf(n.index) {
+			n.h.OnPeerConnected(p)
+		}
+	}
+	return s, nil
+}
+
+// Close closes the nodes' databases.
+func (s *Sim) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, n := range s.nodes {
+		errs = append(errs, n.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// scheduleSlot schedules every node's slot-start and attestation-due work
+// of slot, in node order.
+func (s *Sim) scheduleSlot(slot types.Slot) {
+	start := s.genesis.Add(time.Duration(slot) * s.slot)
+	for _, n := range s.nodes {
+		s.loop.schedule(start, func() {
+			s.trace.record(recSlot, s.loop.now, n.index, n.index, "slot", nil)
+			n.h.OnSlotStart(slot)
+		})
+	}
+	for _, n := range s.nodes {
+		s.loop.schedule(start.Add(s.slot/3), func() {
+			s.trace.record(recSlot, s.loop.now, n.index, n.index, "attest", nil)
+			n.h.OnAttestationDue(slot)
+		})
+	}
+}
+
+// RunSlots runs the simulation through the end of slot last.
+func (s *Sim) RunSlots(last types.Slot) {
+	for ; s.nextSlot <= last; s.nextSlot++ {
+		if s.nextSlot > 0 {
+			s.scheduleSlot(s.nextSlot)
+		}
+		s.loop.runUntil(s.genesis.Add(time.Duration(s.nextSlot+1)*s.slot - 1))
+	}
+}
+
+// EpochReport is the state of the network at an epoch's end.
+type EpochReport struct {
+	Epoch types.Epoch
+	// HeadSlot is the highest head slot; Heads the distinct heads.
+	HeadSlot types.Slot
+	Heads    int
+	// Justified and Finalized are the lowest epochs among the nodes.
+	Justified, Finalized types.Epoch
+	// Participation is the share of active balance that attested the
+	// previous epoch's target, by the first node's head state (0 before
+	// the state has a previous epoch to count).
+	Participation float64
+	// Gossip counts the messages delivered so far.
+	Gossip uint64
+}
+
+// String formats r as one line.
+func (r EpochReport) String() string {
+	return fmt.Sprintf("epoch %3d  head slot %4d  heads %d  justified %3d  finalized %3d  participation %5.1f%%  gossip %d",
+		r.Epoch, r.HeadSlot, r.Heads, r.Justified, r.Finalized, 100*r.Participation, r.Gossip)
+}
+
+// Report returns the network's state now, labelled as epoch.
+func (s *Sim) Report(epoch types.Epoch) EpochReport {
+	r := EpochReport{Epoch: epoch, Gossip: s.stats.Gossip}
+	heads := make(map[types.Root]bool)
+	for i, n := range s.nodes {
+		head, slot := n.chain.Head()
+		heads[head] = true
+		r.HeadSlot = max(r.HeadSlot, slot)
+		j, f := n.chain.Justified().Epoch, n.chain.Finalized().Epoch
+		if i == 0 || j < r.Justified {
+			r.Justified = j
+		}
+		if i == 0 || f < r.Finalized {
+			r.Finalized = f
+		}
+	}
+	r.Heads = len(heads)
+	r.Participation = participation(s.tr, s.nodes[0].chain.HeadState())
+	return r
+}
+
+// participation is the share of the active validators whose previous-epoch
+// attestations in st matched the target, by effective balance.
+func participation(tr *core.Transition, st *types.BeaconState) float64 {
+	cfg := tr.Config()
+	cur := core.ComputeEpochOfSlot(cfg, st.Slot)
+	if cur == 0 {
+		return 0
+	}
+	prev := cur - 1
+	var total, voted uint64
+	for _, v := range st.Validators {
+		if v.ActivationEpoch <= prev && prev < v.ExitEpoch {
+			total += uint64(v.EffectiveBalance)
+		}
+	}
+	attesters := make(map[types.ValidatorIndex]bool)
+	for _, a := range st.PreviousEpochAttestations {
+		if a.Data.Target.Epoch != prev {
+			continue
+		}
+		idx, err := tr.AttestingIndices(st, &a.Data, a.AggregationBits)
+		if err != nil {
+			continue
+		}
+		for _, v := range idx {
+			attesters[v] = true
+		}
+	}
+	for v := range attesters {
+		voted += uint64(st.Validators[v].EffectiveBalance)
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(voted) / float64(total)
+}
+
+// Result is the outcome of Run.
+type Result struct {
+	Epochs []EpochReport
+	// TraceHash is the hash over every delivered message and fired timer.
+	TraceHash [32]byte
+	// StateRoots are the nodes' head state roots at the end.
+	StateRoots []types.Root
+	// SimTime is the virtual time simulated; Wall the real time it took.
+	SimTime, Wall time.Duration
+	// Events counts the events run; Records the trace records.
+	Events, Records uint64
+	Stats           Stats
+}
+
+// TraceHex is the trace hash in hex.
+func (r *Result) TraceHex() string { return hex.EncodeToString(r.TraceHash[:]) }
+
+// Speedup is simulated time over wall time.
+func (r *Result) Speedup() float64 {
+	if r.Wall <= 0 {
+		return 0
+	}
+	return r.SimTime.Seconds() / r.Wall.Seconds()
+}
+
+// Run simulates cfg.Epochs epochs, calling onEpoch (if not nil) after each,
+// and returns the result. It stops early with ctx's error.
+func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, error) {
+	wallStart := time.Now() // measurement only: never feeds the simulation
+	res := &Result{}
+	spe := types.Slot(s.pcfg.SlotsPerEpoch)
+	for e := range s.cfg.Epochs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
+		s.RunSlots(types.Slot(e+1)*spe - 1)
+		r := s.Report(types.Epoch(e))
+		res.Epochs = append(res.Epochs, r)
+		if onEpoch != nil {
+			onEpoch(r)
+		}
+	}
+	for _, n := range s.nodes {
+		root, err := n.chain.HeadState().HashTreeRoot()
+		if err != nil {
+			return nil, fmt.Errorf("simulate: hash node %d state: %w", n.index, err)
+		}
+		res.StateRoots = append(res.StateRoots, root)
+	}
+	res.TraceHash, res.Records = s.trace.sum(), s.trace.count
+	res.SimTime = time.Duration(s.nextSlot) * s.slot
+	res.Wall = time.Since(wallStart)
+	res.Events, res.Stats = s.loop.events, s.stats
+	return res, nil
+}

@@ -1,0 +1,201 @@
+package netsim
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// testConfig is the 4-node, 64-validator, minimal-preset network of the
+// determinism tests.
+func testConfig(seed uint64, epochs uint64) Config {
+	c := DefaultConfig()
+	c.Epochs, c.Seed = epochs, seed
+	return c
+}
+
+func run(t *testing.T, c Config) *Result {
+	t.Helper()
+	s, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Run(context.Background(), func(r EpochReport) { t.Log(r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trace %s, %d events, %d records, %s simulated in %s (%.0fx), %+v",
+		res.TraceHex(), res.Events, res.Records, res.SimTime, res.Wall, res.Speedup(), res.Stats)
+	return res
+}
+
+// TestFinalizesDeterministically runs the 4-node network for 5 epochs
+// twice with one seed and once with another: it finalizes, the two runs of
+// one seed give the same trace hash and final state roots, and the other
+// seed gives another trace hash.
+func TestFinalizesDeterministically(t *testing.T) {
+	t.Parallel()
+	a := run(t, testConfig(1, 5))
+	last := a.Epochs[len(a.Epochs)-1]
+	if last.Finalized < 2 {
+		t.Fatalf("finalized epoch %d after 5 epochs, want >= 2", last.Finalized)
+	}
+	for i, r := range a.StateRoots {
+		if r != a.StateRoots[0] {
+			t.Errorf("node %d ends on state %s, node 0 on %s", i, r, a.StateRoots[0])
+		}
+	}
+	b := run(t, testConfig(1, 5))
+	if a.TraceHash != b.TraceHash {
+		t.Fatalf("same seed, trace hashes %s and %s", a.TraceHex(), b.TraceHex())
+	}
+	for i := range a.StateRoots {
+		if a.StateRoots[i] != b.StateRoots[i] {
+			t.Fatalf("same seed, node %d state roots %s and %s", i, a.StateRoots[i], b.StateRoots[i])
+		}
+	}
+	c := run(t, testConfig(2, 5))
+	if c.TraceHash == a.TraceHash {
+		t.Fatalf("seeds 1 and 2 give the same trace hash %s", a.TraceHex())
+	}
+}
+
+// TestPartitionStallsFinality cuts the network in two halves (32
+// validators each, less than two thirds on either side) for three epochs:
+// finality stops; after healing, the nodes agree again and finality
+// resumes.
+func TestPartitionStallsFinality(t *testing.T) {
+	t.Parallel()
+	s, err := New(testConfig(3, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	spe := types.Slot(s.pcfg.SlotsPerEpoch)
+	epochEnd := func(e uint64) types.Slot { return types.Slot(e+1)*spe - 1 }
+	s.RunSlots(epochEnd(4))
+	before := s.Report(4)
+	t.Log("before the cut:", before)
+	if before.Finalized < 2 {
+		t.Fatalf("no finality before the cut: %v", before)
+	}
+	if err := s.Partition([]int{0, 1}, []int{2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(epochEnd(7))
+	cut := s.Report(7)
+	t.Log("during the cut:", cut)
+	if cut.Finalized > before.Finalized+1 {
+		t.Fatalf("finality advanced from %d to %d across a 50/50 partition", before.Finalized, cut.Finalized)
+	}
+	if cut.Heads < 2 {
+		t.Fatalf("one head across a partition: %v", cut)
+	}
+	s.Heal()
+	s.RunSlots(epochEnd(11))
+	healed := s.Report(11)
+	t.Log("after healing:", healed)
+	if healed.Finalized < cut.Finalized+2 {
+		t.Fatalf("finality did not resume after healing: %d -> %d", cut.Finalized, healed.Finalized)
+	}
+	if healed.Heads != 1 {
+		t.Fatalf("%d heads after healing", healed.Heads)
+	}
+}
+
+// TestMeshLossDeterministic runs 6 nodes on a degree-2 mesh with 5% loss,
+// uniform latency and reordering links twice: the gossip still reaches
+// every node (one head) and both runs give the same trace.
+func TestMeshLossDeterministic(t *testing.T) {
+	t.Parallel()
+	c := testConfig(4, 2)
+	c.Nodes, c.MeshDegree, c.Loss, c.Reorder = 6, 2, 0.05, true
+	c.Latency = Latency{Mean: 80 * time.Millisecond, Jitter: 40 * time.Millisecond, Dist: Uniform}
+	a := run(t, c)
+	if a.Stats.Dropped == 0 || a.Stats.Duplicates == 0 {
+		t.Fatalf("no loss or no duplicate: %+v", a.Stats)
+	}
+	if last := a.Epochs[len(a.Epochs)-1]; last.Heads != 1 || last.HeadSlot < 14 {
+		t.Fatalf("mesh did not carry the chain: %v", last)
+	}
+	if b := run(t, c); a.TraceHash != b.TraceHash {
+		t.Fatalf("same config, trace hashes %s and %s", a.TraceHex(), b.TraceHex())
+	}
+}
+
+func TestParseLatency(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want Latency
+		ok   bool
+	}{
+		{"fixed", "50ms", Latency{Mean: 50 * time.Millisecond}, true},
+		{"normal", "50ms±20ms", Latency{Mean: 50 * time.Millisecond, Jitter: 20 * time.Millisecond, Dist: Normal}, true},
+		{"normal ascii", "50ms+-20ms", Latency{Mean: 50 * time.Millisecond, Jitter: 20 * time.Millisecond, Dist: Normal}, true},
+		{"uniform", "50ms~20ms", Latency{Mean: 50 * time.Millisecond, Jitter: 20 * time.Millisecond, Dist: Uniform}, true},
+		{"uniform below zero", "10ms~20ms", Latency{}, false},
+		{"negative", "-5ms", Latency{}, false},
+		{"garbage", "fast", Latency{}, false},
+		{"bad jitter", "50ms±x", Latency{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseLatency(tc.in)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Fatalf("ParseLatency(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"no nodes", func(c *Config) { c.Nodes = 0 }},
+		{"too few validators", func(c *Config) { c.Validators = 2 }},
+		{"no epochs", func(c *Config) { c.Epochs = 0 }},
+		{"fractional slot", func(c *Config) { c.SlotTime = 1500 * time.Millisecond }},
+		{"loss 1", func(c *Config) { c.Loss = 1 }},
+		{"negative mesh", func(c *Config) { c.MeshDegree = -1 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.edit(&c)
+			if _, err := New(c); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+// BenchmarkSim runs the default 4-node network for two epochs and reports
+// events per second and the speed-up over real time.
+func BenchmarkSim(b *testing.B) {
+	c := testConfig(1, 2)
+	var events uint64
+	var simTime time.Duration
+	for b.Loop() {
+		s, err := New(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := s.Run(context.Background(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += res.Events
+		simTime += res.SimTime
+		_ = s.Close()
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
+}
