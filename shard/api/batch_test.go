@@ -19,7 +19,9 @@ func TestSubmitBatch(t *testing.T) {
 	badSig := *second
 	badSig.Amount = 51
 	internal := signedTx(f, 0, 9, 0, 1, 9, 13)
-	arr := func(parts ...[]byte) []byte { return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']') }
+	arr := func(parts ...[]byte) []byte {
+		return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
+	}
 	jsonCT := map[string]string{"Content-Type": "application/json"}
 	// One batch: two accepted, then per-transaction rejections that do not
 	// stop the rest.
