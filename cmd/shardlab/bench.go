@@ -26,6 +26,7 @@ func benchCommand() *cli.Command {
 		Usage: "measure shardlab's performance",
 		Subcommands: []*cli.Command{
 			benchCoreCommand(),
+			benchThroughputCommand(),
 		},
 	}
 }
