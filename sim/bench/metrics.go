@@ -51,12 +51,20 @@ type Counts struct {
 
 // Rates are transactions per second over the window.
 type Rates struct {
-	Offered, Accepted, Included, Crosslinked, Finalized, Claimed float64
+	Offered     float64 `json:"offered"`
+	Accepted    float64 `json:"accepted"`
+	Included    float64 `json:"included"`
+	Crosslinked float64 `json:"crosslinked"`
+	Finalized   float64 `json:"finalized"`
+	Claimed     float64 `json:"claimed"`
 }
 
 // Latencies are the stage latencies from submission.
 type Latencies struct {
-	Inclusion, Crosslink, Finality, Claim Latency
+	Inclusion Latency `json:"inclusion"`
+	Crosslink Latency `json:"crosslink"`
+	Finality  Latency `json:"finality"`
+	Claim     Latency `json:"claim"`
 }
 
 // cohort computes the counts, rates and latencies of the transactions
