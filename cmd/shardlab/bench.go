@@ -27,6 +27,7 @@ func benchCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			benchCoreCommand(),
 			benchThroughputCommand(),
+			benchReportCommand(),
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/sim/bench"
 	"github.com/shardlab/shardlab/sim/testnet"
 )
@@ -125,8 +127,16 @@ func benchPoints(c *cli.Context) ([]bench.Config, error) {
 	base.BurstEvery, base.BurstLength, base.BurstFactor = c.Duration("burst-every"), c.Duration("burst-length"), c.Float64("burst-factor")
 	base.Lanes = c.Int("lanes")
 	base.BatchSize = c.Int("batch")
+	preset, err := params.Preset(base.Testnet.Preset)
+	if err != nil {
+		return nil, fmt.Errorf("--preset: %w", err)
+	}
 	var out []bench.Config
 	for _, sh := range shards {
+		if sh < preset.SlotsPerEpoch {
+			return nil, fmt.Errorf("--shards %d: the %s preset needs at least SLOTS_PER_EPOCH = %d shards (the genesis requires it)",
+				sh, base.Testnet.Preset, preset.SlotsPerEpoch)
+		}
 		for _, x := range cross {
 			for _, st := range slots {
 				cfg := base
@@ -226,5 +236,43 @@ func benchProgress(w io.Writer, tty bool) func(bench.Progress) {
 		if n%10 == 0 {
 			fmt.Fprintln(w, "  "+line)
 		}
+	}
+}
+
+func benchReportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "rewrite the table, results.csv and report.html of a results.json (e.g. after an upgrade)",
+		ArgsUsage: "RESULTS.json",
+		Flags: []cli.Flag{
+			&cli.PathFlag{Name: "out", Usage: "directory to write into (default: the results.json's)", Category: categoryOutput},
+			&cli.PathFlag{Name: "compare", Usage: "an earlier results.json to compare with", Category: categoryOutput},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return cli.Exit("bench report: want one RESULTS.json argument", 2)
+			}
+			rs, err := bench.ReadResults(c.Args().First())
+			if err != nil {
+				return cli.Exit("bench report: "+err.Error(), 1)
+			}
+			dir := c.Path("out")
+			if dir == "" {
+				dir = filepath.Dir(c.Args().First())
+			}
+			if err := rs.Write(dir); err != nil {
+				return cli.Exit("bench report: "+err.Error(), 1)
+			}
+			rs.WriteTable(c.App.Writer)
+			if p := c.Path("compare"); p != "" {
+				old, err := bench.ReadResults(p)
+				if err != nil {
+					return cli.Exit("bench report: --compare: "+err.Error(), 1)
+				}
+				fmt.Fprintln(c.App.Writer)
+				bench.WriteCompare(c.App.Writer, old, rs)
+			}
+			return nil
+		},
 	}
 }
