@@ -161,7 +161,8 @@ func TestTrackerStages(t *testing.T) {
 
 func TestBottleneck(t *testing.T) {
 	t.Parallel()
-	base := Result{Cap: 4096, HeldRate: 1000, Rates: Rates{Offered: 1000, Accepted: 1000, Included: 1000}}
+	base := Result{Cap: 4096, ClaimCap: 512, HeldRate: 1000, Rates: Rates{Offered: 1000, Accepted: 1000, Included: 1000, Claimed: 450},
+		Counts: Counts{Offered: 1000, CrossShard: 450, Included: 1000}}
 	tests := []struct {
 		name string
 		edit func(r *Result)
@@ -175,6 +176,11 @@ func TestBottleneck(t *testing.T) {
 			r.Rates.Accepted, r.Rates.Included, r.Rejections = 700, 700, map[string]uint64{"pool full": 9, "balance": 1}
 		}, "admission: nodes accepted 700 of 1000 offered tx/s (pool full)"},
 		{"inclusion", func(r *Result) { r.Rates.Included = 500 }, "inclusion"},
+		{"claim cap", func(r *Result) { r.Counts.CrossShard = 600 }, "claim cap: 600 cross-shard tx/s included"},
+		{"claims behind", func(r *Result) { r.Rates.Claimed = 100 }, "claims: 100 of 450"},
+		{"find-max stop", func(r *Result) {
+			r.Steps = []Step{{Rate: 1000, Sustainable: true}, {Rate: 1250, Why: "p99 inclusion 9.1s above 8.0s"}}
+		}, "none: the offered load was below every limit; find-max: 1250 tx/s was not sustainable (p99 inclusion 9.1s above 8.0s)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -103,8 +103,8 @@ func (rs *Results) WriteTable(w io.Writer) {
 
 func writeRun(w io.Writer, m Machine, r *Result) {
 	p := r.Point
-	fmt.Fprintf(w, "\n%d shards, %ds slots, %.0f%% cross-shard, %s at %.0f tx/s (protocol cap %.0f tx/s); window %.0fs-%.0fs\n",
-		p.Shards, p.SlotSeconds, 100*p.CrossShard, p.Mode, r.HeldRate, r.Cap, r.WindowStart, r.WindowEnd)
+	fmt.Fprintf(w, "\n%d shards, %ds slots, %.0f%% cross-shard, %s at %.0f tx/s (protocol cap %.0f tx/s, claims %.0f/s); window %.0fs-%.0fs\n",
+		p.Shards, p.SlotSeconds, 100*p.CrossShard, p.Mode, r.HeldRate, r.Cap, r.ClaimCap, r.WindowStart, r.WindowEnd)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "stage\ttx/s\tcount\tp50\tp90\tp99")
 	rate := func(name string, v float64, n uint64, l *Latency) {

@@ -67,6 +67,9 @@ type Result struct {
 	// Cap is the protocol's cap: MAX_SHARD_TRANSACTIONS x shards / slot
 	// time, in transactions per second.
 	Cap float64 `json:"protocol_cap_tps"`
+	// ClaimCap is the cap on cross-shard claims: MAX_SHARD_CLAIMS x
+	// shards / slot time.
+	ClaimCap float64 `json:"claim_cap_tps"`
 	// WindowStart and WindowEnd bound the measured window, in seconds
 	// after the load started.
 	WindowStart float64 `json:"window_start_s"`

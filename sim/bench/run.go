@@ -341,7 +341,7 @@ func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps 
 		Point: Point{Shards: r.chain.ShardCount, SlotSeconds: r.chain.SecondsPerSlot, CrossShard: r.cfg.Workload.CrossShard,
 			Mode: mode, Rate: r.cfg.Rate, Accounts: r.sub.gen.accounts, Zipf: r.cfg.Workload.Zipf, BeaconNodes: tc.BeaconNodes,
 			ShardNodes: tc.ShardNodes, Validators: tc.Validators, Preset: tc.Preset, Warmup: r.cfg.Warmup.Seconds(), Duration: r.cfg.Duration.Seconds()},
-		Cap: capTPS, WindowStart: from.Sub(r.tr.start).Seconds(), WindowEnd: to.Sub(r.tr.start).Seconds(), HeldRate: held,
+		Cap: capTPS, ClaimCap: ClaimCap(r.chain.ShardCount, r.slot), WindowStart: from.Sub(r.tr.start).Seconds(), WindowEnd: to.Sub(r.tr.start).Seconds(), HeldRate: held,
 		Rates: rates, Counts: c, Latency: lat, Rejections: rej, Steps: steps, Timeline: timeline,
 		SubmitLagMax: r.sub.lagMax.Load(), Starved: r.sub.starved.Load(),
 		Notes: []string{"network bytes are not measured: the nodes expose no libp2p bandwidth counter"},
@@ -349,9 +349,29 @@ func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps 
 	return out
 }
 
-// bottleneck names what saturated first.
+// ClaimCap is the protocol's cap on cross-shard claims of a configuration:
+// MAX_SHARD_CLAIMS claims per shard block, one block per shard and slot.
+func ClaimCap(shards uint64, slot time.Duration) float64 {
+	return float64(params.MaxShardClaims) * float64(shards) / slot.Seconds()
+}
+
+// bottleneck names what saturated first; after find-max, also why the
+// next rate was not sustainable.
 func bottleneck(r *Result) string {
+	b := saturated(r)
+	if n := len(r.Steps); n > 0 && !r.Steps[n-1].Sustainable {
+		b += fmt.Sprintf("; find-max: %.0f tx/s was not sustainable (%s)", r.Steps[n-1].Rate, r.Steps[n-1].Why)
+	}
+	return b
+}
+
+// saturated names the resource that saturated first at the held rate.
+func saturated(r *Result) string {
 	held := r.HeldRate
+	crossIncluded := float64(0)
+	if r.Counts.Included > 0 {
+		crossIncluded = r.Rates.Included * float64(r.Counts.CrossShard) / float64(max(r.Counts.Offered, 1))
+	}
 	switch {
 	case r.CPUUtil >= 0.9:
 		return fmt.Sprintf("CPU: nodes and benchmark used %.0f%% of the machine's cores", 100*r.CPUUtil)
@@ -363,6 +383,10 @@ func bottleneck(r *Result) string {
 		return fmt.Sprintf("admission: nodes accepted %.0f of %.0f offered tx/s (%s)", r.Rates.Accepted, r.Rates.Offered, topReason(r.Rejections))
 	case r.Rates.Included < 0.9*r.Rates.Accepted:
 		return fmt.Sprintf("inclusion: blocks included %.0f of %.0f accepted tx/s", r.Rates.Included, r.Rates.Accepted)
+	case r.ClaimCap > 0 && crossIncluded > 0.95*r.ClaimCap:
+		return fmt.Sprintf("claim cap: %.0f cross-shard tx/s included, the blocks claim at most %.0f/s (MAX_SHARD_CLAIMS x shards / slot)", crossIncluded, r.ClaimCap)
+	case crossIncluded > 0 && r.Rates.Claimed < 0.9*crossIncluded:
+		return fmt.Sprintf("claims: %.0f of %.0f cross-shard tx/s claimed by the end of the drain", r.Rates.Claimed, crossIncluded)
 	}
 	return "none: the offered load was below every limit"
 }

@@ -123,8 +123,8 @@ func (s *submitter) pace(ctx context.Context) {
 					delete(bufs[i], b.shard)
 				}
 			}
-			if lag := uint64(due); lag > s.lagMax.Load() {
-				s.lagMax.Store(lag)
+			if due >= 1 && uint64(due) > s.lagMax.Load() {
+				s.lagMax.Store(uint64(due))
 			}
 			for i, m := range bufs {
 				for sh, b := range m {
