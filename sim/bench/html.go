@@ -23,7 +23,7 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:w
 .note{color:#555;font-size:90%}
 </style></head><body>
 <h1>shardlab bench throughput</h1>
-<p>{{.Created}} &middot; <code>{{.Command}}</code></p>
+<p>{{.Created.Format "2006-01-02 15:04:05 MST"}} &middot; <code>{{.Command}}</code></p>
 <h2>Machine</h2>
 <table><tr><th class="l">CPUs</th><td>{{.Machine.CPUs}}</td></tr><tr><th class="l">CPU</th><td class="l">{{.Machine.CPUModel}}</td></tr>
 <tr><th class="l">memory</th><td>{{.Mem}}</td></tr><tr><th class="l">OS/arch</th><td class="l">{{.Machine.OS}}/{{.Machine.Arch}}, {{.Machine.GoVersion}}</td></tr></table>
