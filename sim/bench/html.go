@@ -30,17 +30,17 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:w
 <h2>Runs</h2>
 <table id="runs"><tr><th>shards</th><th>slot</th><th>x-shard</th><th>mode</th><th>nodes (beacon+shard)</th><th>accounts</th><th>zipf</th><th>held rate</th><th>cap</th>
 <th>offered</th><th>accepted</th><th>included</th><th>crosslinked</th><th>finalized</th><th>claimed</th>
-<th>incl. p50/p90/p99 s</th><th>crosslink p50/p99 s</th><th>finality p50/p99 s</th><th>claim p50/p99 s</th><th>CPU util</th><th>CPU-s/1000 tx</th><th class="l">bottleneck</th></tr>
+<th>incl. p50/p90/p99 s</th><th>crosslink p50/p99 s</th><th>finality p50/p99 s</th><th>claim p50/p99 s</th><th>CPU util</th><th>CPU-s/1000 tx</th><th>net bytes/tx</th><th class="l">bottleneck</th></tr>
 {{range .Runs}}<tr><td>{{.Point.Shards}}</td><td>{{.Point.SlotSeconds}}s</td><td>{{pct .Point.CrossShard}}</td><td>{{.Point.Mode}}</td><td>{{.Point.BeaconNodes}}+{{.Point.ShardNodes}}</td>
 <td>{{.Point.Accounts}}</td><td>{{.Point.Zipf}}</td><td>{{f0 .HeldRate}}</td><td>{{f0 .Cap}}</td>
 <td>{{f1 .Rates.Offered}}</td><td>{{f1 .Rates.Accepted}}</td><td>{{f1 .Rates.Included}}</td><td>{{f1 .Rates.Crosslinked}}</td><td>{{f1 .Rates.Finalized}}</td><td>{{f1 .Rates.Claimed}}</td>
 <td>{{f2 .Latency.Inclusion.P50}} / {{f2 .Latency.Inclusion.P90}} / {{f2 .Latency.Inclusion.P99}}</td><td>{{f1 .Latency.Crosslink.P50}} / {{f1 .Latency.Crosslink.P99}}</td>
 <td>{{f1 .Latency.Finality.P50}} / {{f1 .Latency.Finality.P99}}</td><td>{{f1 .Latency.Claim.P50}} / {{f1 .Latency.Claim.P99}}</td>
-<td>{{pct .CPUUtil}}</td><td>{{f2 .CPUPer1000}}</td><td class="l">{{.Bottleneck}}</td></tr>
+<td>{{pct .CPUUtil}}</td><td>{{f2 .CPUPer1000}}</td><td>{{f0 .NetBytesPerTx}}</td><td class="l">{{.Bottleneck}}</td></tr>
 {{end}}</table>
 <p class="note">Rates are transactions per second over each run's measured window (warm-up excluded); a stage's rate counts the
 window's transactions that reached it by the end of the run. Latencies are from the moment a transaction was offered.
-Network bytes are not measured (the nodes expose no libp2p bandwidth counter). See docs/benchmarks.md.</p>
+Network bytes are the nodes' libp2p stream bytes sent in the window, per included transaction. See docs/benchmarks.md.</p>
 {{if .Scaling}}<h2>Scaling</h2>
 <table id="scaling"><tr><th>shards</th><th>x-shard</th><th>slot</th><th>included tx/s</th><th>p50 s</th><th>p99 s</th><th>CPU-s/1000 tx</th><th>efficiency vs 1 shard</th><th>per core tx/s</th><th>projection*</th></tr>
 {{range .Scaling}}<tr><td>{{.Shards}}</td><td>{{pct .CrossShard}}</td><td>{{.SlotSeconds}}s</td><td>{{f1 .Included}}</td><td>{{f2 .P50}}</td><td>{{f2 .P99}}</td><td>{{f2 .CPUPer1000}}</td>

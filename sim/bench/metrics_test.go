@@ -192,3 +192,28 @@ func TestBottleneck(t *testing.T) {
 		})
 	}
 }
+
+func TestParseBandwidth(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		text    string
+		want    netBytes
+		ok, err bool
+	}{
+		{"two hosts", "# HELP x\nlibp2p_peers{role=\"shard\"} 7\n" +
+			"libp2p_bandwidth_bytes_total{direction=\"in\",role=\"beacon\"} 100\n" +
+			"libp2p_bandwidth_bytes_total{direction=\"out\",role=\"beacon\"} 2.5e+06\n" +
+			"libp2p_bandwidth_bytes_total{direction=\"in\",role=\"shard\"} 50\n", netBytes{in: 150, out: 2.5e6}, true, false},
+		{"absent", "libp2p_peers 3\n", netBytes{}, false, false},
+		{"bad value", "libp2p_bandwidth_bytes_total{direction=\"in\"} x\n", netBytes{}, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok, err := parseBandwidth(strings.NewReader(tc.text))
+			if got != tc.want || ok != tc.ok || (err != nil) != tc.err {
+				t.Errorf("parseBandwidth = %+v, %v, %v; want %+v, %v, err %v", got, ok, err, tc.want, tc.ok, tc.err)
+			}
+		})
+	}
+}

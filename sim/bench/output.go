@@ -59,7 +59,7 @@ var csvHeader = []string{"shards", "slot_s", "cross_shard", "mode", "held_rate",
 	"offered_tps", "accepted_tps", "included_tps", "crosslinked_tps", "finalized_tps", "claimed_tps",
 	"inclusion_p50_s", "inclusion_p90_s", "inclusion_p99_s", "crosslink_p50_s", "crosslink_p90_s", "crosslink_p99_s",
 	"finality_p50_s", "finality_p90_s", "finality_p99_s", "claim_p50_s", "claim_p90_s", "claim_p99_s",
-	"rejected", "failed", "cpu_seconds", "cpu_utilisation", "cpu_s_per_1000_tx", "max_rss_bytes", "bottleneck"}
+	"rejected", "failed", "cpu_seconds", "cpu_utilisation", "cpu_s_per_1000_tx", "max_rss_bytes", "net_bytes", "net_bytes_per_tx", "bottleneck"}
 
 // WriteCSV writes one row per run.
 func (rs *Results) WriteCSV(w io.Writer) error {
@@ -80,7 +80,7 @@ func (rs *Results) WriteCSV(w io.Writer) error {
 			f(l.Inclusion.P50), f(l.Inclusion.P90), f(l.Inclusion.P99), f(l.Crosslink.P50), f(l.Crosslink.P90), f(l.Crosslink.P99),
 			f(l.Finality.P50), f(l.Finality.P90), f(l.Finality.P99), f(l.Claim.P50), f(l.Claim.P90), f(l.Claim.P99),
 			strconv.FormatUint(r.Counts.Rejected, 10), strconv.FormatUint(r.Counts.Failed, 10), f(r.CPUSeconds), f(r.CPUUtil),
-			f(r.CPUPer1000), strconv.FormatUint(rss, 10), r.Bottleneck}
+			f(r.CPUPer1000), strconv.FormatUint(rss, 10), strconv.FormatUint(r.NetBytes, 10), f(r.NetBytesPerTx), r.Bottleneck}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -139,6 +139,11 @@ func writeRun(w io.Writer, m Machine, r *Result) {
 	}
 	fmt.Fprintf(w, "CPU: nodes %.1fs + benchmark %.1fs in the window = %.0f%% of %d cores; %.2f CPU-s per 1,000 included tx; largest RSS %.0f MiB\n",
 		r.CPUSeconds, r.BenchCPUSeconds, 100*r.CPUUtil, m.CPUs, r.CPUPer1000, float64(rss)/(1<<20))
+	fmt.Fprintf(w, "network: nodes sent %.1f MiB of libp2p stream bytes in the window (%.0f B per included tx)\n",
+		float64(r.NetBytes)/(1<<20), r.NetBytesPerTx)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	if r.SubmitLagMax > 0 || r.Starved > 0 {
 		fmt.Fprintf(w, "submission: largest backlog %d tx, %d pacer ticks without a signed transaction\n", r.SubmitLagMax, r.Starved)
 	}

@@ -120,30 +120,52 @@ func (s *sampler) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// cpu returns the CPU seconds so far of every process (by pid) and of this
-// one.
-func (s *sampler) cpu() (map[int]float64, float64) {
-	out := make(map[int]float64)
+// reading is every process's CPU seconds and libp2p bytes so far (by pid;
+// net only for the nodes whose metrics answered) and this process's CPU.
+type reading struct {
+	cpu  map[int]float64
+	net  map[int]netBytes
+	self float64
+}
+
+// read takes a reading.
+func (s *sampler) read(ctx context.Context) reading {
+	r := reading{cpu: make(map[int]float64), net: make(map[int]netBytes)}
 	for _, p := range s.procs {
-		if pid := p.Pid(); pid > 0 {
-			if u, err := readUsage(pid); err == nil {
-				out[pid] = u.cpu
-			}
+		pid := p.Pid()
+		if pid <= 0 {
+			continue
+		}
+		if u, err := readUsage(pid); err == nil {
+			r.cpu[pid] = u.cpu
+		}
+		if b, ok := readBandwidth(ctx, p.Spec.MetricsPort); ok {
+			r.net[pid] = b
 		}
 	}
 	self, _ := readUsage(0)
-	return out, self.cpu
+	r.self = self.cpu
+	return r
 }
 
-// usage returns each process's CPU between two cpu() readings and its
-// largest resident set.
-func (s *sampler) usage(before, after map[int]float64) []ProcStats {
+// usage returns each process's CPU and libp2p bytes between two readings
+// and its largest resident set; netOK is false when some node's bytes
+// could not be read.
+func (s *sampler) usage(before, after reading) (out []ProcStats, netOK bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []ProcStats
+	netOK = true
 	for _, p := range s.procs {
 		pid := p.Pid()
-		out = append(out, ProcStats{Name: p.Spec.Name, Role: p.Spec.Role, Pid: pid, CPUSeconds: after[pid] - before[pid], MaxRSS: s.maxRSS[pid]})
+		ps := ProcStats{Name: p.Spec.Name, Role: p.Spec.Role, Pid: pid, CPUSeconds: after.cpu[pid] - before.cpu[pid], MaxRSS: s.maxRSS[pid]}
+		b0, ok0 := before.net[pid]
+		b1, ok1 := after.net[pid]
+		if ok0 && ok1 {
+			ps.NetInBytes, ps.NetOutBytes = uint64(b1.in-b0.in), uint64(b1.out-b0.out)
+		} else {
+			netOK = false
+		}
+		out = append(out, ps)
 	}
-	return out
+	return out, netOK
 }

@@ -40,6 +40,10 @@ type ProcStats struct {
 	// largest resident set sampled during the run.
 	CPUSeconds float64 `json:"cpu_seconds"`
 	MaxRSS     uint64  `json:"max_rss_bytes"`
+	// NetInBytes and NetOutBytes are the libp2p stream bytes received and
+	// sent in the window (p2p.BandwidthMetric).
+	NetInBytes  uint64 `json:"net_in_bytes"`
+	NetOutBytes uint64 `json:"net_out_bytes"`
 }
 
 // Point is the configuration of one run.
@@ -98,7 +102,11 @@ type Result struct {
 	Bottleneck string   `json:"bottleneck"`
 	Steps      []Step   `json:"find_max_steps,omitempty"`
 	Timeline   []Sample `json:"timeline"`
-	// NetworkBytes is not measured (see docs/benchmarks.md).
+	// NetBytes sums the nodes' libp2p stream bytes sent in the window;
+	// NetBytesPerTx is it per included transaction.
+	NetBytes      uint64  `json:"net_bytes"`
+	NetBytesPerTx float64 `json:"net_bytes_per_tx"`
+	// Notes say what could not be measured.
 	Notes []string `json:"notes,omitempty"`
 }
 

@@ -11,6 +11,7 @@ import (
 
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/p2p"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	"github.com/shardlab/shardlab/sim/testnet"
 )
@@ -155,14 +156,14 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	from := time.Now()
-	before, selfBefore := res.cpu()
+	before := res.read(ctx)
 	prog.set("measure", r.cfg.Duration)
 	if err := sleepFor(ctx, r.cfg.Duration); err != nil {
 		stopBursts()
 		return nil, err
 	}
 	to := time.Now()
-	after, self := res.cpu()
+	after := res.read(ctx)
 	stopBursts()
 	stopLoad()
 
@@ -173,15 +174,21 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	wg.Wait()
 
 	out := r.result(capTPS, from, to, held, steps)
-	out.Processes = res.usage(before, after)
+	stats, netOK := res.usage(before, after)
+	out.Processes = stats
 	for _, p := range out.Processes {
 		out.CPUSeconds += p.CPUSeconds
+		out.NetBytes += p.NetOutBytes
 	}
-	out.BenchCPUSeconds = self - selfBefore
+	out.BenchCPUSeconds = after.self - before.self
+	if !netOK {
+		out.Notes = append(out.Notes, "network bytes incomplete: some node's metrics endpoint gave no "+p2p.BandwidthMetric)
+	}
 	w := to.Sub(from).Seconds()
 	out.CPUUtil = (out.CPUSeconds + out.BenchCPUSeconds) / (w * float64(runtime.NumCPU()))
 	if n := out.Rates.Included * w; n > 0 {
 		out.CPUPer1000 = out.CPUSeconds / n * 1000
+		out.NetBytesPerTx = float64(out.NetBytes) / n
 	}
 	out.Bottleneck = bottleneck(out)
 	return out, nil
@@ -344,7 +351,6 @@ func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps 
 		Cap: capTPS, ClaimCap: ClaimCap(r.chain.ShardCount, r.slot), WindowStart: from.Sub(r.tr.start).Seconds(), WindowEnd: to.Sub(r.tr.start).Seconds(), HeldRate: held,
 		Rates: rates, Counts: c, Latency: lat, Rejections: rej, Steps: steps, Timeline: timeline,
 		SubmitLagMax: r.sub.lagMax.Load(), Starved: r.sub.starved.Load(),
-		Notes: []string{"network bytes are not measured: the nodes expose no libp2p bandwidth counter"},
 	}
 	return out
 }
