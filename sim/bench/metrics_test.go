@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	st "github.com/shardlab/shardlab/shard/types"
 )
@@ -215,5 +216,25 @@ func TestParseBandwidth(t *testing.T) {
 				t.Errorf("parseBandwidth = %+v, %v, %v; want %+v, %v, err %v", got, ok, err, tc.want, tc.ok, tc.err)
 			}
 		})
+	}
+}
+
+func TestSlotTotals(t *testing.T) {
+	t.Parallel()
+	tr := newTracker(time.Unix(0, 0))
+	full := &st.ShardBlock{Body: st.ShardBlockBody{Transactions: make([]*st.Transaction, params.MaxShardTransactions)}}
+	for i := range full.Body.Transactions {
+		full.Body.Transactions[i] = &st.Transaction{From: uint64(i)}
+	}
+	tr.block(0, 5, full, time.Unix(1, 0))
+	tr.block(1, 5, &st.ShardBlock{}, time.Unix(1, 0))
+	tr.emptySlot(6)
+	tr.emptySlot(6)
+	tr.block(0, 9, &st.ShardBlock{}, time.Unix(1, 0))
+	if got, want := tr.slotTotals(5, 6), (slotStats{blocks: 2, empty: 2, full: 1}); got != want {
+		t.Errorf("slots 5-6: %+v, want %+v", got, want)
+	}
+	if got := tr.slotTotals(7, 9); got != (slotStats{blocks: 1}) {
+		t.Errorf("slots 7-9: %+v", got)
 	}
 }

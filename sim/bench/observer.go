@@ -93,6 +93,8 @@ func (o *observer) readBlocks(ctx context.Context, c *testnet.Client, shard, hea
 		}
 		if ok {
 			o.tr.block(shard, slot, blk, time.Now())
+		} else if slot < head {
+			o.tr.emptySlot(slot) // the head is past it: no block will come
 		}
 		o.fetched[shard] = slot
 	}

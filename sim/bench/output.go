@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/shardlab/shardlab/beacon/params"
 )
 
 // Output files of a benchmark.
@@ -139,6 +141,8 @@ func writeRun(w io.Writer, m Machine, r *Result) {
 	}
 	fmt.Fprintf(w, "CPU: nodes %.1fs + benchmark %.1fs in the window = %.0f%% of %d cores; %.2f CPU-s per 1,000 included tx; largest RSS %.0f MiB\n",
 		r.CPUSeconds, r.BenchCPUSeconds, 100*r.CPUUtil, m.CPUs, r.CPUPer1000, float64(rss)/(1<<20))
+	fmt.Fprintf(w, "shard slots in the window: %d, %d without a canonical block, %d blocks full (%d transactions)\n",
+		r.ShardSlots, r.EmptySlots, r.FullBlocks, params.MaxShardTransactions)
 	fmt.Fprintf(w, "network: nodes sent %.1f MiB of libp2p stream bytes in the window (%.0f B per included tx)\n",
 		float64(r.NetBytes)/(1<<20), r.NetBytesPerTx)
 	for _, n := range r.Notes {

@@ -102,6 +102,12 @@ type Result struct {
 	Bottleneck string   `json:"bottleneck"`
 	Steps      []Step   `json:"find_max_steps,omitempty"`
 	Timeline   []Sample `json:"timeline"`
+	// ShardSlots counts the (shard, slot) pairs of the window's slots read,
+	// EmptySlots those without a canonical block (a proposal missed or
+	// orphaned), FullBlocks the blocks holding MAX_SHARD_TRANSACTIONS.
+	ShardSlots int `json:"shard_slots"`
+	EmptySlots int `json:"empty_shard_slots"`
+	FullBlocks int `json:"full_blocks"`
 	// NetBytes sums the nodes' libp2p stream bytes sent in the window;
 	// NetBytesPerTx is it per included transaction.
 	NetBytes      uint64  `json:"net_bytes"`

@@ -174,6 +174,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	wg.Wait()
 
 	out := r.result(capTPS, from, to, held, steps)
+	ss := r.tr.slotTotals(r.beaconSlot(from)+1, r.beaconSlot(to))
+	out.ShardSlots, out.EmptySlots, out.FullBlocks = ss.blocks+ss.empty, ss.empty, ss.full
 	stats, netOK := res.usage(before, after)
 	out.Processes = stats
 	for _, p := range out.Processes {
@@ -192,6 +194,14 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	out.Bottleneck = bottleneck(out)
 	return out, nil
+}
+
+// beaconSlot is the slot at t.
+func (r *runner) beaconSlot(t time.Time) uint64 {
+	if t.Before(r.genesis) {
+		return 0
+	}
+	return uint64(t.Sub(r.genesis) / r.slot)
 }
 
 // txDomain learns the network's transaction domain from a beacon node
@@ -388,7 +398,8 @@ func saturated(r *Result) string {
 	case r.Rates.Accepted < 0.95*r.Rates.Offered:
 		return fmt.Sprintf("admission: nodes accepted %.0f of %.0f offered tx/s (%s)", r.Rates.Accepted, r.Rates.Offered, topReason(r.Rejections))
 	case r.Rates.Included < 0.9*r.Rates.Accepted:
-		return fmt.Sprintf("inclusion: blocks included %.0f of %.0f accepted tx/s", r.Rates.Included, r.Rates.Accepted)
+		return fmt.Sprintf("inclusion: blocks included %.0f of %.0f accepted tx/s (%d of %d shard slots without a block, %d full blocks)",
+			r.Rates.Included, r.Rates.Accepted, r.EmptySlots, r.ShardSlots, r.FullBlocks)
 	case r.ClaimCap > 0 && crossIncluded > 0.95*r.ClaimCap:
 		return fmt.Sprintf("claim cap: %.0f cross-shard tx/s included, the blocks claim at most %.0f/s (MAX_SHARD_CLAIMS x shards / slot)", crossIncluded, r.ClaimCap)
 	case crossIncluded > 0 && r.Rates.Claimed < 0.9*crossIncluded:

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shardlab/shardlab/beacon/params"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -71,12 +72,16 @@ type tracker struct {
 	unfinal    []finalWait
 	rejections map[string]uint64
 	timeline   []Sample
-	starved    uint64 // pacer ticks that found no signed transaction
+	slots      map[uint64]*slotStats // beacon slot -> the shard blocks read for it
 }
+
+// slotStats count, over the shards, the slots read with a block, without
+// one, and with a full block (MAX_SHARD_TRANSACTIONS).
+type slotStats struct{ blocks, empty, full int }
 
 func newTracker(start time.Time) *tracker {
 	return &tracker{start: start, byNonce: make(map[nonceKey]*txRecord), byReceipt: make(map[receiptKey][]*txRecord),
-		unlinked: make(map[uint64][]*txRecord), rejections: make(map[string]uint64)}
+		unlinked: make(map[uint64][]*txRecord), rejections: make(map[string]uint64), slots: make(map[uint64]*slotStats)}
 }
 
 // at converts a wall time to tracker time.
@@ -157,6 +162,11 @@ func (t *tracker) block(shard, slot uint64, b *st.ShardBlock, now time.Time) {
 	ns := t.at(now)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	ss := t.slot(slot)
+	ss.blocks++
+	if len(b.Body.Transactions) >= params.MaxShardTransactions {
+		ss.full++
+	}
 	n := 0
 	for _, tx := range b.Body.Transactions {
 		r := t.byNonce[nonceKey{acctKey{shard, tx.From}, tx.Nonce}]
@@ -187,6 +197,38 @@ func (t *tracker) block(shard, slot uint64, b *st.ShardBlock, now time.Time) {
 			t.byReceipt[k] = rs[1:]
 		}
 	}
+}
+
+// slot returns the counts of a slot (under t.mu).
+func (t *tracker) slot(slot uint64) *slotStats {
+	ss := t.slots[slot]
+	if ss == nil {
+		ss = &slotStats{}
+		t.slots[slot] = ss
+	}
+	return ss
+}
+
+// emptySlot records that a shard has no canonical block at slot.
+func (t *tracker) emptySlot(slot uint64) {
+	t.mu.Lock()
+	t.slot(slot).empty++
+	t.mu.Unlock()
+}
+
+// slotTotals sums the counts of the slots in [from, to].
+func (t *tracker) slotTotals(from, to uint64) slotStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out slotStats
+	for s, ss := range t.slots {
+		if s >= from && s <= to {
+			out.blocks += ss.blocks
+			out.empty += ss.empty
+			out.full += ss.full
+		}
+	}
+	return out
 }
 
 // crosslink records that shard's current crosslink covers its blocks up to
