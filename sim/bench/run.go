@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/p2p"
 	shardcore "github.com/shardlab/shardlab/shard/core"
@@ -209,20 +208,16 @@ func (r *runner) beaconSlot(t time.Time) uint64 {
 func (r *runner) txDomain(ctx context.Context, c *testnet.Client) (shardcore.TxDomain, error) {
 	var last error
 	for range 60 {
-		h, err := c.Header(ctx, "genesis")
+		d, err := c.TxDomain(ctx, r.chain)
 		if err == nil {
-			root, err := beaconapi.ParseRoot(h.StateRoot)
-			if err != nil {
-				return shardcore.TxDomain{}, fmt.Errorf("learn the transaction domain: genesis state root %q: %w", h.StateRoot, err)
-			}
-			return shardcore.ComputeTxDomain(r.chain, root), nil
+			return d, nil
 		}
 		last = err
 		if err := sleepFor(ctx, 500*time.Millisecond); err != nil {
 			return shardcore.TxDomain{}, err
 		}
 	}
-	return shardcore.TxDomain{}, fmt.Errorf("learn the transaction domain: %w", last)
+	return shardcore.TxDomain{}, last
 }
 
 // ramp raises the rate linearly to cfg.Rate over cfg.Ramp.

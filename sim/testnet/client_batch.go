@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
+	"github.com/shardlab/shardlab/beacon/params"
+	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -65,4 +67,18 @@ func (c *Client) ShardBlock(ctx context.Context, shard, slot uint64) (blk *st.Sh
 		return nil, false, fmt.Errorf("decode block of shard %d at slot %d: %w", shard, slot, err)
 	}
 	return blk, true, nil
+}
+
+// TxDomain returns the network's transaction domain (docs/protocol.md
+// §2.5): its genesis header's state root is the genesis state root.
+func (c *Client) TxDomain(ctx context.Context, cfg *params.Config) (shardcore.TxDomain, error) {
+	h, err := c.Header(ctx, "genesis")
+	if err != nil {
+		return shardcore.TxDomain{}, fmt.Errorf("learn the transaction domain: %w", err)
+	}
+	root, err := beaconapi.ParseRoot(h.StateRoot)
+	if err != nil {
+		return shardcore.TxDomain{}, fmt.Errorf("learn the transaction domain: genesis state root %q: %w", h.StateRoot, err)
+	}
+	return shardcore.ComputeTxDomain(cfg, root), nil
 }
