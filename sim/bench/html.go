@@ -91,7 +91,10 @@ func (rs *Results) charts() []chart {
 		for _, s := range r.Timeline {
 			t, rate, off, inc = append(t, s.T), append(rate, s.Rate), append(off, s.Offered), append(inc, s.Included)
 		}
-		c.series = []series{{name: "target rate", xs: t, ys: rate, dashed: true}, {name: "offered", xs: t, ys: off}, {name: "included", xs: t, ys: smooth(inc, 5)}}
+		// Blocks come once a slot: average over two slots.
+		w := int(max(1, 2*r.Point.SlotSeconds))
+		c.series = []series{{name: "target rate", xs: t, ys: rate, dashed: true}, {name: "offered", xs: t, ys: off},
+			{name: fmt.Sprintf("included (%ds mean)", w), xs: t, ys: smooth(inc, w)}}
 		out = append(out, c)
 	}
 	// Throughput against the offered rate: find-max steps and every run's window.
