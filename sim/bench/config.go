@@ -25,9 +25,10 @@ type Config struct {
 	Ramp time.Duration
 	// FindMax searches the highest sustainable rate: from Rate (0: an
 	// eighth of the protocol cap) it raises the rate by StepFactor every
-	// Step until the included rate falls below 90% of the offered one,
+	// Step until the included rate falls below 95% of the offered one,
 	// fewer than 95% are accepted, or the p99 inclusion latency passes
-	// MaxP99; then it holds the last sustainable rate for the window.
+	// MaxP99; then, after a Step without load for the pools to drain, it
+	// holds the last sustainable rate for the window.
 	FindMax    bool
 	Step       time.Duration
 	StepFactor float64

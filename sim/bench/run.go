@@ -288,7 +288,7 @@ func (r *runner) findMax(ctx context.Context, capTPS float64, prog *progress) ([
 		switch {
 		case s.accepted < 0.95*s.offered:
 			st.Sustainable, st.Why = false, fmt.Sprintf("accepted %.0f of %.0f offered tx/s", s.accepted, s.offered)
-		case s.included < 0.9*s.offered:
+		case s.included < 0.95*s.offered:
 			st.Sustainable, st.Why = false, fmt.Sprintf("included %.0f of %.0f offered tx/s", s.included, s.offered)
 		case s.p99 > bound.Seconds():
 			st.Sustainable, st.Why = false, fmt.Sprintf("p99 inclusion %.1fs above %.1fs", s.p99, bound.Seconds())
@@ -303,6 +303,16 @@ func (r *runner) findMax(ctx context.Context, capTPS float64, prog *progress) ([
 	}
 	if best == 0 {
 		best = steps[0].Rate
+	}
+	if n := len(steps); !steps[n-1].Sustainable {
+		// The failed step overfilled the pools: let the nodes drain them
+		// before holding the best rate, so that the window measures it
+		// and not the recovery.
+		r.sub.setRate(0)
+		prog.set("find-max recovery", step)
+		if err := sleepFor(ctx, step); err != nil {
+			return nil, 0, err
+		}
 	}
 	return steps, best, nil
 }
