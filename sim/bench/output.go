@@ -148,9 +148,8 @@ func writeRun(w io.Writer, m Machine, r *Result) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	if r.SubmitLagMax > 0 || r.Starved > 0 {
-		fmt.Fprintf(w, "submission: largest backlog %d tx, %d pacer ticks without a signed transaction\n", r.SubmitLagMax, r.Starved)
-	}
+	fmt.Fprintf(w, "submission: %d batch requests, round trip p50 %.3fs p99 %.3fs; largest backlog %d tx, %d pacer ticks without a signed transaction\n",
+		r.BatchRTT.N, r.BatchRTT.P50, r.BatchRTT.P99, r.SubmitLagMax, r.Starved)
 	for _, s := range r.Steps {
 		mark := "ok"
 		if !s.Sustainable {

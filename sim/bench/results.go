@@ -97,7 +97,9 @@ type Result struct {
 	// offered (generator or submission behind); Starved the pacer ticks
 	// that found no signed transaction.
 	SubmitLagMax uint64 `json:"submit_lag_max"`
-	Starved      uint64 `json:"starved_ticks"`
+	// BatchRTT is the round trip of the batch requests (the whole run).
+	BatchRTT Latency `json:"batch_rtt_s"`
+	Starved  uint64  `json:"starved_ticks"`
 	// Bottleneck names what saturated first, as judged in bottleneck().
 	Bottleneck string   `json:"bottleneck"`
 	Steps      []Step   `json:"find_max_steps,omitempty"`

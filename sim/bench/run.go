@@ -365,7 +365,7 @@ func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps 
 			ShardNodes: tc.ShardNodes, Validators: tc.Validators, Preset: tc.Preset, Warmup: r.cfg.Warmup.Seconds(), Duration: r.cfg.Duration.Seconds()},
 		Cap: capTPS, ClaimCap: ClaimCap(r.chain.ShardCount, r.slot), WindowStart: from.Sub(r.tr.start).Seconds(), WindowEnd: to.Sub(r.tr.start).Seconds(), HeldRate: held,
 		Rates: rates, Counts: c, Latency: lat, Rejections: rej, Steps: steps, Timeline: timeline,
-		SubmitLagMax: r.sub.lagMax.Load(), Starved: r.sub.starved.Load(),
+		SubmitLagMax: r.sub.lagMax.Load(), Starved: r.sub.starved.Load(), BatchRTT: r.sub.batchRTT(),
 	}
 	return out
 }
@@ -399,7 +399,8 @@ func saturated(r *Result) string {
 	case r.Rates.Included >= 0.95*r.Cap:
 		return fmt.Sprintf("protocol cap: %.0f of %.0f tx/s included", r.Rates.Included, r.Cap)
 	case r.Rates.Offered < 0.95*held:
-		return fmt.Sprintf("submission: offered %.0f of the %.0f tx/s asked (generator or lanes behind)", r.Rates.Offered, held)
+		return fmt.Sprintf("submission: offered %.0f of the %.0f tx/s asked (generator or lanes behind; batch round trip p50 %.2fs, p99 %.2fs)",
+			r.Rates.Offered, held, r.BatchRTT.P50, r.BatchRTT.P99)
 	case r.Rates.Accepted < 0.95*r.Rates.Offered:
 		return fmt.Sprintf("admission: nodes accepted %.0f of %.0f offered tx/s (%s)", r.Rates.Accepted, r.Rates.Offered, topReason(r.Rejections))
 	case r.Rates.Included < 0.9*r.Rates.Accepted:

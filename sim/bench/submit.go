@@ -35,6 +35,9 @@ type submitter struct {
 	size    int
 	flush   time.Duration
 
+	rttMu sync.Mutex
+	rtts  []float64 // seconds per batch request, in order
+
 	rate    atomic.Uint64 // math.Float64bits of the target rate
 	lagMax  atomic.Uint64
 	starved atomic.Uint64
@@ -151,9 +154,13 @@ func (s *submitter) send(ctx context.Context, q chan *pendingBatch) {
 	for b := range q {
 		c := s.clients[b.shard]
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		sent := time.Now()
 		res, err := c.SubmitBatch(rctx, b.shard, b.body)
 		cancel()
 		now := time.Now()
+		s.rttMu.Lock()
+		s.rtts = append(s.rtts, now.Sub(sent).Seconds())
+		s.rttMu.Unlock()
 		if err != nil && ctx.Err() != nil {
 			return // the run ended: the batch's fate is unknown, not failed
 		}
@@ -197,4 +204,14 @@ func (s *submitter) resync(ctx context.Context, c *testnet.Client, k acctKey) {
 			return // the account stays resting
 		}
 	}
+}
+
+// batchRTT returns the round trips of the batch requests so far.
+func (s *submitter) batchRTT() Latency {
+	s.rttMu.Lock()
+	v := append([]float64(nil), s.rtts...)
+	s.rttMu.Unlock()
+	l := newLatency(v)
+	l.CDF = nil
+	return l
 }
