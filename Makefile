@@ -50,7 +50,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench fmt lint run e2e clean distclean spec-vectors
+.PHONY: check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -165,6 +165,23 @@ fuzz: #? run each Fuzz* test for FUZZTIME
 
 bench: #? run the Go benchmarks (BENCH regexp, BENCHTIME)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem ./...
+
+# Arguments of bench-throughput (e.g. BENCH_ARGS='--find-max --cross-shard 0.5').
+BENCH_ARGS ?=
+BENCH_OUT  ?= bench-results
+
+bench-throughput: build #? throughput and latency of a real-process testnet (bin/shardlab bench throughput BENCH_ARGS=...; several minutes; not in make test)
+	$(BIN) bench throughput --out '$(BENCH_OUT)' $(BENCH_ARGS)
+
+bench-sweep: build #? the scaling sweep: 8 and 16 shards (the minimal preset's smallest is 8) x 0/50/100% cross-shard, one testnet per point
+	$(BIN) bench throughput --out '$(BENCH_OUT)' --shards 8,16 --cross-shard 0,0.5,1 --warmup 16s --duration 32s --drain 64s $(BENCH_ARGS)
+
+bench-e2e: build #? a one-minute benchmark run on real processes, checked by a Go test (not in make test)
+	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_BENCH_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '^TestRunEndToEnd$$' ./sim/bench
+
+bench-report-test: #? render report.html from canned results in headless Chromium (installs chromium with apt-get when absent)
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || apt-get install -y chromium
+	$(GO) test -count=1 -v -run '^(TestReportInChromium|TestWriteHTML)$$' ./sim/bench
 
 # The package directories, relative to the repository (.cache/ and the other
 # dot directories hold no packages).

@@ -90,6 +90,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Re
 	if len(cfg.ListenAddrs) == 0 {
 		listen = libp2p.NoListenAddrs // dial-only node
 	}
+	bw, err := newBandwidth(reg)
+	if err != nil {
+		_ = cm.Close()
+		return nil, err
+	}
 	h, err := libp2p.New(
 		libp2p.Identity(key),
 		listen,
@@ -101,6 +106,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Re
 		libp2p.DisableRelay(),
 		// No global Prometheus registry: our own metrics go to reg.
 		libp2p.DisableMetrics(),
+		libp2p.BandwidthReporter(bw),
 	)
 	if err != nil {
 		_ = cm.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shardlab/shardlab/p2p"
 )
@@ -204,4 +205,53 @@ func TestTCPDiscoveryRestart(t *testing.T) {
 	mine.Bootnodes, mine.Discovery.TargetPeers = nil, 4
 	again := newTCPNode(t, mine)
 	waitFor(ctx, t, "connections to the remembered peers", func() bool { return connected(again, hub) && connected(again, other) })
+}
+
+// TestBandwidthMetric checks that a real host counts its stream bytes in
+// both directions on the registry it was given.
+func TestBandwidthMetric(t *testing.T) {
+	t.Parallel()
+	cfg := p2p.TestConfig()
+	cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
+	reg := prometheus.NewRegistry()
+	boot, err := p2p.New(context.Background(), cfg, slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = boot.Close() })
+	if err := boot.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bootnodes = []string{boot.FullAddrs()[0].String()}
+	n := newTCPNode(t, cfg)
+	ctx := testContext(t)
+	waitFor(ctx, t, "connection", func() bool { return connected(n, boot) })
+	waitFor(ctx, t, "bytes counted both ways", func() bool {
+		in, out := bandwidth(t, reg)
+		return in > 0 && out > 0
+	})
+}
+
+// bandwidth reads the bandwidth counters of a registry.
+func bandwidth(t *testing.T, reg *prometheus.Registry) (in, out float64) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != p2p.BandwidthMetric {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "direction" && l.GetValue() == "in" {
+					in = m.GetCounter().GetValue()
+				} else if l.GetName() == "direction" {
+					out = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return in, out
 }

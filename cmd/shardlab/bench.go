@@ -26,6 +26,8 @@ func benchCommand() *cli.Command {
 		Usage: "measure shardlab's performance",
 		Subcommands: []*cli.Command{
 			benchCoreCommand(),
+			benchThroughputCommand(),
+			benchReportCommand(),
 		},
 	}
 }

@@ -26,17 +26,23 @@ type Config struct {
 	// MaxReceiptLimit its largest accepted value.
 	DefaultReceiptLimit int
 	MaxReceiptLimit     int
+	// MaxBatch caps the transactions of one batch submission.
+	MaxBatch int
 }
 
-// DefaultConfig returns 1 MiB bodies and receipt pages of 100 (at most 1000).
+// DefaultConfig returns 1 MiB bodies, receipt pages of 100 (at most 1000)
+// and batches of at most 1024 transactions.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 1 << 20, DefaultReceiptLimit: 100, MaxReceiptLimit: 1000}
+	return Config{MaxBodyBytes: 1 << 20, DefaultReceiptLimit: 100, MaxReceiptLimit: 1000, MaxBatch: 1024}
 }
 
 // Validate checks the config.
 func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("validate shard api config: max body bytes %d must be positive", c.MaxBodyBytes)
+	}
+	if c.MaxBatch < 1 {
+		return fmt.Errorf("validate shard api config: max batch %d must be positive", c.MaxBatch)
 	}
 	if c.DefaultReceiptLimit < 1 || c.MaxReceiptLimit < c.DefaultReceiptLimit {
 		return fmt.Errorf("validate shard api config: want 1 <= default receipt limit (%d) <= max receipt limit (%d)",
@@ -67,6 +73,9 @@ func New(cfg Config, shards ShardBackend, beacon BeaconReader, logger *slog.Logg
 	if cfg.DefaultReceiptLimit <= 0 {
 		cfg.DefaultReceiptLimit = def.DefaultReceiptLimit
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = def.MaxBatch
+	}
 	if cfg.MaxReceiptLimit < cfg.DefaultReceiptLimit {
 		cfg.MaxReceiptLimit = max(def.MaxReceiptLimit, cfg.DefaultReceiptLimit)
 	}
@@ -78,6 +87,7 @@ func New(cfg Config, shards ShardBackend, beacon BeaconReader, logger *slog.Logg
 	r("GET /shardlab/v1/shards/{shard}/accounts/{index}", h.account)
 	r("GET /shardlab/v1/shards/{shard}/receipts", h.receipts)
 	r("POST /shardlab/v1/shards/{shard}/transactions", h.submitTransaction)
+	r("POST /shardlab/v1/shards/{shard}/transactions/batch", h.submitBatch)
 	r("GET /shardlab/v1/crosslinks", h.crosslinks)
 	r("GET /shardlab/v1/stats", h.stats)
 	return h

@@ -439,6 +439,7 @@ func TestConfigValidate(t *testing.T) {
 		{MaxBodyBytes: 0, DefaultReceiptLimit: 1, MaxReceiptLimit: 1},
 		{MaxBodyBytes: 1, DefaultReceiptLimit: 0, MaxReceiptLimit: 1},
 		{MaxBodyBytes: 1, DefaultReceiptLimit: 5, MaxReceiptLimit: 1},
+		{MaxBodyBytes: 1, DefaultReceiptLimit: 1, MaxReceiptLimit: 1, MaxBatch: 0},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v is valid", c)

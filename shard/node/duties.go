@@ -128,9 +128,29 @@ func (n *Node) onSlot(ctx context.Context, slot bt.Slot) {
 		for _, s := range n.shards {
 			n.propose(ctx, s, slot, headRoot, head, window)
 		}
-		n.relay.run(ctx, slot, head, window)
+		n.relayAsync(ctx, slot, head, window)
 	}
 	n.updateMetrics()
+}
+
+// relayAsync starts a relay pass in the background, unless the previous
+// one still runs (its pass then covers this slot's receipts on the next
+// slot). Building claims, a Merkle proof each for up to MAX_SHARD_CLAIMS
+// receipts per pair of shards, can take longer than a slot under load, and
+// the slot loop must not wait for it: it skips the slots that pass while
+// it works, and with them their proposals. It reports whether it started
+// a pass.
+func (n *Node) relayAsync(ctx context.Context, slot bt.Slot, head, window *bt.BeaconState) bool {
+	if !n.relaying.CompareAndSwap(false, true) {
+		return false
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.relaying.Store(false)
+		n.relay.run(ctx, slot, head, window)
+	}()
+	return true
 }
 
 // propose runs shard's proposer duty of slot when its proposer, drawn

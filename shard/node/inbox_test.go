@@ -418,3 +418,34 @@ func FuzzShardInboxResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestRelayDoesNotBlockTheSlot checks that the slot loop's relay pass runs
+// beside it: with the relayer busy (its lock held, as by a long pass) the
+// call returns at once (a synchronous pass would block here), no second
+// pass starts while one runs, and the next one starts once it ended.
+func TestRelayDoesNotBlockTheSlot(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		g, genesis := testGenesis(t, 6*time.Second)
+		net, _ := p2ptest.NewMockNet(t, 1, p2ptest.Options{})
+		n := shardNode(t, g, genesis, net.Nodes[0], []bt.Shard{0, 3}, bnode.ValidatorRange{}, "", "n")
+		defer func() { _ = n.Close() }()
+		head := n.bchain.HeadState()
+		n.relay.mu.Lock()
+		if !n.relayAsync(t.Context(), 1, head, nil) {
+			t.Error("first pass not started")
+		}
+		if n.relayAsync(t.Context(), 2, head, nil) {
+			t.Error("a second pass started while the first runs")
+		}
+		n.relay.mu.Unlock()
+		synctest.Wait()
+		if n.relaying.Load() {
+			t.Fatal("the pass did not end")
+		}
+		if !n.relayAsync(t.Context(), 3, head, nil) {
+			t.Error("no pass started after the first ended")
+		}
+		synctest.Wait()
+	})
+}

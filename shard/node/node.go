@@ -75,8 +75,9 @@ type Node struct {
 	pendMu  sync.Mutex
 	pending map[bt.Root]*pendingBlock // gossip blocks waiting for a parent or beacon block
 
-	fraud *fisherman
-	relay *relayer
+	fraud    *fisherman
+	relay    *relayer
+	relaying atomic.Bool // a relay pass runs (relayAsync)
 
 	syncMu          sync.Mutex
 	syncing         map[bt.Shard]bool

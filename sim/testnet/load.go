@@ -3,14 +3,12 @@ package testnet
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	shardcore "github.com/shardlab/shardlab/shard/core"
@@ -194,15 +192,10 @@ func (l *Load) txDomain(ctx context.Context, c *Client) (shardcore.TxDomain, err
 	if !d.IsZero() {
 		return d, nil
 	}
-	h, err := c.Header(ctx, "genesis")
+	d, err := c.TxDomain(ctx, l.cfg)
 	if err != nil {
-		return d, fmt.Errorf("learn the transaction domain: %w", err)
+		return d, err
 	}
-	root, err := beaconapi.ParseRoot(h.StateRoot)
-	if err != nil {
-		return d, fmt.Errorf("learn the transaction domain: genesis state root %q: %w", h.StateRoot, err)
-	}
-	d = shardcore.ComputeTxDomain(l.cfg, root)
 	l.mu.Lock()
 	l.domain = d
 	l.mu.Unlock()

@@ -1,0 +1,76 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	beaconapi "github.com/shardlab/shardlab/beacon/api"
+	bt "github.com/shardlab/shardlab/beacon/types"
+)
+
+// batchResult is the outcome of one transaction of a batch: its root and
+// the status the single submission would have answered (202 accepted, 400
+// rejected, 503 unavailable), with the reason when not accepted (Root is
+// zero when the transaction could not be decoded).
+type batchResult struct {
+	Root    bt.Root
+	Code    uint64
+	Message string
+}
+
+// submitBatch accepts a JSON array of signed transactions of the path's
+// shard (at most Config.MaxBatch) and submits each in order, as
+// submitTransaction would. It answers 200 with one result per transaction,
+// in the order given, unless the body itself is unusable (400, 413, 415)
+// or a transaction fails internally (500, the later ones not submitted).
+func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
+	shard, err := h.pathShard(r)
+	if err != nil {
+		return err
+	}
+	if _, err := beaconapi.RequestEncoding(r, false); err != nil {
+		return err // JSON only
+	}
+	body, err := beaconapi.ReadBody(w, r, h.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return beaconapi.Errorf(http.StatusBadRequest, "decode transaction batch: want a JSON array of transactions: %v", err)
+	}
+	switch {
+	case len(raws) == 0:
+		return beaconapi.Errorf(http.StatusBadRequest, "decode transaction batch: empty")
+	case len(raws) > h.cfg.MaxBatch:
+		return beaconapi.Errorf(http.StatusBadRequest, "decode transaction batch: %d transactions, at most %d", len(raws), h.cfg.MaxBatch)
+	}
+	out := make([]batchResult, len(raws))
+	for i, raw := range raws {
+		tx, err := DecodeTransaction(raw, beaconapi.EncodingJSON)
+		if err != nil {
+			out[i] = batchResult{Code: http.StatusBadRequest, Message: err.Error()}
+			continue
+		}
+		if tx.Shard != shard {
+			out[i] = batchResult{Code: http.StatusBadRequest, Message: fmt.Sprintf("transaction of shard %d posted to shard %d", tx.Shard, shard)}
+			continue
+		}
+		r32, err := tx.HashTreeRoot()
+		if err != nil {
+			out[i] = batchResult{Code: http.StatusBadRequest, Message: fmt.Sprintf("hash transaction: %v", err)}
+			continue
+		}
+		root := bt.Root(r32)
+		out[i] = batchResult{Root: root, Code: http.StatusAccepted}
+		if err := h.shards.SubmitTransaction(r.Context(), tx); err != nil {
+			code := beaconapi.StatusOf(err)
+			if code == http.StatusInternalServerError {
+				return fmt.Errorf("submit transaction %d of the batch (%s): %w", i, root, err)
+			}
+			out[i].Code, out[i].Message = uint64(code), err.Error()
+		}
+	}
+	return beaconapi.WriteData(w, out)
+}

@@ -1,0 +1,80 @@
+package api_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	bt "github.com/shardlab/shardlab/beacon/types"
+)
+
+func TestSubmitBatch(t *testing.T) {
+	t.Parallel()
+	h, f, _ := newHandler(t)
+	first := signedTx(f, 0, 7, 0, 1, 9, 100)
+	second := signedTx(f, 0, 10, 0, 0, 9, 50)
+	gap := signedTx(f, 0, 8, 4, 0, 9, 50)
+	wrongShard := signedTx(f, 1, 7, 0, 1, 9, 100)
+	badSig := *second
+	badSig.Amount = 51
+	internal := signedTx(f, 0, 9, 0, 1, 9, 13)
+	arr := func(parts ...[]byte) []byte {
+		return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
+	}
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	// One batch: two accepted, then per-transaction rejections that do not
+	// stop the rest.
+	body := arr(txJSON(t, first), txJSON(t, second), txJSON(t, gap), txJSON(t, wrongShard), txJSON(t, &badSig), []byte(`{"shard":1}`))
+	rec := do(t, h, request{method: http.MethodPost, path: "/shardlab/v1/shards/0/transactions/batch", header: jsonCT, body: body})
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	data := at(t, decode(t, rec), "data").([]any)
+	want := []struct {
+		code string
+		msg  string
+	}{{"202", ""}, {"202", ""}, {"400", "nonce 4, account 8 expects 0"}, {"400", "transaction of shard 1 posted to shard 0"},
+		{"400", "bad signature of account 10"}, {"400", "decode json transaction"}}
+	if len(data) != len(want) {
+		t.Fatalf("%d results, want %d: %s", len(data), len(want), rec.Body)
+	}
+	for i, w := range want {
+		if got := str(t, data[i], "code"); got != w.code || !strings.Contains(str(t, data[i], "message"), w.msg) {
+			t.Errorf("result %d: %v, want %s %q", i, data[i], w.code, w.msg)
+		}
+	}
+	root, _ := first.HashTreeRoot()
+	if str(t, data[0], "root") != bt.Root(root).String() {
+		t.Errorf("root %v, want %s", data[0], bt.Root(root))
+	}
+	if pooled := f.pooled(); len(pooled) < 2 || *pooled[len(pooled)-2] != *first || *pooled[len(pooled)-1] != *second {
+		t.Errorf("pool: %d transactions, want the batch's two last", len(pooled))
+	}
+
+	big := make([][]byte, 1025)
+	for i := range big {
+		big[i] = txJSON(t, first)
+	}
+	tests := []struct {
+		name   string
+		header map[string]string
+		body   []byte
+		code   int
+		msg    string
+	}{
+		{"object", jsonCT, txJSON(t, first), 400, "want a JSON array"},
+		{"empty array", jsonCT, []byte("[]"), 400, "empty"},
+		{"malformed", jsonCT, []byte("[{"), 400, "want a JSON array"},
+		{"too many", jsonCT, arr(big...), 400, "1025 transactions, at most 1024"},
+		{"ssz", map[string]string{"Content-Type": "application/octet-stream"}, []byte{1}, 415, "unsupported Content-Type"},
+		{"oversized", jsonCT, bytes.Repeat([]byte(" "), 1<<20+1), 413, "exceeds"},
+		{"internal failure", jsonCT, arr(txJSON(t, internal)), 500, "pool exploded"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := do(t, h, request{method: http.MethodPost, path: "/shardlab/v1/shards/0/transactions/batch", header: tc.header, body: tc.body})
+			checkError(t, rec, tc.code, tc.msg)
+		})
+	}
+}

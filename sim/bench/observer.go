@@ -1,0 +1,101 @@
+package bench
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/shardlab/shardlab/sim/testnet"
+)
+
+// maxBlocksPerPoll bounds the blocks of one shard read in one poll.
+const maxBlocksPerPoll = 32
+
+// observer polls the nodes and reports to the tracker: the canonical
+// blocks of every shard (inclusion, claims), the crosslinks the shard
+// nodes report, and a beacon node's finalized checkpoint.
+type observer struct {
+	tr            *tracker
+	log           *slog.Logger
+	shardNodes    []*testnet.Client // shard nodes, each polled for the shards it serves
+	shardOf       map[uint64]int    // shard -> index in shardNodes of the node read
+	beacon        *testnet.Client
+	genesis       time.Time
+	slot          time.Duration
+	slotsPerEpoch uint64
+
+	fetched map[uint64]uint64 // shard -> last slot read (0: none)
+	linked  map[uint64]uint64 // shard -> crosslinked header slot
+}
+
+func (o *observer) beaconSlot(now time.Time) uint64 {
+	if now.Before(o.genesis) {
+		return 0
+	}
+	return uint64(now.Sub(o.genesis) / o.slot)
+}
+
+// run polls every interval until ctx ends.
+func (o *observer) run(ctx context.Context, interval time.Duration) {
+	o.fetched, o.linked = make(map[uint64]uint64), make(map[uint64]uint64)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			o.poll(ctx)
+		}
+	}
+}
+
+func (o *observer) poll(ctx context.Context) {
+	for i, c := range o.shardNodes {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		infos, err := c.Shards(rctx)
+		cancel()
+		if err != nil {
+			o.log.Debug("poll shard node", "err", err)
+			continue
+		}
+		for _, si := range infos {
+			if o.shardOf[si.Shard] != i {
+				continue
+			}
+			o.readBlocks(ctx, c, si.Shard, si.HeadSlot)
+			if cl := si.Crosslink; cl != nil && cl.HasHeader && cl.HeaderSlot > o.linked[si.Shard] {
+				now := time.Now()
+				o.linked[si.Shard] = cl.HeaderSlot
+				o.tr.crosslink(si.Shard, cl.HeaderSlot, o.beaconSlot(now), now)
+			}
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	f, err := o.beacon.Finality(rctx)
+	cancel()
+	if err == nil && f.Finalized.Epoch > 0 {
+		o.tr.finalized(f.Finalized.Epoch*o.slotsPerEpoch, time.Now())
+	}
+}
+
+// readBlocks reads the canonical blocks of shard after the last read slot
+// up to head.
+func (o *observer) readBlocks(ctx context.Context, c *testnet.Client, shard, head uint64) {
+	last := min(head, o.fetched[shard]+maxBlocksPerPoll)
+	for slot := o.fetched[shard] + 1; slot <= last; slot++ {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		blk, ok, err := c.ShardBlock(rctx, shard, slot)
+		cancel()
+		if err != nil {
+			o.log.Debug("read shard block", "shard", shard, "slot", slot, "err", err)
+			return
+		}
+		if ok {
+			o.tr.block(shard, slot, blk, time.Now())
+		} else if slot < head {
+			o.tr.emptySlot(slot) // the head is past it: no block will come
+		}
+		o.fetched[shard] = slot
+	}
+}
