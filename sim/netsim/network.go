@@ -134,6 +134,10 @@ func (s *Sim) At(sinceGenesis time.Duration, f func()) {
 // arrival, unless the message is lost or a partition separates the nodes
 // then. It reports whether the message left (was not lost at once).
 func (s *Sim) send(from, to, size int, deliver func()) {
+	if s.nodes[from].down || s.nodes[to].down {
+		s.stats.Dropped++
+		return
+	}
 	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
 		s.stats.Dropped++
 		return
@@ -149,7 +153,7 @@ func (s *Sim) send(from, to, size int, deliver func()) {
 		s.net.last[from][to] = at
 	}
 	s.loop.schedule(at, func() {
-		if s.net.group[from] != s.net.group[to] {
+		if s.net.group[from] != s.net.group[to] || s.nodes[to].down {
 			s.stats.Dropped++
 			return
 		}
