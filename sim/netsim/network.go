@@ -43,6 +43,8 @@ type Stats struct {
 	Requests, Dropped uint64
 	// Bytes is the payload carried.
 	Bytes uint64
+	// Slashings counts the slashings the nodes' slashers published.
+	Slashings uint64
 }
 
 // buildNetwork names the nodes and builds the gossip mesh: flooding for

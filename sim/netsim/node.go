@@ -11,6 +11,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/handler"
+	"github.com/shardlab/shardlab/beacon/slasher"
 	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	"github.com/shardlab/shardlab/beacon/types"
@@ -35,6 +36,10 @@ type node struct {
 	// a crashed incarnation never fire into the next.
 	down, idle bool
 	gen        int
+	slasher    *slasher.Slasher // nil unless Config.Slasher
+	// intercept, when set, sees the node's publications first and keeps
+	// those it returns true for off the network (byzantine behaviour).
+	intercept func(topic string, data []byte) bool
 }
 
 // nodeID is the peer ID of node i ("node-000" and so on).
@@ -71,13 +76,14 @@ func (n *node) open(tr *core.Transition, genesis *types.BeaconState) error {
 	slot := time.Duration(tr.Config().SecondsPerSlot) * time.Second
 	hc := handler.Config{
 		Chain: n.chain, Keys: keys,
-		Sync: handler.SyncConfig{BatchSize: 64, StatusInterval: 2, MaxParentFetch: 32, RequestTimeout: slot},
+		Sync:  handler.SyncConfig{BatchSize: 64, StatusInterval: 2, MaxParentFetch: 32, RequestTimeout: slot},
+		Hooks: handler.Hooks{AttestationVerified: n.slashAttestation},
 	}
 	copy(hc.Graffiti[:], fmt.Sprintf("netsim node %d", i))
 	if n.h, err = handler.New(hc, simEnv{n}); err != nil {
 		return fmt.Errorf("open node %d handler: %w", i, err)
 	}
-	return nil
+	return n.openSlasher()
 }
 
 // simEnv is the simulated handler.Env of a node.
@@ -88,7 +94,12 @@ func (e simEnv) Rand() *rand.Rand     { return e.n.rng }
 func (e simEnv) Logger() *slog.Logger { return e.n.log }
 func (e simEnv) Peers() []peer.ID     { return e.n.s.peersOf(e.n.index) }
 
-func (e simEnv) Publish(topic string, data []byte) { e.n.s.publish(e.n.index, topic, data) }
+func (e simEnv) Publish(topic string, data []byte) {
+	if e.n.intercept != nil && e.n.intercept(topic, data) {
+		return
+	}
+	e.n.s.publish(e.n.index, topic, data)
+}
 
 func (e simEnv) Request(p peer.ID, protocol string, req []byte, maxChunks int, done func([][]byte, error)) {
 	e.n.s.request(e.n.index, p, protocol, req, maxChunks, done)

@@ -38,6 +38,8 @@ type Network struct {
 	Loss       float64
 	MeshDegree int
 	Seed       uint64
+	// Slasher runs a slasher on every node (default true).
+	Slasher bool
 	// Epochs is how long the run lasts.
 	Epochs uint64
 }
@@ -60,7 +62,7 @@ type Step struct {
 
 // Action is what a step does; Kind names it.
 type Action struct {
-	Kind string // partition, heal, isolate, latency, loss, crash, restart, offline, online
+	Kind string // partition, heal, isolate, latency, loss, crash, restart, offline, online, equivocate, double_vote, surround_vote
 	// Groups for partition; Nodes for isolate, crash, restart, offline, online.
 	Groups [][]int
 	Nodes  []int
@@ -70,6 +72,8 @@ type Action struct {
 	// Validators ("a..b", end exclusive) or Fraction for offline/online.
 	Validators string
 	Fraction   float64
+	// Indices are the byzantine validators of double_vote and surround_vote.
+	Indices []uint64
 }
 
 // Expectation is one check.
@@ -96,9 +100,9 @@ type Expectation struct {
 // The accepted keys, for errors that say what was expected.
 var (
 	topKeys     = []string{"name", "description", "network", "timeline", "expect"}
-	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "epochs"}
+	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}
 	whenKeys    = []string{"slot", "epoch", "after"}
-	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online"}
+	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
 	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within"}
@@ -135,7 +139,7 @@ func Parse(file string, data []byte, sets ...string) (*Scenario, error) {
 			return nil, err
 		}
 	}
-	sc := &Scenario{File: file, Network: Network{Nodes: 4, Validators: 64, Preset: "minimal", SlotTime: "2s", Latency: "50ms±20ms", Seed: 1, Epochs: 8}}
+	sc := &Scenario{File: file, Network: Network{Nodes: 4, Validators: 64, Preset: "minimal", SlotTime: "2s", Latency: "50ms±20ms", Seed: 1, Slasher: true, Epochs: 8}}
 	p.mapping(root, topKeys, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
@@ -311,6 +315,8 @@ func (p *parser) network(n *yaml.Node, nw *Network) {
 			nw.MeshDegree = int(p.uint(v))
 		case "seed":
 			nw.Seed = p.uint(v)
+		case "slasher":
+			nw.Slasher = p.boolean(v)
 		case "epochs":
 			nw.Epochs = p.uint(v)
 		}
@@ -363,9 +369,13 @@ func (p *parser) step(n *yaml.Node) Step {
 			if len(a.Groups) < 2 {
 				p.errf(v, "expected at least two groups of nodes")
 			}
-		case "heal":
+		case "heal", "equivocate":
 			if !p.boolean(v) {
-				p.errf(v, "expected heal: true")
+				p.errf(v, "expected %s: true", k)
+			}
+		case "double_vote", "surround_vote":
+			for _, x := range p.ints(v) {
+				a.Indices = append(a.Indices, uint64(x))
 			}
 		case "isolate", "crash", "restart":
 			a.Nodes = p.ints(v)

@@ -53,6 +53,11 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 				p.errf(pos, "step %d names node %d, expected 0..%d", i+1, n, nw.Nodes-1)
 			}
 		}
+		for _, v := range st.Action.Indices {
+			if v >= nw.Validators {
+				p.errf(pos, "step %d names validator %d, expected 0..%d", i+1, v, nw.Validators-1)
+			}
+		}
 		if err := checkAction(st.Action); err != nil {
 			p.errf(pos, "step %d: %v", i+1, err)
 		}
@@ -124,6 +129,10 @@ func checkAction(a Action) error {
 		if a.Loss < 0 || a.Loss >= 1 {
 			return fmt.Errorf("loss %v, expected [0, 1)", a.Loss)
 		}
+	case "double_vote", "surround_vote":
+		if len(a.Indices) == 0 {
+			return fmt.Errorf("%s names no validator", a.Kind)
+		}
 	case "offline", "online":
 		if a.Validators != "" {
 			if _, _, err := parseRange(a.Validators); err != nil {
@@ -153,6 +162,7 @@ func parseRange(s string) (lo, hi uint64, err error) {
 func (nw Network) config() (netsim.Config, error) {
 	c := netsim.DefaultConfig()
 	c.Nodes, c.Validators, c.Epochs, c.Seed, c.Loss, c.MeshDegree = nw.Nodes, nw.Validators, nw.Epochs, nw.Seed, nw.Loss, nw.MeshDegree
+	c.Slasher = nw.Slasher
 	d, err := time.ParseDuration(nw.SlotTime)
 	if err != nil {
 		return c, fmt.Errorf("slot_time %q, expected a duration such as 2s", nw.SlotTime)

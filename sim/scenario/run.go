@@ -289,6 +289,29 @@ func (r *run) fire(st Step) error {
 			}
 		}
 		detail = "nodes " + fmt.Sprint(nodes)
+	case "equivocate":
+		if err := s.Equivocate(types.Slot(slot)); err != nil {
+			return err
+		}
+		detail = fmt.Sprintf("proposer of slot %d", slot)
+		r.openWindow("byzantine", fmt.Sprintf("equivocate %d", slot), "double proposal", slot)
+		r.closeWindow(fmt.Sprintf("equivocate %d", slot), slot+1)
+	case "double_vote", "surround_vote":
+		for _, v := range a.Indices {
+			var err error
+			if a.Kind == "double_vote" {
+				err = s.DoubleVote(types.ValidatorIndex(v))
+			} else {
+				err = s.SurroundVote(types.ValidatorIndex(v))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		detail = "validators " + fmt.Sprint(a.Indices)
+		key := a.Kind + fmt.Sprint(slot)
+		r.openWindow("byzantine", key, strings.ReplaceAll(a.Kind, "_", " ")+" "+detail, slot)
+		r.closeWindow(key, slot+slotsPerEpoch)
 	}
 	r.rep.Steps = append(r.rep.Steps, Fired{Slot: slot, Name: st.Name, Action: a.Kind, Detail: detail})
 	fmt.Fprintf(r.out, "slot %4d  step %s: %s %s\n", slot, cmp(st.Name, "-"), a.Kind, detail)

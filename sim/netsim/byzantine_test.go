@@ -1,0 +1,84 @@
+package netsim
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// slashedIn lists the slashed validators of node i's head state.
+func slashedIn(t *testing.T, s *Sim, i int) []uint64 {
+	t.Helper()
+	st, err := s.HeadState(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uint64
+	for v, val := range st.Validators {
+		if val.Slashed {
+			out = append(out, uint64(v))
+		}
+	}
+	return out
+}
+
+func TestByzantineCaught(t *testing.T) {
+	tests := []struct {
+		name  string
+		at    types.Slot
+		act   func(s *Sim) error
+		want  []uint64
+		notes string
+	}{
+		{"double proposal", 20, func(s *Sim) error { return s.Equivocate(20) }, []uint64{1}, "validator 1 proposes slot 20 with seed 1"},
+		{"double vote", 24, func(s *Sim) error { return s.DoubleVote(3) }, []uint64{3}, ""},
+		{"surround vote", 32, func(s *Sim) error { return s.SurroundVote(17) }, []uint64{17}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testConfig(1, 6)
+			c.Slasher = true
+			s, err := New(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			s.RunSlots(tc.at - 1)
+			if err := tc.act(s); err != nil {
+				t.Fatal(err)
+			}
+			s.RunSlots(tc.at + 15)
+			for i := range s.NodeCount() {
+				if got := slashedIn(t, s, i); len(got) != len(tc.want) || got[0] != tc.want[0] {
+					t.Fatalf("node %d slashed %v, want %v (%s)", i, got, tc.want, tc.notes)
+				}
+			}
+			if s.NetStats().Slashings == 0 {
+				t.Fatal("no slashing published")
+			}
+		})
+	}
+}
+
+func TestByzantineNeedsSlasher(t *testing.T) {
+	s, err := New(testConfig(1, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.RunSlots(23)
+	if err := s.DoubleVote(3); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(40)
+	if got := slashedIn(t, s, 0); len(got) != 0 {
+		t.Fatalf("slashed %v without slashers", got)
+	}
+	if err := s.Equivocate(3); !errors.Is(err, ErrByzantine) {
+		t.Fatalf("equivocate in the past: %v, want ErrByzantine", err)
+	}
+	if err := s.DoubleVote(99); !errors.Is(err, ErrByzantine) {
+		t.Fatalf("double vote of validator 99: %v, want ErrByzantine", err)
+	}
+}
