@@ -27,21 +27,21 @@ type Scenario struct {
 
 // Network is the simulated network.
 type Network struct {
-	Nodes      int
-	Validators uint64
+	Nodes      int    `json:"nodes"`
+	Validators uint64 `json:"validators"`
 	// Preset is "minimal" (the only one the simulator runs fast enough).
-	Preset string
+	Preset string `json:"preset"`
 	// SlotTime is the slot duration, e.g. "2s".
-	SlotTime string
+	SlotTime string `json:"slot_time"`
 	// Latency is a netsim latency ("50ms", "50ms±20ms", "50ms~20ms").
-	Latency    string
-	Loss       float64
-	MeshDegree int
-	Seed       uint64
+	Latency    string  `json:"latency"`
+	Loss       float64 `json:"loss"`
+	MeshDegree int     `json:"mesh_degree"`
+	Seed       uint64  `json:"seed"`
 	// Slasher runs a slasher on every node (default true).
-	Slasher bool
+	Slasher bool `json:"slasher"`
 	// Epochs is how long the run lasts.
-	Epochs uint64
+	Epochs uint64 `json:"epochs"`
 }
 
 // When is a point in time: slot or epoch, or an offset after a named step.
