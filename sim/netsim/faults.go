@@ -159,3 +159,57 @@ func (s *Sim) Restart(i int) error {
 	}
 	return nil
 }
+
+// LinkFault degrades every message to or from one node, on top of the
+// network's latency and loss (as tc netem on the node's interface would).
+type LinkFault struct {
+	// Delay is added to each message's latency.
+	Delay Latency
+	// Loss is the extra probability that a message is lost.
+	Loss float64
+}
+
+// SetLinkFault degrades node i's traffic from now on; the zero LinkFault
+// lifts it. A message between two degraded nodes gets both.
+func (s *Sim) SetLinkFault(i int, f LinkFault) error {
+	if _, err := s.node(i); err != nil {
+		return err
+	}
+	if err := f.Delay.validate(); err != nil {
+		return err
+	}
+	if f.Loss < 0 || f.Loss >= 1 || math.IsNaN(f.Loss) {
+		return fmt.Errorf("set link fault: %w: loss %v not in [0, 1)", ErrInvalidConfig, f.Loss)
+	}
+	if s.linkFaults == nil {
+		s.linkFaults = make(map[int]LinkFault)
+	}
+	if f == (LinkFault{}) {
+		delete(s.linkFaults, i)
+		return nil
+	}
+	s.linkFaults[i] = f
+	return nil
+}
+
+// linkFaultLost draws the link faults' loss of a message (no draw when
+// neither end is degraded, so runs without link faults keep their trace).
+func (s *Sim) linkFaultLost(from, to int) bool {
+	for _, i := range [2]int{from, to} {
+		if f, ok := s.linkFaults[i]; ok && f.Loss > 0 && s.rng.Float64() < f.Loss {
+			return true
+		}
+	}
+	return false
+}
+
+// linkFaultDelay draws the link faults' extra delay of a message.
+func (s *Sim) linkFaultDelay(from, to int) time.Duration {
+	var d time.Duration
+	for _, i := range [2]int{from, to} {
+		if f, ok := s.linkFaults[i]; ok {
+			d += f.Delay.sample(s.rng)
+		}
+	}
+	return d
+}

@@ -3,6 +3,7 @@ package netsim
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestCrashRestartCatchesUp(t *testing.T) {
@@ -63,5 +64,30 @@ func TestDutiesOffStallFinality(t *testing.T) {
 	}
 	if err := s.SetLoss(1); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("SetLoss(1): %v", err)
+	}
+}
+
+func TestLinkFault(t *testing.T) {
+	s, err := New(testConfig(2, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Node 3's traffic arrives 5 s (two slots and more) late: it falls
+	// behind while the others keep finalizing.
+	if err := s.SetLinkFault(3, LinkFault{Delay: Latency{Mean: 5 * time.Second}}); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(39)
+	slow, _ := s.Status(3)
+	fast, _ := s.Status(0)
+	if fast.Finalized < 2 || slow.HeadSlot+2 > fast.HeadSlot {
+		t.Fatalf("degraded node %+v, healthy node %+v: want the degraded one behind", slow, fast)
+	}
+	if err := s.SetLinkFault(3, LinkFault{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLinkFault(3, LinkFault{Loss: 1}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("loss 1: %v, want ErrInvalidConfig", err)
 	}
 }

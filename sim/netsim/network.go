@@ -144,7 +144,11 @@ func (s *Sim) send(from, to, size int, deliver func()) {
 		s.stats.Dropped++
 		return
 	}
-	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng))
+	if s.linkFaultLost(from, to) {
+		s.stats.Dropped++
+		return
+	}
+	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng) + s.linkFaultDelay(from, to))
 	if s.cfg.Bandwidth > 0 {
 		at = at.Add(time.Duration(float64(size) / s.cfg.Bandwidth * float64(time.Second)))
 	}

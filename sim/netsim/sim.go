@@ -30,6 +30,7 @@ type Sim struct {
 	nodes          []*node
 	genesis        time.Time
 	genesisState   *types.BeaconState // for restarts
+	linkFaults     map[int]LinkFault  // per-node extra delay and loss
 	slot           time.Duration
 	requestTimeout time.Duration
 	nextSlot       types.Slot // the first slot not yet scheduled
