@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/shardlab/shardlab/sim/netsim"
 )
 
 // ErrInvalid is wrapped by every error about a scenario file.
@@ -74,6 +76,9 @@ type Action struct {
 	Fraction   float64
 	// Indices are the byzantine validators of double_vote and surround_vote.
 	Indices []uint64
+	// Link is the degradation of degrade (from a faults entry; restore
+	// lifts it).
+	Link netsim.LinkFault
 }
 
 // Expectation is one check.
@@ -99,7 +104,7 @@ type Expectation struct {
 
 // The accepted keys, for errors that say what was expected.
 var (
-	topKeys     = []string{"name", "description", "network", "timeline", "expect"}
+	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
 	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}
 	whenKeys    = []string{"slot", "epoch", "after"}
 	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}
@@ -140,6 +145,7 @@ func Parse(file string, data []byte, sets ...string) (*Scenario, error) {
 		}
 	}
 	sc := &Scenario{File: file, Network: Network{Nodes: 4, Validators: 64, Preset: "minimal", SlotTime: "2s", Latency: "50ms±20ms", Seed: 1, Slasher: true, Epochs: 8}}
+	var faults *yaml.Node
 	p.mapping(root, topKeys, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
@@ -152,6 +158,8 @@ func Parse(file string, data []byte, sets ...string) (*Scenario, error) {
 			for _, item := range p.seq(v) {
 				sc.Timeline = append(sc.Timeline, p.step(item))
 			}
+		case "faults":
+			faults = v
 		case "expect":
 			for _, item := range p.seq(v) {
 				sc.Expect = append(sc.Expect, p.expectation(item))
@@ -160,6 +168,10 @@ func Parse(file string, data []byte, sets ...string) (*Scenario, error) {
 	})
 	if sc.Name == "" {
 		p.errf(root, "expected key name")
+	}
+	if faults != nil && len(p.errs) == 0 {
+		// Fault steps go first: timeline steps at the same slot follow.
+		sc.Timeline = append(p.faultSteps(faults, sc.Network), sc.Timeline...)
 	}
 	if len(p.errs) == 0 {
 		p.resolve(root, sc)

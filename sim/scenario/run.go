@@ -289,6 +289,22 @@ func (r *run) fire(st Step) error {
 			}
 		}
 		detail = "nodes " + fmt.Sprint(nodes)
+	case "degrade", "restore":
+		for _, n := range a.Nodes {
+			if err := s.SetLinkFault(n, a.Link); err != nil {
+				return err
+			}
+			key := fmt.Sprintf("link %d", n)
+			r.closeWindow(key, slot)
+			if a.Kind == "degrade" {
+				kind := "latency"
+				if a.Link.Delay == (netsim.Latency{}) {
+					kind = "loss"
+				}
+				r.openWindow(kind, key, fmt.Sprintf("node %d: +%s delay, +%g loss", n, a.Link.Delay, a.Link.Loss), slot)
+			}
+		}
+		detail = fmt.Sprint(a.Nodes)
 	case "equivocate":
 		if err := s.Equivocate(types.Slot(slot)); err != nil {
 			return err

@@ -3,6 +3,8 @@ package scenario
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,7 +14,7 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
-		{"unknown top key", "name: x\nnetwrok: {}\n", "x.yaml:2:1: invalid scenario: unknown key \"netwrok\", expected one of name, description, network, timeline, expect"},
+		{"unknown top key", "name: x\nnetwrok: {}\n", "x.yaml:2:1: invalid scenario: unknown key \"netwrok\", expected one of name, description, network, timeline, faults, expect"},
 		{"missing name", "network: {nodes: 4}\n", "x.yaml:1:1: invalid scenario: expected key name"},
 		{"bad number", "name: x\nnetwork:\n  nodes: four\n", "x.yaml:3:10: invalid scenario: expected a non-negative integer, got \"four\""},
 		{"bad preset", "name: x\nnetwork:\n  preset: mainnet\n", "x.yaml:3:11: invalid scenario: expected preset minimal"},
@@ -120,5 +122,50 @@ func TestFailingExpectationReported(t *testing.T) {
 	}
 	if r.Pass || r.Expectations[0].Pass || r.Expectations[0].Observed != "0" {
 		t.Fatalf("outcome %+v, want a failure observing 0", r.Expectations[0])
+	}
+}
+
+// TestDeployFaults stages sim/deploy's fault timeline format on the
+// simulator.
+func TestDeployFaults(t *testing.T) {
+	src := `name: faults
+network: {epochs: 4}
+faults:
+  - {kind: kill, targets: [beacon-3], at: 20s, duration: 16s}
+  - {kind: delay, targets: [beacon-2], at: 8s, duration: 10s, latency: 3s}
+  - {kind: partition, targets: [beacon-0, beacon-1], peers: [beacon-2, beacon-3], at: 50s, duration: 4s}
+expect:
+  - {name: one head again, check: head_agreement, at: {epoch: 4}}
+`
+	sc, err := Parse("faults.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range sc.Timeline {
+		got = append(got, fmt.Sprintf("%d %s %v", st.Slot, st.Action.Kind, st.Action.Nodes))
+	}
+	want := []string{"4 degrade [2]", "9 restore [2]", "10 crash [3]", "18 restart [3]", "25 isolate [0 1]", "27 heal []"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("steps %q, want %q", got, want)
+	}
+	r, err := Run(context.Background(), sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Samples[12].Nodes[3].Up || !r.Samples[20].Nodes[3].Up {
+		t.Fatal("beacon-3 was not down from slot 10 to 18")
+	}
+	if len(r.Windows) != 3 || !r.Pass {
+		t.Fatalf("windows %+v, outcomes %+v", r.Windows, r.Expectations)
+	}
+	bad := []struct{ src, want string }{
+		{"name: x\nfaults:\n  - {kind: kill, targets: [beacon-9], at: 1s, duration: 1s}\n", `x.yaml:3:3: invalid scenario: expected a sim/deploy fault timeline: invalid deploy config: fault 0 (kill): node "beacon-9": not in the network`},
+		{"name: x\nfaults:\n  - {kind: delay, targets: [beacon-1], peers: [beacon-2], at: 1s, duration: 1s, latency: 1s}\n", "x.yaml:3:5: invalid scenario: fault 0 (delay): peers must be every node but the targets"},
+	}
+	for _, b := range bad {
+		if _, err := Parse("x.yaml", []byte(b.src)); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("error %v, want %q", err, b.want)
+		}
 	}
 }
