@@ -258,40 +258,31 @@ func (p *parser) str(n *yaml.Node) string {
 	return s
 }
 
-func (p *parser) uint(n *yaml.Node) uint64 {
-	s, ok := p.scalar(n, "a non-negative integer")
+// scalarAs reads a scalar with parse, reporting what was expected.
+func scalarAs[T any](p *parser, n *yaml.Node, what string, parse func(string) (T, error)) T {
+	var zero T
+	s, ok := p.scalar(n, what)
 	if !ok {
-		return 0
+		return zero
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
+	v, err := parse(s)
 	if err != nil {
-		p.errf(n, "expected a non-negative integer, got %q", s)
+		p.errf(n, "expected %s, got %q", what, s)
+		return zero
 	}
 	return v
+}
+
+func (p *parser) uint(n *yaml.Node) uint64 {
+	return scalarAs(p, n, "a non-negative integer", func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 }
 
 func (p *parser) float(n *yaml.Node) float64 {
-	s, ok := p.scalar(n, "a number")
-	if !ok {
-		return 0
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		p.errf(n, "expected a number, got %q", s)
-	}
-	return v
+	return scalarAs(p, n, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 }
 
 func (p *parser) boolean(n *yaml.Node) bool {
-	s, ok := p.scalar(n, "true or false")
-	if !ok {
-		return false
-	}
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		p.errf(n, "expected true or false, got %q", s)
-	}
-	return v
+	return scalarAs(p, n, "true or false", strconv.ParseBool)
 }
 
 // ints reads one integer or a list of them.
