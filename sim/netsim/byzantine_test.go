@@ -23,6 +23,35 @@ func slashedIn(t *testing.T, s *Sim, i int) []uint64 {
 	return out
 }
 
+// includedOffence finds the slashing included in node i's chain: "proposer",
+// "double vote" or "surround vote" (by the two votes' targets and sources).
+func includedOffence(t *testing.T, s *Sim, i int) string {
+	t.Helper()
+	c := s.nodes[i].chain
+	root, _ := c.Head()
+	for {
+		b, ok := c.Block(root)
+		if !ok || b.GetSlot() == 0 {
+			return "none"
+		}
+		body, _ := types.BlockBody(b)
+		if len(body.ProposerSlashings) > 0 {
+			return "proposer"
+		}
+		if len(body.AttesterSlashings) > 0 {
+			a, b := body.AttesterSlashings[0].Attestation1.Data, body.AttesterSlashings[0].Attestation2.Data
+			if a.Target.Epoch == b.Target.Epoch {
+				return "double vote"
+			}
+			if (a.Source.Epoch < b.Source.Epoch && b.Target.Epoch < a.Target.Epoch) || (b.Source.Epoch < a.Source.Epoch && a.Target.Epoch < b.Target.Epoch) {
+				return "surround vote"
+			}
+			return "other"
+		}
+		root = b.GetParentRoot()
+	}
+}
+
 func TestByzantineCaught(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -31,7 +60,7 @@ func TestByzantineCaught(t *testing.T) {
 		want  []uint64
 		notes string
 	}{
-		{"double proposal", 20, func(s *Sim) error { return s.Equivocate(20) }, []uint64{1}, "validator 1 proposes slot 20 with seed 1"},
+		{"proposer", 20, func(s *Sim) error { return s.Equivocate(20) }, []uint64{1}, "validator 1 proposes slot 20 with seed 1"},
 		{"double vote", 24, func(s *Sim) error { return s.DoubleVote(3) }, []uint64{3}, ""},
 		{"surround vote", 32, func(s *Sim) error { return s.SurroundVote(17) }, []uint64{17}, ""},
 	}
@@ -56,6 +85,9 @@ func TestByzantineCaught(t *testing.T) {
 			}
 			if s.NetStats().Slashings == 0 {
 				t.Fatal("no slashing published")
+			}
+			if got := includedOffence(t, s, 0); got != tc.name {
+				t.Fatalf("included offence %q, want %q", got, tc.name)
 			}
 		})
 	}
