@@ -56,6 +56,7 @@ Replay: <code>{{.R.Replay}}</code></p>
 {{range .R.Expectations}}<tr><td>{{.Name}}</td><td>{{.Expected}}</td><td>{{.Observed}}</td><td>{{if .Pass}}<span class="pass">pass</span>{{else}}<span class="fail">fail</span>{{end}}</td></tr>
 {{end}}</table>
 <h2>Charts</h2>
+<p>Shaded fault windows: <span style="background:#f4a6a6">&nbsp;partition&nbsp;</span> <span style="background:#c9c9c9">&nbsp;node down&nbsp;</span> <span style="background:#f6d58e">&nbsp;validators offline&nbsp;</span> <span style="background:#a6c8f4">&nbsp;latency or loss&nbsp;</span> <span style="background:#d9a6f4">&nbsp;byzantine&nbsp;</span> (hover for details).</p>
 {{range .Charts}}{{.}}{{end}}
 <h2>Timeline</h2>
 <table id="steps"><tr><th>slot</th><th>step</th><th>action</th><th>detail</th></tr>
