@@ -191,7 +191,17 @@ func runScenario(c *cli.Context) error {
 		} else {
 			fmt.Fprintf(w, "scenario %s, seed %d\n", sc.Name, seed)
 		}
-		r, err := scenario.Run(ctx, sc, scenario.Options{Replay: replay, Progress: progress})
+		opts := scenario.Options{Replay: replay, Progress: progress}
+		if !asJSON && isTerminal(c.App.ErrWriter) {
+			opts.Progress = clearLine{w}
+			opts.OnSlot = func(slot, end uint64) {
+				fmt.Fprintf(c.App.ErrWriter, "\r\033[Kscenario %s seed %d: slot %d/%d", sc.Name, seed, slot+1, end)
+			}
+		}
+		r, err := scenario.Run(ctx, sc, opts)
+		if opts.OnSlot != nil {
+			fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+		}
 		if err != nil {
 			return cli.Exit("scenario run: "+err.Error(), 1)
 		}
@@ -277,4 +287,14 @@ func printSeedSummary(w io.Writer, reports []*scenario.Report) {
 			fmt.Fprintf(w, "  failed seed %d: %s\n", r.Seed, r.Replay)
 		}
 	}
+}
+
+// clearLine clears the terminal's progress line before each timeline line.
+type clearLine struct{ w io.Writer }
+
+func (c clearLine) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, "\r\033[K"); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

@@ -90,7 +90,10 @@ type Options struct {
 	// Progress, if not nil, gets one line per fired step, finality change
 	// and slashing as the run goes.
 	Progress io.Writer
-	Logger   *slog.Logger
+	// OnSlot, if not nil, is called after every slot with the slot and the
+	// run's last slot (for a progress line).
+	OnSlot func(slot, end uint64)
+	Logger *slog.Logger
 }
 
 // run is one scenario run in progress.
@@ -141,6 +144,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		}
 		if slot < end {
 			s.RunSlots(types.Slot(slot))
+			if opt.OnSlot != nil {
+				opt.OnSlot(slot, end)
+			}
 		}
 	}
 	for i := range r.rep.Windows {
