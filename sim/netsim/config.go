@@ -38,6 +38,8 @@ type Config struct {
 	// Reorder lets messages on one link overtake each other; false keeps
 	// each link first in, first out.
 	Reorder bool
+	// Slasher runs a slasher on every node (sim/netsim/slasher.go).
+	Slasher bool
 	// Seed seeds every random choice of the run.
 	Seed uint64
 	// Logger receives the handlers' logs (nil: discarded).

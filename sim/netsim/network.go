@@ -43,6 +43,8 @@ type Stats struct {
 	Requests, Dropped uint64
 	// Bytes is the payload carried.
 	Bytes uint64
+	// Slashings counts the slashings the nodes' slashers published.
+	Slashings uint64
 }
 
 // buildNetwork names the nodes and builds the gossip mesh: flooding for
@@ -134,11 +136,19 @@ func (s *Sim) At(sinceGenesis time.Duration, f func()) {
 // arrival, unless the message is lost or a partition separates the nodes
 // then. It reports whether the message left (was not lost at once).
 func (s *Sim) send(from, to, size int, deliver func()) {
+	if s.nodes[from].down || s.nodes[to].down {
+		s.stats.Dropped++
+		return
+	}
 	if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
 		s.stats.Dropped++
 		return
 	}
-	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng))
+	if s.linkFaultLost(from, to) {
+		s.stats.Dropped++
+		return
+	}
+	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng) + s.linkFaultDelay(from, to))
 	if s.cfg.Bandwidth > 0 {
 		at = at.Add(time.Duration(float64(size) / s.cfg.Bandwidth * float64(time.Second)))
 	}
@@ -149,7 +159,7 @@ func (s *Sim) send(from, to, size int, deliver func()) {
 		s.net.last[from][to] = at
 	}
 	s.loop.schedule(at, func() {
-		if s.net.group[from] != s.net.group[to] {
+		if s.net.group[from] != s.net.group[to] || s.nodes[to].down {
 			s.stats.Dropped++
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/handler"
+	"github.com/shardlab/shardlab/beacon/slasher"
 	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	"github.com/shardlab/shardlab/beacon/types"
@@ -29,6 +30,16 @@ type node struct {
 	rng   *rand.Rand
 	log   *slog.Logger
 	seen  map[msgID]bool // gossip already received or published
+	keys  *validator.Keys
+	// down marks a crashed node (see Crash); idle a node whose validators
+	// skip their duties (see SetDuties); gen counts restarts, so timers of
+	// a crashed incarnation never fire into the next.
+	down, idle bool
+	gen        int
+	slasher    *slasher.Slasher // nil unless Config.Slasher
+	// intercept, when set, sees the node's publications first and keeps
+	// those it returns true for off the network (byzantine behaviour).
+	intercept func(topic string, data []byte) bool
 }
 
 // nodeID is the peer ID of node i ("node-000" and so on).
@@ -40,34 +51,39 @@ func (s *Sim) newNode(i int, tr *core.Transition, genesis *types.BeaconState, ke
 	if err != nil {
 		return nil, fmt.Errorf("open node %d database: %w", i, err)
 	}
-	n := &node{s: s, index: i, id: nodeID(i), db: db, seen: make(map[msgID]bool),
+	n := &node{s: s, index: i, id: nodeID(i), db: db, seen: make(map[msgID]bool), keys: keys,
 		rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)+1)), log: s.log.With("node", i)}
-	ok := false
-	defer func() {
-		if !ok {
-			_ = db.Close()
-		}
-	}()
-	st, err := store.New(db, tr.Config())
+	if err := n.open(tr, genesis); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// open builds the node's chain service and handler on its database (at
+// creation, and again on a restart, when the chain resumes from the store).
+func (n *node) open(tr *core.Transition, genesis *types.BeaconState) error {
+	i, keys := n.index, n.keys
+	st, err := store.New(n.db, tr.Config())
 	if err != nil {
-		return nil, fmt.Errorf("open node %d store: %w", i, err)
+		return fmt.Errorf("open node %d store: %w", i, err)
 	}
 	cc := chain.DefaultConfig()
 	cc.Transition, cc.Store, cc.Genesis, cc.Logger = tr, st, genesis.Copy(), n.log
 	if n.chain, err = chain.New(cc); err != nil {
-		return nil, fmt.Errorf("open node %d chain: %w", i, err)
+		return fmt.Errorf("open node %d chain: %w", i, err)
 	}
 	slot := time.Duration(tr.Config().SecondsPerSlot) * time.Second
 	hc := handler.Config{
 		Chain: n.chain, Keys: keys,
-		Sync: handler.SyncConfig{BatchSize: 64, StatusInterval: 2, MaxParentFetch: 32, RequestTimeout: slot},
+		Sync:  handler.SyncConfig{BatchSize: 64, StatusInterval: 2, MaxParentFetch: 32, RequestTimeout: slot},
+		Hooks: handler.Hooks{AttestationVerified: n.slashAttestation},
 	}
 	copy(hc.Graffiti[:], fmt.Sprintf("netsim node %d", i))
 	if n.h, err = handler.New(hc, simEnv{n}); err != nil {
-		return nil, fmt.Errorf("open node %d handler: %w", i, err)
+		return fmt.Errorf("open node %d handler: %w", i, err)
 	}
-	ok = true
-	return n, nil
+	return n.openSlasher()
 }
 
 // simEnv is the simulated handler.Env of a node.
@@ -78,7 +94,12 @@ func (e simEnv) Rand() *rand.Rand     { return e.n.rng }
 func (e simEnv) Logger() *slog.Logger { return e.n.log }
 func (e simEnv) Peers() []peer.ID     { return e.n.s.peersOf(e.n.index) }
 
-func (e simEnv) Publish(topic string, data []byte) { e.n.s.publish(e.n.index, topic, data) }
+func (e simEnv) Publish(topic string, data []byte) {
+	if e.n.intercept != nil && e.n.intercept(topic, data) {
+		return
+	}
+	e.n.s.publish(e.n.index, topic, data)
+}
 
 func (e simEnv) Request(p peer.ID, protocol string, req []byte, maxChunks int, done func([][]byte, error)) {
 	e.n.s.request(e.n.index, p, protocol, req, maxChunks, done)
@@ -101,8 +122,12 @@ func (t *simTimer) Stop() bool {
 func (e simEnv) AfterFunc(d time.Duration, f func()) handler.Timer {
 	s, n := e.n.s, e.n
 	t := &simTimer{}
+	gen := n.gen
 	t.e = s.loop.schedule(s.loop.now.Add(d), func() {
 		t.fired = true
+		if n.down || n.gen != gen {
+			return // the incarnation that set the timer crashed
+		}
 		s.trace.record(recTimer, s.loop.now, n.index, n.index, "timer", nil)
 		f()
 	})

@@ -29,6 +29,8 @@ type Sim struct {
 	stats          Stats
 	nodes          []*node
 	genesis        time.Time
+	genesisState   *types.BeaconState // for restarts
+	linkFaults     map[int]LinkFault  // per-node extra delay and loss
 	slot           time.Duration
 	requestTimeout time.Duration
 	nextSlot       types.Slot // the first slot not yet scheduled
@@ -74,6 +76,7 @@ func New(cfg Config) (*Sim, error) {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	s.genesis = time.Unix(int64(genesis.GenesisTime), 0)
+	s.genesisState = genesis
 	s.loop.now = s.genesis
 	s.buildNetwork(cfg.Nodes, cfg.MeshDegree)
 	per, extra := cfg.Validators/uint64(cfg.Nodes), cfg.Validators%uint64(cfg.Nodes)
@@ -123,12 +126,22 @@ func (s *Sim) scheduleSlot(slot types.Slot) {
 	start := s.genesis.Add(time.Duration(slot) * s.slot)
 	for _, n := range s.nodes {
 		s.loop.schedule(start, func() {
+			if n.down {
+				return
+			}
 			s.trace.record(recSlot, s.loop.now, n.index, n.index, "slot", nil)
+			if n.idle {
+				n.h.Tick() // follow the clock without proposing
+				return
+			}
 			n.h.OnSlotStart(slot)
 		})
 	}
 	for _, n := range s.nodes {
 		s.loop.schedule(start.Add(s.slot/3), func() {
+			if n.down || n.idle {
+				return
+			}
 			s.trace.record(recSlot, s.loop.now, n.index, n.index, "attest", nil)
 			n.h.OnAttestationDue(slot)
 		})
