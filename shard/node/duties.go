@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 
 	bchain "github.com/shardlab/shardlab/beacon/chain"
 	"github.com/shardlab/shardlab/beacon/clock"
@@ -90,9 +91,15 @@ func (n *Node) slotSync(slot bt.Slot) {
 }
 
 // localDataRoot answers crosslink data roots of the served shards (the
-// embedded beacon node serves it over CrosslinkDataRootProtocol).
+// embedded beacon node serves it over CrosslinkDataRootProtocol, from the
+// moment New registers its protocols: before the shard handler is built
+// it has no answer).
 func (n *Node) localDataRoot(_ context.Context, c bt.Crosslink) (bt.Root, error) {
-	return n.h.DataRoot(c)
+	h := n.dataSource.Load()
+	if h == nil {
+		return bt.Root{}, fmt.Errorf("shard %d: %w: the shard node is starting", c.Shard, bnode.ErrNoCrosslinkData)
+	}
+	return h.DataRoot(c)
 }
 
 // dataRoot is the embedded beacon node's crosslink data source when it

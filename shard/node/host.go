@@ -104,5 +104,6 @@ func (n *Node) openHandler() error {
 		return fmt.Errorf("open shard handler: %w", err)
 	}
 	n.h = h
+	n.dataSource.Store(h)
 	return nil
 }

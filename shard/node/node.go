@@ -75,6 +75,9 @@ type Node struct {
 	// h makes the shard decisions (gossip, proposals, relaying, fraud
 	// proofs, crosslink data); the node drives it over libp2p.
 	h *shardhandler.Handler
+	// dataSource is h once built, for the embedded beacon node's
+	// crosslink data server, which runs from New on.
+	dataSource atomic.Pointer[shardhandler.Handler]
 
 	syncMu          sync.Mutex
 	syncing         map[bt.Shard]bool
