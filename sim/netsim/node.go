@@ -29,6 +29,7 @@ type node struct {
 	rng   *rand.Rand
 	log   *slog.Logger
 	seen  map[msgID]bool // gossip already received or published
+	shard *shardPart     // the shard side of a shard node (nil: a beacon node)
 }
 
 // nodeID is the peer ID of node i ("node-000" and so on).
@@ -63,6 +64,9 @@ func (s *Sim) newNode(i int, tr *core.Transition, genesis *types.BeaconState, ke
 		Sync: handler.SyncConfig{BatchSize: 64, StatusInterval: 2, MaxParentFetch: 32, RequestTimeout: slot},
 	}
 	copy(hc.Graffiti[:], fmt.Sprintf("netsim node %d", i))
+	if err := s.openShard(n, &hc); err != nil {
+		return nil, err
+	}
 	if n.h, err = handler.New(hc, simEnv{n}); err != nil {
 		return nil, fmt.Errorf("open node %d handler: %w", i, err)
 	}

@@ -1,0 +1,89 @@
+package netsim
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// shardTestConfig is the default shard network of issue 8: 4 beacon and 4
+// shard nodes, 64 validators, 8 shards, minimal preset, 2 s slots, 8
+// epochs, 10 tx/s, half of them cross-shard.
+func shardTestConfig(seed uint64) Config {
+	c := DefaultConfig()
+	c.Seed = seed
+	c.Shard = DefaultShardConfig()
+	return c
+}
+
+// TestShardNetworkDeterministic runs the default shard network twice with
+// one seed and once with another: it finalizes epoch 2 by slot 32, every shard is
+// crosslinked, receipts are claimed; the two runs of one seed give the
+// same trace hash and final state roots (beacon and shard), the other
+// seed another trace hash.
+func TestShardNetworkDeterministic(t *testing.T) {
+	s, err := New(shardTestConfig(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.RunSlots(32)
+	for _, n := range s.nodes {
+		if f := n.chain.Finalized().Epoch; f < 2 {
+			t.Errorf("node %d: finalized epoch %d at slot 32, want >= 2", n.index, f)
+		}
+	}
+	a, err := s.Run(context.Background(), func(r EpochReport) { t.Log(r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trace %s, %d events, %s simulated in %s (%.0fx)", a.TraceHex(), a.Events, a.SimTime, a.Wall, a.Speedup())
+	last := a.Epochs[len(a.Epochs)-1]
+	sh := last.Shard
+	if sh == nil || sh.Crosslinked != sh.Shards {
+		t.Errorf("crosslinks at the end: %v", sh)
+	}
+	if sh == nil || sh.Claimed == 0 || sh.Transactions == 0 {
+		t.Errorf("no receipts claimed or no transactions: %v", sh)
+	}
+	b := run(t, shardTestConfig(1))
+	if a.TraceHash != b.TraceHash {
+		t.Fatalf("same seed, trace hashes %s and %s", a.TraceHex(), b.TraceHex())
+	}
+	if len(a.StateRoots) != len(b.StateRoots) {
+		t.Fatalf("same seed, %d and %d state roots", len(a.StateRoots), len(b.StateRoots))
+	}
+	for i := range a.StateRoots {
+		if a.StateRoots[i] != b.StateRoots[i] {
+			t.Fatalf("same seed, state root %d: %s and %s", i, a.StateRoots[i], b.StateRoots[i])
+		}
+	}
+	c := run(t, shardTestConfig(2))
+	if c.TraceHash == a.TraceHash {
+		t.Fatal("another seed gives the same trace hash")
+	}
+}
+
+// BenchmarkShardSim runs the default shard network for 2 epochs and
+// reports events per second and the speed-up over real time.
+func BenchmarkShardSim(b *testing.B) {
+	c := shardTestConfig(1)
+	c.Epochs = 2
+	var events uint64
+	var simTime time.Duration
+	for b.Loop() {
+		s, err := New(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := s.Run(context.Background(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += res.Events
+		simTime += res.SimTime
+		_ = s.Close()
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
+}
