@@ -209,10 +209,5 @@ func (h *Handler) setBehind(s bt.Shard, v bool) {
 
 // publish encodes and publishes a message.
 func (h *Handler) publish(topic string, v interface{ MarshalSSZ() ([]byte, error) }) {
-	buf, err := v.MarshalSSZ()
-	if err != nil {
-		h.log.Warn("publish failed", "topic", topic, "err", fmt.Errorf("encode message: %w", err))
-		return
-	}
-	h.env.Publish(topic, buf)
+	handler.PublishSSZ(h.env, h.log, topic, v)
 }

@@ -69,6 +69,12 @@ func TestShardNetworkDeterministic(t *testing.T) {
 func BenchmarkShardSim(b *testing.B) {
 	c := shardTestConfig(1)
 	c.Epochs = 2
+	benchSim(b, c)
+}
+
+// benchSim runs c once per iteration and reports events per second and
+// the speed-up over real time.
+func benchSim(b *testing.B, c Config) {
 	var events uint64
 	var simTime time.Duration
 	for b.Loop() {
