@@ -4,6 +4,11 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/shardlab/shardlab/beacon/types"
+	"github.com/shardlab/shardlab/p2p"
+	shardcore "github.com/shardlab/shardlab/shard/core"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 )
 
 // shardTestConfig is the default shard network of issue 8: 4 beacon and 4
@@ -92,4 +97,71 @@ func benchSim(b *testing.B, c Config) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
+}
+
+// TestShardFraudProven delivers a shard block with a wrong state root,
+// signed by the scheduled proposer, to the shard node serving its shard:
+// the shard handler finds the fraud, its fisherman builds and submits a
+// proof, a beacon block includes it and the proposer is slashed on every
+// beacon node; the shard chain goes on without the block.
+func TestShardFraudProven(t *testing.T) {
+	c := shardTestConfig(1)
+	c.Epochs, c.Shard.TxRate = 4, 2
+	s, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.RunSlots(10)
+	n := s.nodes[c.Nodes] // the first shard node, serving shards 0 and 1
+	ch := n.shard.chains[0]
+	beaconRoot, _ := n.chain.Head()
+	beacon, ok := n.chain.StateAt(beaconRoot)
+	if !ok {
+		t.Fatal("no head state")
+	}
+	v, err := shardhandler.Verifier(n.chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := ch.Head()
+	built, err := shardcore.BuildBlock(s.tr, shardcore.BlockContext{Parent: &parent.Header, BeaconRoot: beaconRoot, Beacon: beacon},
+		ch.HeadState(), 11, nil, nil, nil, shardcore.ExecOptions{TxDomain: v.TxDomain(s.pcfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := built.Block
+	b.StateRoot = types.Root{0xde, 0xad}
+	keys, err := s.shardKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, _ := keys.SecretKey(uint64(b.ProposerIndex))
+	if err := shardcore.SignBlock(s.tr, b, sk); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := b.SigningRoot()
+	data, err := b.MarshalSSZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := p2p.ShardBlockTopic(0)
+	s.receive(n.index, 0, topic, data, newMsgID(topic, data))
+	if !ch.IsInvalid(root) {
+		t.Fatal("the fraudulent block is not marked invalid")
+	}
+	if _, err := s.Run(context.Background(), func(r EpochReport) { t.Log(r) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, bn := range s.nodes[:c.Nodes] {
+		if !bn.chain.HeadState().Validators[b.ProposerIndex].Slashed {
+			t.Errorf("node %d: proposer %d not slashed", bn.index, b.ProposerIndex)
+		}
+	}
+	if n.shard.h.ProofsSeen() == 0 {
+		t.Error("the fisherman saw no proof")
+	}
+	if _, _, ok := ch.Block(root); ok && ch.Head().Root == root {
+		t.Error("the fraudulent block is the shard head")
+	}
 }
