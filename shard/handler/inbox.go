@@ -224,10 +224,10 @@ func (v *inboxView) remember(root bt.Root, l provenLink) {
 
 // destinationInbox returns the inbox nonces of unserved destination dst
 // as of cur, its current crosslink in the beacon head state, when known.
-// A crosslink not seen before is fetched in the background, one fetch per
-// destination at a time (after a failure, again inboxRetrySlots later); a
-// crosslink listing no block needs no fetch: its inbox is its parent's,
-// and the genesis crosslink's is all zeros. Called with r.mu held.
+// A crosslink not seen before is fetched through the Env (fetchInbox),
+// one fetch per destination at a time (after a failure, again
+// inboxRetrySlots later); a crosslink listing no block needs no fetch: its
+// inbox is its parent's, and the genesis crosslink's is all zeros. Called with r.mu held.
 func (r *relayer) destinationInbox(dst bt.Shard, slot bt.Slot, cur bt.Crosslink) ([]uint64, bool) {
 	v := r.inbox[dst]
 	if v == nil {

@@ -27,8 +27,8 @@ import (
 // The inbox nonce of a destination served here is its head state's. For
 // any other destination it is the one proven at the destination's current
 // crosslink in the beacon head state: once per new crosslink the relayer
-// asks a peer serving the destination for it in the background
-// (ShardInboxByCrosslinkProtocol, destinationInbox) and checks the proof
+// asks the peers serving the destination for it (Env.Request + callback,
+// ShardInboxByCrosslinkProtocol, destinationInbox) and checks the proof
 // against the crosslink. That value lags the destination's head, so claims
 // the destination already included may be sent again; it ignores them as
 // stale. It follows the crosslink back as well: after a fraud proof rolls
