@@ -18,6 +18,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
+	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -296,5 +297,42 @@ func TestInboxFetchAsksPeersInTurn(t *testing.T) {
 	env.now = env.now.Add(time.Duration(h.cfg.BadPeerSlots*h.pcfg.SecondsPerSlot) * time.Second)
 	if left := h.servingPeers(1); len(left) != 3 {
 		t.Fatalf("serving peers once b's time out ends: %v", left)
+	}
+}
+
+// TestOnGossipVerdicts: malformed or misplaced gossip is rejected, other
+// topics ignored, and the rejections counted by the hook.
+func TestOnGossipVerdicts(t *testing.T) {
+	h, _ := newTestHandler(t, []bt.Shard{0}, nil, 4)
+	rejected := 0
+	h.cfg.Hooks.GossipRejected = func(bt.Shard, string) { rejected++ }
+	otherShard, _ := (&st.ShardBlock{Shard: 1}).MarshalSSZ()
+	future, _ := (&st.ShardBlock{Shard: 0, Slot: 5}).MarshalSSZ()
+	both, _ := (&ShardMessage{Transaction: []*st.Transaction{{}}, Claim: []*st.ReceiptClaim{{}}}).MarshalSSZ()
+	empty, _ := (&ShardMessage{}).MarshalSSZ()
+	for _, tc := range []struct {
+		name  string
+		topic string
+		data  []byte
+		want  handler.Verdict
+	}{
+		{"garbage block", p2p.ShardBlockTopic(0), []byte("garbage"), handler.Reject},
+		{"block of another shard", p2p.ShardBlockTopic(0), otherShard, handler.Reject},
+		{"block from the future", p2p.ShardBlockTopic(0), future, handler.Reject},
+		{"garbage message", p2p.ShardTxTopic(0), []byte("garbage"), handler.Reject},
+		{"transaction and claim", p2p.ShardTxTopic(0), both, handler.Reject},
+		{"empty message", p2p.ShardTxTopic(0), empty, handler.Reject},
+		{"unserved shard", p2p.ShardBlockTopic(1), otherShard, handler.Ignore},
+		{"beacon topic", "beacon_block", []byte("x"), handler.Ignore},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := rejected
+			if got := h.OnGossip(tc.topic, "p", tc.data); got != tc.want {
+				t.Fatalf("verdict %s, want %s", got, tc.want)
+			}
+			if counted := rejected - before; (tc.want == handler.Reject) != (counted == 1) {
+				t.Fatalf("%d rejections counted", counted)
+			}
+		})
 	}
 }
