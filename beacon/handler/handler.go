@@ -163,10 +163,16 @@ func (h *Handler) Status() Status {
 
 // publish encodes and publishes a message.
 func (h *Handler) publish(topic string, v interface{ MarshalSSZ() ([]byte, error) }) {
+	PublishSSZ(h.env, h.log, topic, v)
+}
+
+// PublishSSZ encodes v and publishes it on topic through env; an encoding
+// failure is logged to log.
+func PublishSSZ(env Env, log *slog.Logger, topic string, v interface{ MarshalSSZ() ([]byte, error) }) {
 	buf, err := v.MarshalSSZ()
 	if err != nil {
-		h.log.Warn("publish failed", "topic", topic, "err", fmt.Errorf("encode message: %w", err))
+		log.Warn("publish failed", "topic", topic, "err", fmt.Errorf("encode message: %w", err))
 		return
 	}
-	h.env.Publish(topic, buf)
+	env.Publish(topic, buf)
 }

@@ -23,11 +23,11 @@ const categoryNetwork = "Network"
 func simCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "sim",
-		Usage: "run beacon nodes in a deterministic discrete-event simulation",
+		Usage: "run beacon and shard nodes in a deterministic discrete-event simulation",
 		Subcommands: []*cli.Command{{
 			Name:      "run",
-			Usage:     "simulate a beacon network in virtual time and report every epoch",
-			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--json]",
+			Usage:     "simulate a beacon (and shard) network in virtual time and report every epoch",
+			UsageText: "shardlab sim run [--nodes N] [--shard-nodes N] [--shards N] [--tx-rate R] [--cross-shard F] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--json]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
 evenly between them) for --epochs epochs in virtual time. Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
@@ -37,8 +37,14 @@ uniform), loss and bandwidth, gossiping by flooding or on a mesh of degree
 --mesh-degree. One line per epoch reports the head, the distinct heads, the
 lowest justified and finalized epochs and the first node's previous-epoch
 participation; the summary ends with the trace hash (the same flags always
-give the same hash), the wall time and the speed-up over real time. Shard
-nodes are not simulated yet (docs/simulator.md).`,
+give the same hash), the wall time and the speed-up over real time.
+
+With --shard-nodes N, N shard nodes run the production shard handler
+(shard/handler, what 'shardlab shard' runs) on top of a beacon follower, the
+--shards shards split between them, with a workload of --tx-rate signed
+transfers a second (--cross-shard of them to another shard); the epoch lines
+add the crosslinked shards, the receipts sent and claimed and the accepted
+transactions (docs/simulator.md).`,
 			Flags: []cli.Flag{
 				&cli.IntFlag{Name: "nodes", Usage: "number of beacon nodes", Value: 4, Category: categorySimulation},
 				&cli.Uint64Flag{Name: "validators", Usage: "number of genesis validators (at least 64, the minimal preset's MIN_GENESIS_ACTIVE_VALIDATOR_COUNT)", Value: 64, Category: categorySimulation},
@@ -50,6 +56,10 @@ nodes are not simulated yet (docs/simulator.md).`,
 				&cli.Float64Flag{Name: "bandwidth", Usage: "link bandwidth in bytes per second (0: unlimited)", Category: categoryNetwork},
 				&cli.IntFlag{Name: "mesh-degree", Usage: "gossip mesh degree (0: flood to every peer)", Category: categoryNetwork},
 				&cli.BoolFlag{Name: "reorder", Usage: "let messages on a link overtake each other (default: first in, first out)", Category: categoryNetwork},
+				&cli.IntFlag{Name: "shard-nodes", Usage: "number of shard nodes (0: a beacon-only run)", Category: categoryShards},
+				&cli.Uint64Flag{Name: "shards", Usage: "SHARD_COUNT with shard nodes (at least SLOTS_PER_EPOCH)", Value: 8, Category: categoryShards},
+				&cli.Float64Flag{Name: "tx-rate", Usage: "transactions per second submitted to the shard nodes", Value: 10, Category: categoryShards},
+				&cli.Float64Flag{Name: "cross-shard", Usage: "share of the transactions sent to another shard, in [0, 1]", Value: 0.5, Category: categoryShards},
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object per epoch and one for the summary", Category: categoryOutput},
 			},
 			Action: runSim,
@@ -64,6 +74,9 @@ func simConfig(c *cli.Context) (netsim.Config, error) {
 	cfg.Nodes, cfg.Validators, cfg.Epochs = c.Int("nodes"), c.Uint64("validators"), c.Uint64("epochs")
 	cfg.SlotTime, cfg.Seed = c.Duration("slot-time"), c.Uint64("seed")
 	cfg.Loss, cfg.Bandwidth, cfg.MeshDegree, cfg.Reorder = c.Float64("loss"), c.Float64("bandwidth"), c.Int("mesh-degree"), c.Bool("reorder")
+	if n := c.Int("shard-nodes"); n != 0 {
+		cfg.Shard = netsim.ShardConfig{Nodes: n, Shards: c.Uint64("shards"), TxRate: c.Float64("tx-rate"), CrossShard: c.Float64("cross-shard")}
+	}
 	lat, err := netsim.ParseLatency(c.String("latency"))
 	if err != nil {
 		return cfg, fmt.Errorf("--latency: %w", err)
@@ -80,20 +93,24 @@ func simConfig(c *cli.Context) (netsim.Config, error) {
 
 // simSummary is the closing report of a run.
 type simSummary struct {
-	Nodes      int     `json:"nodes"`
-	Validators uint64  `json:"validators"`
-	Epochs     uint64  `json:"epochs"`
-	Finalized  uint64  `json:"finalized_epoch"`
-	Events     uint64  `json:"events"`
-	Gossip     uint64  `json:"gossip_delivered"`
-	Duplicates uint64  `json:"gossip_duplicates"`
-	Requests   uint64  `json:"requests"`
-	Dropped    uint64  `json:"dropped"`
-	Bytes      uint64  `json:"bytes"`
-	SimSeconds float64 `json:"simulated_seconds"`
-	WallMillis int64   `json:"wall_ms"`
-	Speedup    float64 `json:"speedup"`
-	TraceHash  string  `json:"trace_hash"`
+	Nodes      int    `json:"nodes"`
+	ShardNodes int    `json:"shard_nodes,omitempty"`
+	Shards     uint64 `json:"shards,omitempty"`
+	// Shard is the last epoch's shard side (nil: a beacon-only run).
+	Shard      *netsim.ShardReport `json:"shard,omitempty"`
+	Validators uint64              `json:"validators"`
+	Epochs     uint64              `json:"epochs"`
+	Finalized  uint64              `json:"finalized_epoch"`
+	Events     uint64              `json:"events"`
+	Gossip     uint64              `json:"gossip_delivered"`
+	Duplicates uint64              `json:"gossip_duplicates"`
+	Requests   uint64              `json:"requests"`
+	Dropped    uint64              `json:"dropped"`
+	Bytes      uint64              `json:"bytes"`
+	SimSeconds float64             `json:"simulated_seconds"`
+	WallMillis int64               `json:"wall_ms"`
+	Speedup    float64             `json:"speedup"`
+	TraceHash  string              `json:"trace_hash"`
 }
 
 func runSim(c *cli.Context) error {
@@ -127,7 +144,7 @@ func runSim(c *cli.Context) error {
 		return cli.Exit("sim run: "+err.Error(), 1)
 	}
 	sum := simSummary{
-		Nodes: cfg.Nodes, Validators: cfg.Validators, Epochs: cfg.Epochs,
+		Nodes: cfg.Nodes, ShardNodes: cfg.Shard.Nodes, Shards: cfg.Shard.Shards, Validators: cfg.Validators, Epochs: cfg.Epochs,
 		Events: res.Events, Gossip: res.Stats.Gossip, Duplicates: res.Stats.Duplicates,
 		Requests: res.Stats.Requests, Dropped: res.Stats.Dropped, Bytes: res.Stats.Bytes,
 		SimSeconds: res.SimTime.Seconds(), WallMillis: res.Wall.Milliseconds(),
@@ -135,6 +152,7 @@ func runSim(c *cli.Context) error {
 	}
 	if n := len(res.Epochs); n > 0 {
 		sum.Finalized = uint64(res.Epochs[n-1].Finalized)
+		sum.Shard = res.Epochs[n-1].Shard
 	}
 	return printSimSummary(w, sum, asJSON)
 }
@@ -143,10 +161,14 @@ func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(s)
 	}
-	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n"+
+	shards := ""
+	if s.Shard != nil {
+		shards = fmt.Sprintf("  shards: %d shard nodes, %s\n", s.ShardNodes, s.Shard)
+	}
+	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n%s"+
 		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+
 		"  trace %s  wall %s  speed-up %.1fx over %s of slots\n",
-		s.Nodes, s.Validators, s.Epochs, s.Finalized, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
+		s.Nodes, s.Validators, s.Epochs, s.Finalized, shards, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
 		s.TraceHash, time.Duration(s.WallMillis)*time.Millisecond, s.Speedup, time.Duration(s.SimSeconds*float64(time.Second)))
 	return err
 }

@@ -19,6 +19,11 @@ func TestSimRunBadFlags(t *testing.T) {
 		{"slot time", []string{"--slot-time", "1500ms"}, "not whole seconds"},
 		{"zero slot time", []string{"--slot-time", "0s"}, "--slot-time 0s must be positive"},
 		{"epochs", []string{"--epochs", "0"}, "0 epochs"},
+		{"few shards", []string{"--shard-nodes", "2", "--shards", "3"}, "3 shards, want at least SLOTS_PER_EPOCH"},
+		{"too many shards", []string{"--shard-nodes", "2", "--shards", "2048"}, "2048 shards, at most"},
+		{"tx rate", []string{"--shard-nodes", "2", "--tx-rate", "-1"}, "tx rate -1"},
+		{"cross-shard", []string{"--shard-nodes", "2", "--cross-shard", "1.5"}, "cross-shard share 1.5"},
+		{"shard nodes", []string{"--shard-nodes", "-1"}, "-1 shard nodes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,5 +59,25 @@ func TestSimRun(t *testing.T) {
 	}
 	if hashes[0] != hashes[1] {
 		t.Fatalf("trace hashes differ: %v", hashes)
+	}
+}
+
+// TestSimRunShards runs one epoch with two shard nodes and --json: the
+// epoch line and the summary carry the shard side.
+func TestSimRunShards(t *testing.T) {
+	out, code := runCLI(t, "sim", "run", "--epochs", "1", "--shard-nodes", "2", "--tx-rate", "5", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want an epoch line and the summary:\n%s", len(lines), out)
+	}
+	var sum simSummary
+	if err := json.Unmarshal([]byte(lines[1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.ShardNodes != 2 || sum.Shards != 8 || sum.Shard == nil || sum.Shard.Shards != 8 || sum.Shard.Transactions == 0 {
+		t.Fatalf("summary %+v, shard side %+v", sum, sum.Shard)
 	}
 }

@@ -159,7 +159,7 @@ func (s shardBackend) Stats() shardapi.Stats {
 		out.ReceiptsReceived += cs.ReceiptsReceived
 	}
 	out.ReceiptsPending = out.ReceiptsSent - out.ReceiptsClaimed
-	out.FraudProofsSeen = s.n.fraud.seenCount()
+	out.FraudProofsSeen = s.n.h.ProofsSeen()
 	return out
 }
 

@@ -2,15 +2,19 @@
 // (beacon/node; a follower without validators, or a full validator client
 // in `shardlab node`), one shard chain service (shard/chain) per served
 // shard on a shared Pebble database, and the shard gossip topics and
-// request/response protocol, all on one p2p node. It also runs the shard
-// roles: proposer, relayer and fisherman, and serves the HTTP API.
+// request/response protocol, all on one p2p node. It is the libp2p host of
+// shard/handler, which makes the shard roles' decisions (gossip validation
+// and import, proposer, relayer, fisherman, crosslink data): the node hands
+// it gossip, requests, slot starts and beacon events, and gives it a
+// handler.Env over libp2p and the node's clock (host.go). Shard sync by
+// range, the head markers, metrics and the HTTP API stay here.
 //
 // # Network (wire formats)
 //
 // Gossip topics (p2p's names, ssz_snappy payloads):
 //
 //	shard_<n>_block   a ShardBlock (shard/types) of shard n
-//	shard_<n>_tx      a ShardMessage (messages.go): exactly one Transaction of
+//	shard_<n>_tx      a ShardMessage (shard/handler messages.go): exactly one Transaction of
 //	                  shard n, or one ReceiptClaim of a receipt sent to shard n
 //	shard_fraud_proof a ShardFraudProof (the embedded beacon node validates
 //	                  and pools it; this package publishes)
@@ -34,7 +38,7 @@
 // ShardStateRequest{shard, block_root} with the block's post-state (one SSZ
 // ShardState chunk) when the node still holds it, and with no chunk
 // otherwise. ShardInboxByCrosslinkProtocol ("shard_inbox_by_crosslink",
-// inbox.go) answers a ShardInboxRequest{shard, crosslink} with a
+// shard/handler inbox.go) answers a ShardInboxRequest{shard, crosslink} with a
 // ShardInboxResponse proving the shard's inbox nonces as of that crosslink
 // (its header list, the last header, the nonces and their Merkle branch in
 // the header's state root), or with no chunk when the node lacks the
@@ -59,7 +63,7 @@
 // neither proposes on the shard nor answers its crosslink data roots (a
 // lagging node's answer would mislead attesters).
 //
-// # Duties
+// # Duties (shard/handler)
 //
 // At each slot start (unless the beacon node is syncing): a shard whose
 // head lags is synced (a catch-up sync after a start pauses its proposer);

@@ -76,7 +76,7 @@ func TestFraudProofSlashes(t *testing.T) {
 				t.Fatalf("shard node %d did not reject the fraudulent block", i)
 			}
 		}
-		if s0n.fraud.seenCount()+s1n.fraud.seenCount() == 0 {
+		if s0n.h.ProofsSeen()+s1n.h.ProofsSeen() == 0 {
 			t.Fatal("no fraud proof built")
 		}
 		// A member of the shard's crosslink committee of the next epoch

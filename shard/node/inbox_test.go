@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -15,29 +14,12 @@ import (
 	"github.com/shardlab/shardlab/p2p/p2ptest"
 	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 )
-
-// chunkWriter is a p2p.ResponseWriter that keeps what a handler writes.
-type chunkWriter struct {
-	chunks [][]byte
-	code   p2p.ResponseCode
-}
-
-func (w *chunkWriter) WriteChunk(b []byte) error {
-	w.chunks = append(w.chunks, slices.Clone(b))
-	return nil
-}
-
-func (w *chunkWriter) WriteError(code p2p.ResponseCode, _ string) error {
-	w.code = code
-	return nil
-}
 
 // serveInbox runs the inbox handler of n on req.
 func serveInbox(n *Node, req []byte) ([][]byte, error) {
-	w := &chunkWriter{}
-	err := n.serveInboxByCrosslink(context.Background(), "", req, w)
-	return w.chunks, err
+	return n.h.OnRequest("", ShardInboxByCrosslinkProtocol, req)
 }
 
 // TestInboxProofWire has one node serving shards 0 and 1 claim three
@@ -77,7 +59,7 @@ func TestInboxProofWire(t *testing.T) {
 		if err != nil || len(chunks) != 1 {
 			t.Fatalf("inbox answer: %d chunks, %v", len(chunks), err)
 		}
-		nonces, err := decodeInbox(cfg, cl, chunks[0])
+		nonces, err := shardhandler.DecodeInbox(cfg, cl, chunks[0])
 		if err != nil || len(nonces) != int(cfg.ShardCount) || nonces[0] != 3 {
 			t.Fatalf("verified inbox %v, %v", nonces, err)
 		}
@@ -120,11 +102,11 @@ func TestInboxProofWire(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := decodeInbox(cfg, tc.c, buf); !errors.Is(err, chain.ErrInvalidInboxProof) {
+			if _, err := shardhandler.DecodeInbox(cfg, tc.c, buf); !errors.Is(err, chain.ErrInvalidInboxProof) {
 				t.Errorf("%s: %v", tc.name, err)
 			}
 		}
-		if _, err := decodeInbox(cfg, cl, chunks[0][:len(chunks[0])-1]); !errors.Is(err, chain.ErrInvalidInboxProof) {
+		if _, err := shardhandler.DecodeInbox(cfg, cl, chunks[0][:len(chunks[0])-1]); !errors.Is(err, chain.ErrInvalidInboxProof) {
 			t.Errorf("truncated answer: %v", err)
 		}
 
@@ -233,11 +215,7 @@ func TestRelayToUnservedShard(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		attempts := func() int {
-			an.relay.mu.Lock()
-			defer an.relay.mu.Unlock()
-			return an.relay.sent[relayKey{src: 0, dst: 1, nonce: 0}].attempts
-		}
+		attempts := func() int { return an.h.RelayAttempts(0, 1, 0) }
 		waitSlots(t, cfg, 12*int(cfg.SlotsPerEpoch), "the first claim sent six times", func() bool { return attempts() >= 6 })
 		if slices.Contains(an.P2P().Peers(), bn.P2P().ID()) {
 			t.Fatal("A and B are connected")
@@ -273,91 +251,6 @@ func TestRelayToUnservedShard(t *testing.T) {
 		}
 		for _, r := range []*running{a, b, b0, b1} {
 			r.stop(t)
-		}
-	})
-}
-
-// TestDestinationInboxFollowsCrosslink checks the relayer's view of an
-// unserved destination's inbox: the value of the current crosslink, not
-// the largest seen (a rollback lowers it), through the parent of an empty
-// crosslink, zero at the genesis crosslink; an unknown crosslink is
-// fetched at most once at a time and, when nobody proves it, again only
-// inboxRetrySlots later.
-func TestDestinationInboxFollowsCrosslink(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		g, genesis := testGenesis(t, 6*time.Second)
-		net, _ := p2ptest.NewMockNet(t, 1, p2ptest.Options{})
-		n := shardNode(t, g, genesis, net.Nodes[0], []bt.Shard{0, 3}, bnode.ValidatorRange{}, "", "n")
-		defer func() { _ = n.Close() }()
-		r := n.relay
-		empty, _ := shardcore.CrosslinkDataRoot(g.cfg, nil)
-		x := bt.Crosslink{Shard: 1, ParentRoot: (&bt.Crosslink{}).TreeRoot(), EndEpoch: 1, DataRoot: bt.Root{1}}
-		y := bt.Crosslink{Shard: 1, ParentRoot: x.TreeRoot(), StartEpoch: 1, EndEpoch: 2, DataRoot: bt.Root{2}}
-		z := bt.Crosslink{Shard: 1, ParentRoot: y.TreeRoot(), StartEpoch: 2, EndEpoch: 2, DataRoot: empty}
-		nonces := func(v0, v3 uint64) []uint64 {
-			out := make([]uint64, g.cfg.ShardCount)
-			out[0], out[3] = v0, v3
-			return out
-		}
-		at := func(slot bt.Slot, c bt.Crosslink) ([]uint64, bool) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return r.destinationInbox(1, slot, c)
-		}
-		inflight := func() bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return r.inbox[1].inflight
-		}
-		if v, ok := at(1, bt.Crosslink{}); !ok || !slices.Equal(v, nonces(0, 0)) {
-			t.Fatalf("genesis crosslink: %v %v", v, ok)
-		}
-		// Unknown: fetched in the background; no peer serves shard 1.
-		if _, ok := at(2, x); ok || !inflight() {
-			t.Fatal("unknown crosslink known, or not fetched")
-		}
-		synctest.Wait()
-		if inflight() {
-			t.Fatal("fetch still running")
-		}
-		r.mu.Lock()
-		failed, retry := r.inbox[1].failed, r.inbox[1].retryAt
-		r.mu.Unlock()
-		if failed != x.TreeRoot() || retry != 2+inboxRetrySlots {
-			t.Fatalf("failed fetch recorded as %s, retry at %d", failed, retry)
-		}
-		if at(3, x); inflight() {
-			t.Fatal("fetched again before the retry slot")
-		}
-		if at(2+inboxRetrySlots, x); !inflight() {
-			t.Fatal("not fetched again at the retry slot")
-		}
-		synctest.Wait()
-
-		r.mu.Lock()
-		r.inbox[1].remember(x.TreeRoot(), provenLink{cl: x, nonces: nonces(5, 1)})
-		r.inbox[1].remember(y.TreeRoot(), provenLink{cl: y, nonces: nonces(7, 2)})
-		r.mu.Unlock()
-		c0, _ := n.Chain(0)
-		c3, _ := n.Chain(3)
-		head := n.bchain.HeadState()
-		for _, step := range []struct {
-			name   string
-			cl     bt.Crosslink
-			v0, v3 uint64
-		}{
-			{"y", y, 7, 2},
-			{"empty crosslink after y", z, 7, 2},
-			{"rolled back to x", x, 5, 1},
-			{"y again", y, 7, 2},
-		} {
-			head.CurrentCrosslinks[1] = step.cl
-			n.relay.run(t.Context(), 10, head, nil)
-			if c0.DestinationInbox(1) != step.v0 || c3.DestinationInbox(1) != step.v3 || inflight() {
-				t.Fatalf("%s: inbox %d and %d, want %d and %d (fetching: %v)", step.name,
-					c0.DestinationInbox(1), c3.DestinationInbox(1), step.v0, step.v3, inflight())
-			}
 		}
 	})
 }
@@ -405,7 +298,7 @@ func FuzzShardInboxResponse(f *testing.F) {
 	f.Add([]byte{})
 	cl := bt.Crosslink{Shard: 1, EndEpoch: 1, DataRoot: bt.Root{9}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := decodeInbox(g.cfg, cl, data); err == nil {
+		if _, err := shardhandler.DecodeInbox(g.cfg, cl, data); err == nil {
 			t.Fatal("an answer proved a made-up data root")
 		}
 		var r ShardInboxResponse
@@ -416,36 +309,5 @@ func FuzzShardInboxResponse(f *testing.F) {
 		if err != nil || !bytes.Equal(out, data) {
 			t.Fatalf("re-encoded %x (%v), input %x", out, err, data)
 		}
-	})
-}
-
-// TestRelayDoesNotBlockTheSlot checks that the slot loop's relay pass runs
-// beside it: with the relayer busy (its lock held, as by a long pass) the
-// call returns at once (a synchronous pass would block here), no second
-// pass starts while one runs, and the next one starts once it ended.
-func TestRelayDoesNotBlockTheSlot(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		g, genesis := testGenesis(t, 6*time.Second)
-		net, _ := p2ptest.NewMockNet(t, 1, p2ptest.Options{})
-		n := shardNode(t, g, genesis, net.Nodes[0], []bt.Shard{0, 3}, bnode.ValidatorRange{}, "", "n")
-		defer func() { _ = n.Close() }()
-		head := n.bchain.HeadState()
-		n.relay.mu.Lock()
-		if !n.relayAsync(t.Context(), 1, head, nil) {
-			t.Error("first pass not started")
-		}
-		if n.relayAsync(t.Context(), 2, head, nil) {
-			t.Error("a second pass started while the first runs")
-		}
-		n.relay.mu.Unlock()
-		synctest.Wait()
-		if n.relaying.Load() {
-			t.Fatal("the pass did not end")
-		}
-		if !n.relayAsync(t.Context(), 3, head, nil) {
-			t.Error("no pass started after the first ended")
-		}
-		synctest.Wait()
 	})
 }

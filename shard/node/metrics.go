@@ -97,5 +97,5 @@ func (n *Node) updateMetrics() {
 		n.m.txPool.WithLabelValues(l).Set(float64(st.PoolTxs))
 		n.m.claimPool.WithLabelValues(l).Set(float64(st.PoolClaims))
 	}
-	n.m.fraudSeen.Set(float64(n.fraud.seenCount()))
+	n.m.fraudSeen.Set(float64(n.h.ProofsSeen()))
 }

@@ -31,8 +31,8 @@ import (
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 	"github.com/shardlab/shardlab/shard/store"
-	st "github.com/shardlab/shardlab/shard/types"
 )
 
 // Node is a shard node: a beacon node (a follower without validators, or
@@ -72,12 +72,12 @@ type Node struct {
 	overflow atomic.Bool // events were dropped: refresh everything
 	unsub    func()
 
-	pendMu  sync.Mutex
-	pending map[bt.Root]*pendingBlock // gossip blocks waiting for a parent or beacon block
-
-	fraud    *fisherman
-	relay    *relayer
-	relaying atomic.Bool // a relay pass runs (relayAsync)
+	// h makes the shard decisions (gossip, proposals, relaying, fraud
+	// proofs, crosslink data); the node drives it over libp2p.
+	h *shardhandler.Handler
+	// dataSource is h once built, for the embedded beacon node's
+	// crosslink data server, which runs from New on.
+	dataSource atomic.Pointer[shardhandler.Handler]
 
 	syncMu          sync.Mutex
 	syncing         map[bt.Shard]bool
@@ -86,9 +86,6 @@ type Node struct {
 	badUntil        map[peer.ID]time.Time
 	behind          map[bt.Shard]bool // a peer offers blocks the node cannot import
 	caughtUp        bool              // the start-up catch-up was requested (slot loop only)
-	windowMu        sync.Mutex
-	windowFor       bt.Root
-	window          *bt.BeaconState
 
 	runMu     sync.Mutex
 	running   bool
@@ -115,7 +112,6 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 		shards:          slices.Clone(cfg.Shards),
 		chains:          make(map[bt.Shard]*chain.Service),
 		events:          make(chan bchain.Event, 4096),
-		pending:         make(map[bt.Root]*pendingBlock),
 		syncing:         make(map[bt.Shard]bool),
 		catchingUpShard: make(map[bt.Shard]bool),
 		lastSync:        make(map[bt.Shard]bt.Slot),
@@ -152,12 +148,10 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 	if n.m, err = newMetrics(cfg.Registerer, n.cfg.Chain.TxCache); err != nil {
 		return nil, err
 	}
-	n.fraud = newFisherman(n)
-	n.relay = newRelayer(n)
-	if err := n.register(); err != nil {
+	if err := n.openHandler(); err != nil {
 		return nil, err
 	}
-	if err := n.registerInbox(); err != nil {
+	if err := n.register(); err != nil {
 		return nil, err
 	}
 	n.api = n.newAPI(logger, reg)
@@ -255,11 +249,9 @@ func (n *Node) openChains(logger *slog.Logger) error {
 	}
 	// The beacon chain knows its genesis from Config.Genesis or its data
 	// dir: the genesis block's state root binds transaction signatures.
-	gb, ok := n.bchain.Block(n.bchain.GenesisRoot())
-	if !ok {
-		return fmt.Errorf("open shard chains: the beacon chain has no genesis block %s", n.bchain.GenesisRoot())
+	if n.verifier, err = shardhandler.Verifier(n.bchain); err != nil {
+		return err
 	}
-	n.verifier = shardcore.FraudVerifier{GenesisRoot: gb.GetStateRoot()}
 	// One cache of each kind per node: the shards share the transaction
 	// cache and the beacon chain's BLS cache (unless the config brings
 	// caches, as a simulation sharing them among nodes does).
@@ -270,18 +262,11 @@ func (n *Node) openChains(logger *slog.Logger) error {
 		n.cfg.Chain.VerifyCache = n.bchain.VerifyCache()
 	}
 	for _, s := range n.shards {
-		g := n.cfg.ShardGenesis[s]
-		if g == nil {
-			if g, err = st.GenesisState(n.pcfg, s, shardcore.AccountPubkeys(n.pcfg, s)); err != nil {
-				return err
-			}
-		}
 		cc := n.cfg.Chain
-		cc.Transition, cc.Shard, cc.Genesis, cc.DB, cc.Beacon, cc.Logger = n.tr, s, g, n.db, n.bchain, logger
-		cc.TxDomain = n.verifier.TxDomain(n.pcfg)
-		c, err := chain.New(cc)
+		cc.Logger = logger
+		c, err := shardhandler.OpenChain(cc, n.bchain, n.db, n.verifier, s, n.cfg.ShardGenesis[s])
 		if err != nil {
-			return bnode.DescribeDamage(fmt.Errorf("open shard %d: %w", s, err), where)
+			return bnode.DescribeDamage(err, where)
 		}
 		n.chains[s] = c
 		if blocks, last := c.PendingBeaconRefs(); blocks > 0 {

@@ -44,6 +44,9 @@ type Config struct {
 	Seed uint64
 	// Logger receives the handlers' logs (nil: discarded).
 	Logger *slog.Logger
+	// Shard is the shard side: shard nodes, shards and workload (zero: a
+	// beacon-only run; see shard.go).
+	Shard ShardConfig
 }
 
 // DefaultConfig is 4 nodes, 64 validators, 8 epochs of 2-second slots,
@@ -73,6 +76,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: bandwidth %v", ErrInvalidConfig, c.Bandwidth)
 	case c.MeshDegree < 0:
 		return fmt.Errorf("%w: mesh degree %d", ErrInvalidConfig, c.MeshDegree)
+	}
+	spe := params.Minimal().SlotsPerEpoch
+	if c.Chain != nil {
+		spe = c.Chain.SlotsPerEpoch
+	}
+	if err := c.Shard.validate(spe); err != nil {
+		return err
 	}
 	return c.Latency.validate()
 }

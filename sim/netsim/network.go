@@ -195,7 +195,7 @@ func (s *Sim) receive(to, from int, topic string, data []byte, id msgID) {
 	n.seen[id] = true
 	s.stats.Gossip++
 	s.trace.record(recGossip, s.loop.now, to, from, topic, data)
-	if n.h.OnGossip(topic, s.net.peers[from], data) == handler.Accept {
+	if n.onGossip(topic, s.net.peers[from], data) == handler.Accept {
 		s.forward(to, from, topic, data, id)
 	}
 }
@@ -217,7 +217,7 @@ func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunk
 	})
 	s.send(from, to, len(req), func() {
 		s.trace.record(recRequest, s.loop.now, to, from, protocol, req)
-		chunks, err := s.nodes[to].h.OnRequest(s.net.peers[from], protocol, req)
+		chunks, err := s.nodes[to].onRequest(s.net.peers[from], protocol, req)
 		if len(chunks) > maxChunks {
 			chunks = chunks[:maxChunks]
 		}

@@ -40,6 +40,7 @@ type node struct {
 	// intercept, when set, sees the node's publications first and keeps
 	// those it returns true for off the network (byzantine behaviour).
 	intercept func(topic string, data []byte) bool
+	shard *shardPart     // the shard side of a shard node (nil: a beacon node)
 }
 
 // nodeID is the peer ID of node i ("node-000" and so on).
@@ -80,6 +81,11 @@ func (n *node) open(tr *core.Transition, genesis *types.BeaconState) error {
 		Hooks: handler.Hooks{AttestationVerified: n.slashAttestation},
 	}
 	copy(hc.Graffiti[:], fmt.Sprintf("netsim node %d", i))
+	n.closeShard() // a restart replaces the shard side too
+	n.shard = nil
+	if err := n.s.openShard(n, &hc); err != nil {
+		return err
+	}
 	if n.h, err = handler.New(hc, simEnv{n}); err != nil {
 		return fmt.Errorf("open node %d handler: %w", i, err)
 	}

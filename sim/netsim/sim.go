@@ -28,6 +28,7 @@ type Sim struct {
 	net            network
 	stats          Stats
 	nodes          []*node
+	sh             shardSim
 	genesis        time.Time
 	genesisState   *types.BeaconState // for restarts
 	linkFaults     map[int]LinkFault  // per-node extra delay and loss
@@ -52,6 +53,10 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.SlotTime > 0 {
 		pc.SecondsPerSlot = uint64(cfg.SlotTime / time.Second)
 	}
+	pc, err := cfg.Shard.shardParams(pc)
+	if err != nil {
+		return nil, err
+	}
 	if err := pc.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -75,10 +80,14 @@ func New(cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
+	if tr, err = shardTransition(tr, genesis); err != nil {
+		return nil, err
+	}
+	s.tr = tr
 	s.genesis = time.Unix(int64(genesis.GenesisTime), 0)
 	s.genesisState = genesis
 	s.loop.now = s.genesis
-	s.buildNetwork(cfg.Nodes, cfg.MeshDegree)
+	s.buildNetwork(cfg.Nodes+cfg.Shard.Nodes, cfg.MeshDegree)
 	per, extra := cfg.Validators/uint64(cfg.Nodes), cfg.Validators%uint64(cfg.Nodes)
 	start := uint64(0)
 	for i := range cfg.Nodes {
@@ -99,10 +108,22 @@ func New(cfg Config) (*Sim, error) {
 		}
 		s.nodes = append(s.nodes, n)
 	}
+	for i := range cfg.Shard.Nodes { // shard nodes: beacon followers
+		n, err := s.newNode(cfg.Nodes+i, tr, genesis, nil)
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		s.nodes = append(s.nodes, n)
+	}
 	for _, n := range s.nodes { // every pair connects at genesis
 		for _, p := range s.peersOf(n.index) {
 			n.h.OnPeerConnected(p)
 		}
+	}
+	if err := s.startWorkload(); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	return s, nil
 }
@@ -115,6 +136,7 @@ func (s *Sim) Close() error {
 	s.closed = true
 	var errs []error
 	for _, n := range s.nodes {
+		n.closeShard()
 		errs = append(errs, n.db.Close())
 	}
 	return errors.Join(errs...)
@@ -134,7 +156,7 @@ func (s *Sim) scheduleSlot(slot types.Slot) {
 				n.h.Tick() // follow the clock without proposing
 				return
 			}
-			n.h.OnSlotStart(slot)
+			n.onSlotStart(slot)
 		})
 	}
 	for _, n := range s.nodes {
@@ -172,12 +194,18 @@ type EpochReport struct {
 	Participation float64
 	// Gossip counts the messages delivered so far.
 	Gossip uint64
+	// Shard is the shard side (nil in a beacon-only run).
+	Shard *ShardReport `json:",omitempty"`
 }
 
 // String formats r as one line.
 func (r EpochReport) String() string {
-	return fmt.Sprintf("epoch %3d  head slot %4d  heads %d  justified %3d  finalized %3d  participation %5.1f%%  gossip %d",
+	line := fmt.Sprintf("epoch %3d  head slot %4d  heads %d  justified %3d  finalized %3d  participation %5.1f%%  gossip %d",
 		r.Epoch, r.HeadSlot, r.Heads, r.Justified, r.Finalized, 100*r.Participation, r.Gossip)
+	if r.Shard != nil {
+		line += "  " + r.Shard.String()
+	}
+	return line
 }
 
 // Report returns the network's state now, labelled as epoch.
@@ -198,6 +226,7 @@ func (s *Sim) Report(epoch types.Epoch) EpochReport {
 	}
 	r.Heads = len(heads)
 	r.Participation = participation(s.tr, s.nodes[0].chain.HeadState())
+	r.Shard = s.shardReport()
 	return r
 }
 
@@ -286,6 +315,10 @@ func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, erro
 			return nil, fmt.Errorf("simulate: hash node %d state: %w", n.index, err)
 		}
 		res.StateRoots = append(res.StateRoots, root)
+	}
+	var err error
+	if res.StateRoots, err = s.shardStateRoots(res.StateRoots); err != nil {
+		return nil, err
 	}
 	res.TraceHash, res.Records = s.trace.sum(), s.trace.count
 	res.SimTime = time.Duration(s.nextSlot) * s.slot

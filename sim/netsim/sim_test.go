@@ -179,23 +179,4 @@ func TestConfigValidate(t *testing.T) {
 
 // BenchmarkSim runs the default 4-node network for two epochs and reports
 // events per second and the speed-up over real time.
-func BenchmarkSim(b *testing.B) {
-	c := testConfig(1, 2)
-	var events uint64
-	var simTime time.Duration
-	for b.Loop() {
-		s, err := New(c)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := s.Run(context.Background(), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		events += res.Events
-		simTime += res.SimTime
-		_ = s.Close()
-	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
-}
+func BenchmarkSim(b *testing.B) { benchSim(b, testConfig(1, 2)) }

@@ -1,7 +1,6 @@
-package node
+package handler
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"slices"
@@ -27,7 +26,7 @@ import (
 // (before that the verifier, which runs against the head state, refuses
 // it).
 type fisherman struct {
-	n *Node
+	h *Handler
 
 	mu     sync.Mutex
 	jobs   []*proofJob
@@ -67,8 +66,8 @@ const (
 	maxAttempts = 4
 )
 
-func newFisherman(n *Node) *fisherman {
-	return &fisherman{n: n, proven: make(map[bt.Root]*provenBlock), seen: make(map[[32]byte]bool), warned: make(map[bt.Root]bool)}
+func newFisherman(h *Handler) *fisherman {
+	return &fisherman{h: h, proven: make(map[bt.Root]*provenBlock), seen: make(map[[32]byte]bool), warned: make(map[bt.Root]bool)}
 }
 
 // seenCount returns the number of distinct proofs seen (built here or
@@ -82,11 +81,11 @@ func (f *fisherman) seenCount() uint64 {
 // whistleblower returns a hosted validator that may sign a proof: in the
 // beacon head state, not slashed and not one of exclude.
 func (f *fisherman) whistleblower(exclude map[bt.ValidatorIndex]bool) (bt.ValidatorIndex, *bls.SecretKey, bool) {
-	keys := f.n.keys
+	keys := f.h.keys
 	if keys == nil {
 		return 0, nil, false
 	}
-	state := f.n.bchain.HeadState()
+	state := f.h.bchain.HeadState()
 	for i := range state.Validators {
 		v := &state.Validators[i]
 		if v.Slashed || exclude[bt.ValidatorIndex(i)] {
@@ -101,7 +100,7 @@ func (f *fisherman) whistleblower(exclude map[bt.ValidatorIndex]bool) (bt.Valida
 
 // prove builds the first proof of a fraudulent block and queues it.
 func (f *fisherman) prove(ferr *chain.FraudError) {
-	n := f.n
+	h := f.h
 	root, err := ferr.Block.SigningRoot()
 	if err != nil || ferr.Pre == nil {
 		return
@@ -119,13 +118,13 @@ func (f *fisherman) prove(ferr *chain.FraudError) {
 		f.warned[root] = true
 		f.mu.Unlock()
 		if warn {
-			n.log.Warn("fraud found but no hosted validator key to sign a proof", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root)
+			h.log.Warn("fraud found but no hosted validator key to sign a proof", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root)
 		}
 		return
 	}
-	proof, err := n.verifier.BuildFraudProof(n.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, sk)
+	proof, err := h.verifier.BuildFraudProof(h.tr, ferr.Pre, &ferr.Parent, ferr.Block, &ferr.BeaconHeader, ferr.Beacon, shardcore.FraudEvidence{}, wb, sk)
 	if err != nil {
-		n.log.Warn("build fraud proof failed", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root, "err", err)
+		h.log.Warn("build fraud proof failed", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root, "err", err)
 		return
 	}
 	data, err := proof.MarshalSSZ()
@@ -146,17 +145,17 @@ func (f *fisherman) prove(ferr *chain.FraudError) {
 	f.jobs = append(f.jobs, &proofJob{data: data, beaconSlot: ferr.BeaconHeader.Slot, shard: ferr.Block.Shard, kind: "proposer"})
 	f.seen[sha256.Sum256(data)] = true
 	f.mu.Unlock()
-	n.m.fraudBuilt.Inc()
-	n.log.Info("built fraud proof", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root,
+	h.cfg.Hooks.fraudBuilt()
+	h.log.Info("built fraud proof", "shard", uint64(ferr.Block.Shard), "slot", ferr.Block.Slot, "root", root,
 		"validator", uint64(ferr.Block.ProposerIndex), "whistleblower", uint64(wb), "bytes", len(data))
-	f.flush(n.ctx)
+	f.flush()
 }
 
 // flush submits the queued proofs whose beacon reference the beacon head
 // has passed: to the beacon chain's pool, then to the fraud proof topic.
-func (f *fisherman) flush(ctx context.Context) {
-	n := f.n
-	_, headSlot := n.bchain.Head()
+func (f *fisherman) flush() {
+	h := f.h
+	_, headSlot := h.bchain.Head()
 	f.mu.Lock()
 	var ready, keep []*proofJob
 	for _, j := range f.jobs {
@@ -169,7 +168,7 @@ func (f *fisherman) flush(ctx context.Context) {
 	f.jobs = keep
 	f.mu.Unlock()
 	for _, j := range ready {
-		err := n.bchain.AddFraudProof(j.data)
+		err := h.bchain.AddFraudProof(j.data)
 		if err != nil && !errors.Is(err, bchain.ErrDuplicate) {
 			// Already applied, or the head's history lacks the referenced
 			// beacon block (a reorg): try a few more times.
@@ -179,14 +178,12 @@ func (f *fisherman) flush(ctx context.Context) {
 				f.jobs = append(f.jobs, j)
 				f.mu.Unlock()
 			}
-			n.log.Info("fraud proof not accepted by the beacon chain", "shard", uint64(j.shard), "kind", j.kind,
+			h.log.Info("fraud proof not accepted by the beacon chain", "shard", uint64(j.shard), "kind", j.kind,
 				"attempt", j.attempts, "err", err)
 			continue
 		}
-		if err := n.p2p.Publish(ctx, p2p.ShardFraudProofTopic, j.data); err != nil {
-			n.log.Warn("publish fraud proof failed", "shard", uint64(j.shard), "err", err)
-		}
-		n.log.Info("submitted fraud proof", "shard", uint64(j.shard), "kind", j.kind)
+		h.env.Publish(p2p.ShardFraudProofTopic, j.data)
+		h.log.Info("submitted fraud proof", "shard", uint64(j.shard), "kind", j.kind)
 	}
 }
 
@@ -194,8 +191,8 @@ func (f *fisherman) flush(ctx context.Context) {
 // (their blocks leave the shard chains) and the attestations whose
 // crosslink lists a proven block (evidence for the second proof).
 func (f *fisherman) onBeaconBlock(root bt.Root) {
-	n := f.n
-	b, ok := n.bchain.Block(root)
+	h := f.h
+	b, ok := h.bchain.Block(root)
 	if !ok {
 		return
 	}
@@ -216,9 +213,9 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 		if err := bt.Decode(&p, data); err != nil {
 			continue
 		}
-		n.log.Info("fraud proof included in a beacon block", "slot", sb.Slot, "shard", uint64(p.Block.Shard),
+		h.log.Info("fraud proof included in a beacon block", "slot", sb.Slot, "shard", uint64(p.Block.Shard),
 			"validator", uint64(p.Block.ProposerIndex), "whistleblower", uint64(p.Whistleblower))
-		if c, ok := n.chains[p.Block.Shard]; ok {
+		if c, ok := h.chains[p.Block.Shard]; ok {
 			if broot, err := p.Block.SigningRoot(); err == nil {
 				c.MarkInvalid(broot)
 			}
@@ -226,8 +223,8 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 	}
 	f.mu.Lock()
 	var open []*provenBlock
-	for _, p := range f.proven {
-		if !p.second {
+	for _, r := range f.order { // proof order, not map order
+		if p := f.proven[r]; !p.second {
 			open = append(open, p)
 		}
 	}
@@ -242,16 +239,16 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 			if p.ferr.Block.Shard != cl.Shard || (p.crosslink != nil && *p.crosslink != cl) || len(p.evidence) >= params.MaxFraudEvidence {
 				continue
 			}
-			headers, idx, ok := n.chains[cl.Shard].InvalidInCrosslink(cl, p.root)
+			headers, idx, ok := h.chains[cl.Shard].InvalidInCrosslink(cl, p.root)
 			if !ok {
 				continue
 			}
 			if post == nil {
-				if post, ok = n.bchain.StateAt(root); !ok {
+				if post, ok = h.bchain.StateAt(root); !ok {
 					return
 				}
 			}
-			ia, err := n.tr.IndexedAttestation(post, a)
+			ia, err := h.tr.IndexedAttestation(post, a)
 			if err != nil {
 				continue
 			}
@@ -259,7 +256,7 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 			if p.attSeen[key] {
 				continue
 			}
-			branch, err := shardcore.HeaderProof(n.pcfg, headers, idx)
+			branch, err := shardcore.HeaderProof(h.pcfg, headers, idx)
 			if err != nil {
 				continue
 			}
@@ -268,9 +265,9 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 			c := cl
 			p.crosslink, p.headers, p.index = &c, headers, idx
 			p.evidence = append(p.evidence, &st.CrosslinkEvidence{Attestation: *ia, HeaderIndex: uint64(idx), HeaderBranch: branch})
-			p.lastEpoch = bcore.ComputeEpochOfSlot(n.pcfg, sb.Slot)
+			p.lastEpoch = bcore.ComputeEpochOfSlot(h.pcfg, sb.Slot)
 			f.mu.Unlock()
-			n.log.Info("crosslink vote for a fraudulent block included", "slot", sb.Slot, "shard", uint64(cl.Shard),
+			h.log.Info("crosslink vote for a fraudulent block included", "slot", sb.Slot, "shard", uint64(cl.Shard),
 				"attesters", len(ia.CustodyBit0Indices)+len(ia.CustodyBit1Indices))
 		}
 	}
@@ -280,11 +277,11 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 // over, the proof with the crosslink evidence and, if the crosslink is on
 // the shard's current crosslink chain, the rollback.
 func (f *fisherman) secondProofs(epoch bt.Epoch) {
-	n := f.n
+	h := f.h
 	f.mu.Lock()
-	var due []provenBlock // snapshots: the event loop appends evidence under f.mu
-	for _, p := range f.proven {
-		if !p.second && len(p.evidence) > 0 && epoch > p.lastEpoch {
+	var due []provenBlock       // snapshots: the event loop appends evidence under f.mu
+	for _, r := range f.order { // proof order, not map order
+		if p := f.proven[r]; !p.second && len(p.evidence) > 0 && epoch > p.lastEpoch {
 			p.second = true
 			snap := *p
 			snap.evidence = slices.Clone(p.evidence)
@@ -305,13 +302,13 @@ func (f *fisherman) secondProofs(epoch bt.Epoch) {
 				}
 			}
 		}
-		head := n.bchain.HeadState()
-		links := n.chains[shard].CrosslinkChain(head.CurrentCrosslinks[shard], params.MaxCrosslinkChain)
+		head := h.bchain.HeadState()
+		links := h.chains[shard].CrosslinkChain(head.CurrentCrosslinks[shard], params.MaxCrosslinkChain)
 		for k, l := range links {
 			if l.Crosslink != *p.crosslink {
 				continue
 			}
-			parent, ok := n.chains[shard].CrosslinkByRoot(p.crosslink.ParentRoot)
+			parent, ok := h.chains[shard].CrosslinkByRoot(p.crosslink.ParentRoot)
 			if !ok && p.crosslink.ParentRoot == (&bt.Crosslink{}).TreeRoot() {
 				parent, ok = bt.Crosslink{}, true
 			}
@@ -330,9 +327,9 @@ func (f *fisherman) secondProofs(epoch bt.Epoch) {
 		if !ok {
 			continue
 		}
-		proof, err := n.verifier.BuildFraudProof(n.tr, p.ferr.Pre, &p.ferr.Parent, p.ferr.Block, &p.ferr.BeaconHeader, p.ferr.Beacon, ev, wb, sk)
+		proof, err := h.verifier.BuildFraudProof(h.tr, p.ferr.Pre, &p.ferr.Parent, p.ferr.Block, &p.ferr.BeaconHeader, p.ferr.Beacon, ev, wb, sk)
 		if err != nil {
-			n.log.Warn("build crosslink fraud proof failed", "shard", uint64(shard), "err", err)
+			h.log.Warn("build crosslink fraud proof failed", "shard", uint64(shard), "err", err)
 			continue
 		}
 		data, err := proof.MarshalSSZ()
@@ -343,8 +340,8 @@ func (f *fisherman) secondProofs(epoch bt.Epoch) {
 		f.jobs = append(f.jobs, &proofJob{data: data, beaconSlot: p.ferr.BeaconHeader.Slot, shard: shard, kind: "crosslinkers"})
 		f.seen[sha256.Sum256(data)] = true
 		f.mu.Unlock()
-		n.m.fraudBuilt.Inc()
-		n.log.Info("built crosslink fraud proof", "shard", uint64(shard), "root", p.root, "evidence", len(p.evidence),
+		h.cfg.Hooks.fraudBuilt()
+		h.log.Info("built crosslink fraud proof", "shard", uint64(shard), "root", p.root, "evidence", len(p.evidence),
 			"rollback", ev.Rollback != nil)
 	}
 }

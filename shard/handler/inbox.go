@@ -1,9 +1,9 @@
-package node
+package handler
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -34,66 +34,43 @@ const (
 // the crosslink's data, or not yet): no fault of its own.
 var errInboxNotHeld = errors.New("inbox not held")
 
-// registerInbox installs the ShardInboxByCrosslinkProtocol handler.
-func (n *Node) registerInbox() error {
-	if err := n.p2p.Handle(ShardInboxByCrosslinkProtocol, n.serveInboxByCrosslink); err != nil {
-		return fmt.Errorf("handle %s: %w", ShardInboxByCrosslinkProtocol, err)
+// OnRequest answers a request of a protocol the handler serves
+// (ShardInboxByCrosslinkProtocol): the response chunks, or a
+// *p2p.ResponseError.
+func (h *Handler) OnRequest(_ peer.ID, protocol string, req []byte) ([][]byte, error) {
+	if protocol != ShardInboxByCrosslinkProtocol {
+		return nil, &p2p.ResponseError{Code: p2p.CodeInvalidRequest, Msg: "unknown protocol " + protocol}
 	}
-	return nil
+	return h.serveInboxByCrosslink(req)
 }
 
 // serveInboxByCrosslink answers a ShardInboxRequest about a served shard
 // with the proof of its inbox nonces at the crosslink, when the chain can
 // build it (shard/chain InboxProof), and with no chunk otherwise.
-func (n *Node) serveInboxByCrosslink(_ context.Context, _ peer.ID, req []byte, w p2p.ResponseWriter) error {
-	if n.ctx.Err() != nil {
-		return &p2p.ResponseError{Code: p2p.CodeResourceUnavailable, Msg: "node closing"}
-	}
+func (h *Handler) serveInboxByCrosslink(req []byte) ([][]byte, error) {
 	var r ShardInboxRequest
-	if err := bt.Decode(&r, req); err != nil || r.Shard >= n.pcfg.ShardCount || uint64(r.Crosslink.Shard) != r.Shard {
-		return &p2p.ResponseError{Code: p2p.CodeInvalidRequest, Msg: "bad shard inbox request"}
+	if err := bt.Decode(&r, req); err != nil || r.Shard >= h.pcfg.ShardCount || uint64(r.Crosslink.Shard) != r.Shard {
+		return nil, &p2p.ResponseError{Code: p2p.CodeInvalidRequest, Msg: "bad shard inbox request"}
 	}
-	c, ok := n.chains[bt.Shard(r.Shard)]
+	c, ok := h.chains[bt.Shard(r.Shard)]
 	if !ok {
-		return &p2p.ResponseError{Code: p2p.CodeResourceUnavailable, Msg: "shard not served"}
+		return nil, &p2p.ResponseError{Code: p2p.CodeResourceUnavailable, Msg: "shard not served"}
 	}
 	p, err := c.InboxProof(r.Crosslink)
 	if err != nil {
-		return nil // not held (or an empty crosslink, which proves nothing)
+		return nil, nil // not held (or an empty crosslink, which proves nothing)
 	}
 	resp := &ShardInboxResponse{HeaderRoots: p.HeaderRoots, Header: p.Header, InboxNonces: p.InboxNonces, InboxBranch: p.Branch}
 	buf, err := resp.MarshalSSZ()
 	if err != nil {
-		return fmt.Errorf("encode shard inbox: %w", err)
+		return nil, fmt.Errorf("encode shard inbox: %w", err)
 	}
-	return w.WriteChunk(buf)
+	return [][]byte{buf}, nil
 }
 
-// requestInbox asks p for the inbox nonces of c's shard as of crosslink c
-// and checks the answer against c (chain.VerifyInboxProof). A peer that
-// holds nothing gives errInboxNotHeld; a bad answer an error wrapping
-// chain.ErrInvalidInboxProof.
-func (n *Node) requestInbox(ctx context.Context, p peer.ID, c bt.Crosslink) ([]uint64, error) {
-	req := &ShardInboxRequest{Shard: uint64(c.Shard), Crosslink: c}
-	buf, err := req.MarshalSSZ()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.Sync.RequestTimeout)
-	defer cancel()
-	chunks, err := n.p2p.Request(ctx, p, ShardInboxByCrosslinkProtocol, buf, 1)
-	if err != nil {
-		return nil, err
-	}
-	if len(chunks) == 0 {
-		return nil, errInboxNotHeld
-	}
-	return decodeInbox(n.pcfg, c, chunks[0])
-}
-
-// decodeInbox decodes a ShardInboxResponse and checks it against c,
+// DecodeInbox decodes a ShardInboxResponse and checks it against c,
 // returning the proven inbox nonces (SHARD_COUNT of them).
-func decodeInbox(cfg *params.Config, c bt.Crosslink, chunk []byte) ([]uint64, error) {
+func DecodeInbox(cfg *params.Config, c bt.Crosslink, chunk []byte) ([]uint64, error) {
 	var resp ShardInboxResponse
 	if err := bt.Decode(&resp, chunk); err != nil {
 		return nil, fmt.Errorf("%w: %w", chain.ErrInvalidInboxProof, err)
@@ -105,36 +82,90 @@ func decodeInbox(cfg *params.Config, c bt.Crosslink, chunk []byte) ([]uint64, er
 	return resp.InboxNonces, nil
 }
 
-// fetchInbox asks the peers serving c's shard, one at a time, for its
-// inbox nonces as of c, until one proves them. A peer whose answer fails
-// (a bad proof, a malformed answer, a timeout) is left out for a while
-// (markBad); one that holds nothing, or is busy, is not.
-func (n *Node) fetchInbox(ctx context.Context, c bt.Crosslink) ([]uint64, error) {
-	peers := n.peersServing(c.Shard, "")
-	if len(peers) == 0 {
-		return nil, fmt.Errorf("inbox of shard %d: no peer serves it", c.Shard)
+// servingPeers returns the peers serving shard that did not fail an
+// inbox request lately.
+func (h *Handler) servingPeers(shard bt.Shard) []peer.ID {
+	now := h.currentSlot()
+	h.badMu.Lock()
+	defer h.badMu.Unlock()
+	var out []peer.ID
+	for _, p := range h.cfg.ServingPeers(shard) {
+		if until, bad := h.badUntil[p]; !bad || now >= until {
+			out = append(out, p)
+		}
 	}
-	if len(peers) > maxInboxPeers {
-		peers = peers[:maxInboxPeers]
+	return out
+}
+
+// markBad leaves a peer that failed a request out for a few slots.
+func (h *Handler) markBad(p peer.ID) {
+	h.badMu.Lock()
+	defer h.badMu.Unlock()
+	h.badUntil[p] = h.currentSlot() + bt.Slot(h.cfg.BadPeerSlots)
+}
+
+// inboxFetch is one lookup of a destination's inbox nonces as of a
+// crosslink: the peers serving it are asked one at a time (Env.Request)
+// until one proves them. A peer whose answer fails (a bad proof, a
+// malformed answer, a timeout) is left out for a while (markBad); one that
+// holds nothing, or is busy, is not.
+type inboxFetch struct {
+	h     *Handler
+	c     bt.Crosslink
+	peers []peer.ID
+	errs  []error
+	done  func([]uint64, error)
+}
+
+// fetchInbox starts the lookup of c's shard's inbox nonces as of c and
+// calls done once, later, with the result.
+func (h *Handler) fetchInbox(c bt.Crosslink, done func([]uint64, error)) {
+	f := &inboxFetch{h: h, c: c, peers: h.servingPeers(c.Shard), done: done}
+	if len(f.peers) > maxInboxPeers {
+		f.peers = f.peers[:maxInboxPeers]
 	}
-	var errs []error
-	for _, p := range peers {
-		nonces, err := n.requestInbox(ctx, p, c)
+	if len(f.peers) == 0 {
+		h.env.AfterFunc(0, func() { done(nil, fmt.Errorf("inbox of shard %d: no peer serves it", c.Shard)) })
+		return
+	}
+	f.next()
+}
+
+// next asks the next peer, or gives up.
+func (f *inboxFetch) next() {
+	if len(f.peers) == 0 {
+		f.done(nil, fmt.Errorf("inbox of shard %d at epoch %d: %w", f.c.Shard, f.c.EndEpoch, errors.Join(f.errs...)))
+		return
+	}
+	p := f.peers[0]
+	f.peers = f.peers[1:]
+	req := &ShardInboxRequest{Shard: uint64(f.c.Shard), Crosslink: f.c}
+	buf, err := req.MarshalSSZ()
+	if err != nil {
+		f.done(nil, fmt.Errorf("encode shard inbox request: %w", err))
+		return
+	}
+	f.h.env.Request(p, ShardInboxByCrosslinkProtocol, buf, 1, func(chunks [][]byte, err error) {
+		var nonces []uint64
 		if err == nil {
-			return nonces, nil
+			if len(chunks) == 0 {
+				err = errInboxNotHeld
+			} else {
+				nonces, err = DecodeInbox(f.h.pcfg, f.c, chunks[0])
+			}
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err == nil {
+			f.done(nonces, nil)
+			return
 		}
-		errs = append(errs, err)
+		f.errs = append(f.errs, err)
 		var re *p2p.ResponseError
-		if errors.Is(err, errInboxNotHeld) || (errors.As(err, &re) && re.Code == p2p.CodeResourceUnavailable) {
-			continue
+		if !errors.Is(err, errInboxNotHeld) && !(errors.As(err, &re) && re.Code == p2p.CodeResourceUnavailable) {
+			f.h.log.Debug("inbox request failed", "shard", uint64(f.c.Shard), "peer", p, "err", err)
+			f.h.markBad(p)
 		}
-		n.log.Debug("inbox request failed", "shard", uint64(c.Shard), "peer", p, "err", err)
-		n.markBad(p)
-	}
-	return nil, fmt.Errorf("inbox of shard %d at epoch %d: %w", c.Shard, c.EndEpoch, errors.Join(errs...))
+		f.next()
+	})
 }
 
 // inboxView is what the relayer knows of an unserved destination's inbox
@@ -179,7 +210,11 @@ func (v *inboxView) remember(root bt.Root, l provenLink) {
 		var oldest bt.Root
 		first := true
 		for r, x := range v.links {
-			if r != v.current && (first || x.cl.EndEpoch < v.links[oldest].cl.EndEpoch) {
+			if r == v.current {
+				continue
+			}
+			o := v.links[oldest]
+			if first || x.cl.EndEpoch < o.cl.EndEpoch || (x.cl.EndEpoch == o.cl.EndEpoch && slices.Compare(r[:], oldest[:]) < 0) {
 				oldest, first = r, false
 			}
 		}
@@ -189,10 +224,10 @@ func (v *inboxView) remember(root bt.Root, l provenLink) {
 
 // destinationInbox returns the inbox nonces of unserved destination dst
 // as of cur, its current crosslink in the beacon head state, when known.
-// A crosslink not seen before is fetched in the background, one fetch per
-// destination at a time (after a failure, again inboxRetrySlots later); a
-// crosslink listing no block needs no fetch: its inbox is its parent's,
-// and the genesis crosslink's is all zeros. Called with r.mu held.
+// A crosslink not seen before is fetched through the Env (fetchInbox),
+// one fetch per destination at a time (after a failure, again
+// inboxRetrySlots later); a crosslink listing no block needs no fetch: its
+// inbox is its parent's, and the genesis crosslink's is all zeros. Called with r.mu held.
 func (r *relayer) destinationInbox(dst bt.Shard, slot bt.Slot, cur bt.Crosslink) ([]uint64, bool) {
 	v := r.inbox[dst]
 	if v == nil {
@@ -204,7 +239,7 @@ func (r *relayer) destinationInbox(dst bt.Shard, slot bt.Slot, cur bt.Crosslink)
 	if _, ok := v.links[root]; !ok {
 		switch {
 		case cur == (bt.Crosslink{}):
-			v.remember(root, provenLink{cl: cur, nonces: make([]uint64, r.n.pcfg.ShardCount)})
+			v.remember(root, provenLink{cl: cur, nonces: make([]uint64, r.h.pcfg.ShardCount)})
 		case cur.DataRoot == (bt.Root{}) || cur.DataRoot == r.emptyRoot:
 			v.remember(root, provenLink{cl: cur})
 		case !v.inflight && (v.failed != root || slot >= v.retryAt):
@@ -215,37 +250,34 @@ func (r *relayer) destinationInbox(dst bt.Shard, slot bt.Slot, cur bt.Crosslink)
 }
 
 // fetch starts the fetch of dst's inbox nonces as of c. Called with r.mu
-// held, from the slot loop (which the node's wait group counts).
+// held; the answer comes later, through the Env.
 func (r *relayer) fetch(v *inboxView, dst bt.Shard, slot bt.Slot, c bt.Crosslink) {
-	n := r.n
+	h := r.h
 	root := c.TreeRoot()
 	v.inflight = true
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		nonces, err := n.fetchInbox(n.ctx, c)
+	h.fetchInbox(c, func(nonces []uint64, err error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		v.inflight = false
 		if err != nil {
 			v.failed, v.retryAt = root, slot+inboxRetrySlots
-			n.log.Debug("destination inbox not learned", "shard", uint64(dst), "epoch", c.EndEpoch, "err", err)
+			h.log.Debug("destination inbox not learned", "shard", uint64(dst), "epoch", c.EndEpoch, "err", err)
 			return
 		}
 		v.remember(root, provenLink{cl: c, nonces: nonces})
-		n.log.Debug("learned destination inbox", "shard", uint64(dst), "epoch", c.EndEpoch, "root", root)
+		h.log.Debug("learned destination inbox", "shard", uint64(dst), "epoch", c.EndEpoch, "root", root)
 		if v.current == root {
 			r.applyInbox(dst, nonces)
 		}
-	}()
+	})
 }
 
 // applyInbox tells every served shard what dst has claimed of its
 // receipts.
 func (r *relayer) applyInbox(dst bt.Shard, nonces []uint64) {
-	for _, src := range r.n.shards {
+	for _, src := range r.h.shards {
 		if int(src) < len(nonces) {
-			r.n.chains[src].SetDestinationInbox(dst, nonces[src])
+			r.h.chains[src].SetDestinationInbox(dst, nonces[src])
 		}
 	}
 }

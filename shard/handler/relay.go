@@ -1,7 +1,6 @@
-package node
+package handler
 
 import (
-	"context"
 	"errors"
 	"sync"
 
@@ -28,14 +27,14 @@ import (
 // The inbox nonce of a destination served here is its head state's. For
 // any other destination it is the one proven at the destination's current
 // crosslink in the beacon head state: once per new crosslink the relayer
-// asks a peer serving the destination for it in the background
-// (ShardInboxByCrosslinkProtocol, destinationInbox) and checks the proof
+// asks the peers serving the destination for it (Env.Request + callback,
+// ShardInboxByCrosslinkProtocol, destinationInbox) and checks the proof
 // against the crosslink. That value lags the destination's head, so claims
 // the destination already included may be sent again; it ignores them as
 // stale. It follows the crosslink back as well: after a fraud proof rolls
 // the crosslink back, the inbox known is the older crosslink's again.
 type relayer struct {
-	n         *Node
+	h         *Handler
 	emptyRoot bt.Root // the data root of a crosslink listing no block
 
 	mu    sync.Mutex
@@ -54,40 +53,40 @@ type relayRec struct {
 	attempts int     // publications so far (logged; no limit)
 }
 
-func newRelayer(n *Node) *relayer {
-	empty, _ := shardcore.CrosslinkDataRoot(n.pcfg, nil) // no header: cannot fail
-	return &relayer{n: n, emptyRoot: empty, sent: make(map[relayKey]relayRec), inbox: make(map[bt.Shard]*inboxView)}
+func newRelayer(h *Handler) *relayer {
+	empty, _ := shardcore.CrosslinkDataRoot(h.pcfg, nil) // no header: cannot fail
+	return &relayer{h: h, emptyRoot: empty, sent: make(map[relayKey]relayRec), inbox: make(map[bt.Shard]*inboxView)}
 }
 
 // run relays what is claimable through the beacon head state head, whose
 // state at the window slot is window (nil: nothing is claimable yet).
-func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.BeaconState) {
-	n := r.n
+func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
+	h := r.h
 	if window != nil {
 		window = window.Copy() // BuildClaim hashes it
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for dst := range bt.Shard(n.pcfg.ShardCount) {
-		if _, served := n.chains[dst]; served || int(dst) >= len(head.CurrentCrosslinks) {
+	for dst := range bt.Shard(h.pcfg.ShardCount) {
+		if _, served := h.chains[dst]; served || int(dst) >= len(head.CurrentCrosslinks) {
 			continue
 		}
 		if nonces, ok := r.destinationInbox(dst, slot, head.CurrentCrosslinks[dst]); ok {
 			r.applyInbox(dst, nonces)
 		}
 	}
-	for _, src := range n.shards {
-		c := n.chains[src]
+	for _, src := range h.shards {
+		c := h.chains[src]
 		cur := head.CurrentCrosslinks[src]
 		curRoot := cur.TreeRoot()
 		var links []chain.Link
 		proofs := make(map[int][][]bt.Root)
-		for dst := range bt.Shard(n.pcfg.ShardCount) {
+		for dst := range bt.Shard(h.pcfg.ShardCount) {
 			if dst == src {
 				continue
 			}
 			inbox := c.DestinationInbox(dst)
-			dc, served := n.chains[dst]
+			dc, served := h.chains[dst]
 			if served {
 				inbox = dc.Inbox(src)
 				c.SetDestinationInbox(dst, inbox)
@@ -110,26 +109,24 @@ func (r *relayer) run(ctx context.Context, slot bt.Slot, head, window *bt.Beacon
 			for _, rec := range pending {
 				key := relayKey{src: src, dst: dst, nonce: rec.Receipt.Nonce}
 				last, ok := r.sent[key]
-				if ok && last.current == curRoot && slot < last.slot+bt.Slot(n.cfg.Relay.ResendSlots) {
+				if ok && last.current == curRoot && slot < last.slot+bt.Slot(h.cfg.ResendSlots) {
 					continue
 				}
 				claim, err := r.claim(c, rec, links, proofs, window)
 				if err != nil {
 					if !errors.Is(err, shardcore.ErrNotClaimable) {
-						n.log.Debug("claim not built", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "err", err)
+						h.log.Debug("claim not built", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "err", err)
 					}
 					break
 				}
 				msg := &ShardMessage{Claim: []*st.ReceiptClaim{claim}}
-				if err := n.publish(ctx, p2p.ShardTxTopic(uint64(dst)), msg); err != nil {
-					n.log.Debug("publish claim failed", "shard", uint64(dst), "err", err)
-				}
+				h.publish(p2p.ShardTxTopic(uint64(dst)), msg)
 				if served {
 					_ = dc.AddClaim(claim)
 				}
 				r.sent[key] = relayRec{slot: slot, current: curRoot, attempts: last.attempts + 1}
-				n.m.claimsRelayed.Inc()
-				n.log.Debug("relayed claim", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "slot", slot,
+				h.cfg.Hooks.claimRelayed(src, dst)
+				h.log.Debug("relayed claim", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "slot", slot,
 					"attempt", last.attempts+1)
 			}
 		}
@@ -162,7 +159,7 @@ func (r *relayer) claim(c *chain.Service, rec chain.SentReceipt, links []chain.L
 		return nil, err
 	}
 	if proofs[k] == nil {
-		if proofs[k], err = shardcore.HeaderProofs(r.n.pcfg, links[k].Headers); err != nil {
+		if proofs[k], err = shardcore.HeaderProofs(r.h.pcfg, links[k].Headers); err != nil {
 			return nil, err
 		}
 	}
@@ -171,8 +168,17 @@ func (r *relayer) claim(c *chain.Service, rec chain.SentReceipt, links []chain.L
 		cl := links[i].Crosslink
 		chainLinks = append(chainLinks, &cl)
 	}
-	return shardcore.BuildClaim(r.n.pcfg, &shardcore.ClaimSource{
+	return shardcore.BuildClaim(r.h.pcfg, &shardcore.ClaimSource{
 		Receipt: rec.Receipt, ReceiptIndex: uint64(rec.Index), ReceiptBranch: rb,
 		Header: header, HeaderIndex: uint64(pos), HeaderBranch: proofs[k][pos], Chain: chainLinks,
 	}, window)
+}
+
+// RelayAttempts returns how many times the relayer has published the claim
+// of src's receipt nonce to dst (0 once dst's inbox is known past it).
+func (h *Handler) RelayAttempts(src, dst bt.Shard, nonce uint64) int {
+	r := h.relay
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sent[relayKey{src: src, dst: dst, nonce: nonce}].attempts
 }
