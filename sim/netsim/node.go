@@ -40,7 +40,7 @@ type node struct {
 	// intercept, when set, sees the node's publications first and keeps
 	// those it returns true for off the network (byzantine behaviour).
 	intercept func(topic string, data []byte) bool
-	shard *shardPart     // the shard side of a shard node (nil: a beacon node)
+	shard     *shardPart // the shard side of a shard node (nil: a beacon node)
 }
 
 // nodeID is the peer ID of node i ("node-000" and so on).
