@@ -137,6 +137,7 @@ func (s *Service) init(genesis *types.BeaconState, root types.Root, restore bool
 	s.genesis = genesis
 	s.genesisRoot = root
 	s.genesisTime = genesis.GenesisTime
+	fc.UseStateCache(s.cfg.StateCache)
 	s.fc = fc
 	s.head, s.headSlot = root, types.Slot(s.pcfg.GenesisSlot)
 	s.justified, s.finalized = fc.JustifiedCheckpoint(), fc.FinalizedCheckpoint()

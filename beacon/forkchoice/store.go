@@ -36,7 +36,8 @@ type Store struct {
 
 	nodes            map[types.Root]*node
 	checkpointStates map[types.Checkpoint]*types.BeaconState
-	latest           []vote // indexed by validator
+	latest           []vote      // indexed by validator
+	states           *StateCache // post-states shared with other stores; nil: none
 
 	// gen stamps the nodes of the justified subtree during one Head call.
 	gen   uint64

@@ -1,0 +1,134 @@
+package chain
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/forkchoice"
+	"github.com/shardlab/shardlab/beacon/store"
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// openStates opens a chain of f's genesis sharing post-states through c.
+func openStates(t *testing.T, f *fixture, c *forkchoice.StateCache) *Service {
+	t.Helper()
+	st, err := store.New(memDB(t), f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Transition, cfg.Store, cfg.Genesis, cfg.StateCache = f.tr, st, f.genesis, c
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// stateRoot hashes st.
+func stateRoot(t *testing.T, st *types.BeaconState) types.Root {
+	t.Helper()
+	r, err := st.HashTreeRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestStateCacheShared checks that chains sharing a state cache
+// (simulated nodes) transition each block once between them, and that a
+// state one chain hands out and its caller modifies leaves the other
+// chain's (shared) state untouched.
+func TestStateCacheShared(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	cache, err := forkchoice.NewStateCache(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := openStates(t, f, cache), openStates(t, f, cache)
+	seg := f.build(t, f.genesis, 1, 3, true)
+	importSeg(t, f, a, seg)
+	if st := cache.Stats(); st.Hits != 0 || st.Misses != 3 || st.Entries != 3 {
+		t.Fatalf("first chain: %+v, want 3 misses and 3 entries", st)
+	}
+	importSeg(t, f, b, seg)
+	if st := cache.Stats(); st.Hits != 3 || st.Misses != 3 {
+		t.Fatalf("second chain: %+v, want 3 hits (no transition run again)", st)
+	}
+	want := stateRoot(t, seg.states[2])
+
+	// Mutate every kind of field of a's handed-out head state.
+	mine := a.HeadState()
+	mine.Slot += 100
+	mine.Balances[0] = 0
+	mine.Validators[0].Slashed = true
+	mine.Validators[1].EffectiveBalance = 1
+	mine.BlockRoots[0] = types.Root{0xff}
+	mine.RandaoMixes[0] = types.Root{0xee}
+	mine.CurrentJustifiedCheckpoint.Epoch = 77
+	if stateRoot(t, mine) == want {
+		t.Fatal("the mutations changed nothing")
+	}
+	for name, s := range map[string]*Service{"a": a, "b": b} {
+		if got := stateRoot(t, s.HeadState()); got != want {
+			t.Fatalf("chain %s head state %s after mutating a copy, want %s", name, got, want)
+		}
+		last, _ := s.StateAt(root(t, seg.blocks[2]))
+		if got := stateRoot(t, last); got != want {
+			t.Fatalf("chain %s StateAt %s after mutating a copy, want %s", name, got, want)
+		}
+	}
+}
+
+// TestStateCacheForgedSignature checks that a block whose signature was
+// replaced does not reuse the original's cached post-state: the cache key
+// covers the signature, so the transition runs and rejects it.
+func TestStateCacheForgedSignature(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	cache, err := forkchoice.NewStateCache(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := openStates(t, f, cache), openStates(t, f, cache)
+	seg := f.build(t, f.genesis, 1, 2, false)
+	importSeg(t, f, a, seg)
+	importSeg(t, f, b, chainSeg{blocks: seg.blocks[:1], states: seg.states[:1]})
+	b.OnTick(f.slotTime(2))
+	bad := *seg.blocks[1]
+	bad.Signature = seg.blocks[0].Signature // a valid signature, of another block
+	if _, err := b.ImportBlock(&bad, core.VerifySigs); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("block with another block's signature: %v", err)
+	}
+	if _, err := b.ImportBlock(seg.blocks[1], core.VerifySigs); err != nil {
+		t.Fatalf("the original block after the forgery: %v", err)
+	}
+	if st := cache.Stats(); st.Hits != 2 {
+		t.Fatalf("stats %+v, want 2 hits (the genuine blocks)", st)
+	}
+}
+
+// TestStateCacheSkippedSignatures checks that a block imported without
+// its signatures checked (an own proposal) neither fills nor reads the
+// shared cache.
+func TestStateCacheSkippedSignatures(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	cache, err := forkchoice.NewStateCache(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := openStates(t, f, cache)
+	seg := f.build(t, f.genesis, 1, 2, false)
+	for _, blk := range seg.blocks {
+		a.OnTick(f.slotTime(blk.Slot))
+		if _, err := a.ImportBlock(blk, core.SkipSigs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := cache.Stats(); st != (forkchoice.StateCacheStats{Capacity: 16}) {
+		t.Fatalf("stats %+v after imports with skipped signatures, want none", st)
+	}
+}

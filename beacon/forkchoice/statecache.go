@@ -1,0 +1,129 @@
+package forkchoice
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+
+	"github.com/shardlab/shardlab/beacon/types"
+)
+
+// StateCache shares the post-states of fully validated blocks between
+// stores, so that stores importing the same block (simulated nodes in one
+// process) run its state transition once and hold one copy of its
+// post-state. An entry is keyed by the block's full hash tree root (the
+// signing root and the signature) and the parent's state root: the
+// transition is a function of the pre-state and the block, so any store
+// that would run it on the same inputs gets the same state.
+//
+// The states it holds and hands out are immutable: the fork choice never
+// modifies a block's post-state (it copies before advancing one, and the
+// chain service copies before handing one out), so stores may share them.
+// A StateCache is bounded (least recently used entries go first) and safe
+// for concurrent use, but the states it hands out are hashed lazily by
+// their owners: stores sharing a cache must run on one goroutine, as the
+// simulator's do. A nil *StateCache caches nothing. Real nodes have none.
+type StateCache struct {
+	mu      sync.Mutex
+	cap     int
+	order   *list.List // front = most recently used; values are *stateEntry
+	entries map[StateKey]*list.Element
+	stats   StateCacheStats
+}
+
+// StateKey names a post-state: the block's hash tree root (signature
+// included) and the state root of its parent's post-state.
+type StateKey [32]byte
+
+// stateEntry is one cached post-state.
+type stateEntry struct {
+	key   StateKey
+	state *types.BeaconState
+}
+
+// StateCacheStats are a StateCache's counters since it was made.
+type StateCacheStats struct {
+	Hits      uint64 // imports that reused a state
+	Misses    uint64 // imports that ran the transition
+	Adds      uint64 // states added
+	Evictions uint64 // states dropped to respect the bound
+	Entries   int    // states held now
+	Capacity  int    // the bound on Entries
+}
+
+// NewStateCache returns an empty cache of at most entries states
+// (entries < 1 is an error).
+func NewStateCache(entries int) (*StateCache, error) {
+	if entries < 1 {
+		return nil, fmt.Errorf("create state cache: %w: %d entries", ErrInvalidArgument, entries)
+	}
+	return &StateCache{cap: entries, order: list.New(), entries: make(map[StateKey]*list.Element)}, nil
+}
+
+// stateKeyOf names the post-state of b applied to the state whose root is
+// parentStateRoot.
+func stateKeyOf(b types.AnyBlock, parentStateRoot types.Root) (StateKey, error) {
+	full, err := b.HashTreeRoot()
+	if err != nil {
+		return StateKey{}, fmt.Errorf("hash block: %w", err)
+	}
+	h := sha256.New()
+	h.Write([]byte("forkchoice/post-state"))
+	h.Write(full[:])
+	h.Write(parentStateRoot[:])
+	var k StateKey
+	copy(k[:], h.Sum(nil))
+	return k, nil
+}
+
+// get returns the state held under k, counting a hit or a miss.
+func (c *StateCache) get(k StateKey) (*types.BeaconState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok {
+		c.stats.Misses++
+		return nil, false
+	}
+	c.stats.Hits++
+	c.order.MoveToFront(e)
+	return e.Value.(*stateEntry).state, true
+}
+
+// add holds st under k, evicting the least recently used state when full.
+// st must be the post-state of a fully validated transition and must not
+// be modified afterwards.
+func (c *StateCache) add(k StateKey, st *types.BeaconState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[k]; ok {
+		c.order.MoveToFront(e)
+		return
+	}
+	c.stats.Adds++
+	c.entries[k] = c.order.PushFront(&stateEntry{key: k, state: st})
+	for c.order.Len() > c.cap {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.entries, old.Value.(*stateEntry).key)
+		c.stats.Evictions++
+	}
+}
+
+// Stats returns the cache's counters; a nil cache reports zeros.
+func (c *StateCache) Stats() StateCacheStats {
+	if c == nil {
+		return StateCacheStats{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Entries, s.Capacity = c.order.Len(), c.cap
+	return s
+}
+
+// UseStateCache makes s consult c before running a block's transition and
+// record there the post-states of blocks it validated in full (signatures
+// checked). nil turns sharing off.
+func (s *Store) UseStateCache(c *StateCache) { s.states = c }
