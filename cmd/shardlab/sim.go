@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -27,7 +28,7 @@ func simCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "simulate a beacon network in virtual time and report every epoch",
-			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--json]",
+			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--no-shared-caches] [--json] [--cpuprofile FILE]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
 evenly between them) for --epochs epochs in virtual time. Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
@@ -50,7 +51,9 @@ nodes are not simulated yet (docs/simulator.md).`,
 				&cli.Float64Flag{Name: "bandwidth", Usage: "link bandwidth in bytes per second (0: unlimited)", Category: categoryNetwork},
 				&cli.IntFlag{Name: "mesh-degree", Usage: "gossip mesh degree (0: flood to every peer)", Category: categoryNetwork},
 				&cli.BoolFlag{Name: "reorder", Usage: "let messages on a link overtake each other (default: first in, first out)", Category: categoryNetwork},
+				&cli.BoolFlag{Name: "no-shared-caches", Usage: "give every node its own signature and state caches, as real processes have (same results, slower)", Category: categorySimulation},
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object per epoch and one for the summary", Category: categoryOutput},
+				&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the run to `FILE` (go tool pprof)", Category: categoryOutput},
 			},
 			Action: runSim,
 		}},
@@ -63,6 +66,7 @@ func simConfig(c *cli.Context) (netsim.Config, error) {
 	cfg := netsim.DefaultConfig()
 	cfg.Nodes, cfg.Validators, cfg.Epochs = c.Int("nodes"), c.Uint64("validators"), c.Uint64("epochs")
 	cfg.SlotTime, cfg.Seed = c.Duration("slot-time"), c.Uint64("seed")
+	cfg.Unshared = c.Bool("no-shared-caches")
 	cfg.Loss, cfg.Bandwidth, cfg.MeshDegree, cfg.Reorder = c.Float64("loss"), c.Float64("bandwidth"), c.Int("mesh-degree"), c.Bool("reorder")
 	lat, err := netsim.ParseLatency(c.String("latency"))
 	if err != nil {
@@ -94,6 +98,11 @@ type simSummary struct {
 	WallMillis int64   `json:"wall_ms"`
 	Speedup    float64 `json:"speedup"`
 	TraceHash  string  `json:"trace_hash"`
+	// The shared caches: signature checks and block transitions saved.
+	VerifyHits   uint64 `json:"verify_cache_hits"`
+	VerifyMisses uint64 `json:"verify_cache_misses"`
+	StateHits    uint64 `json:"state_cache_hits"`
+	StateMisses  uint64 `json:"state_cache_misses"`
 }
 
 func runSim(c *cli.Context) error {
@@ -108,6 +117,13 @@ func runSim(c *cli.Context) error {
 		return cli.Exit("sim run: "+err.Error(), 1)
 	}
 	defer s.Close()
+	if path := c.String("cpuprofile"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			return cli.Exit("sim run: --cpuprofile: "+err.Error(), 1)
+		}
+		defer stopProfile()
+	}
 	w, asJSON := c.App.Writer, c.Bool("json")
 	progress := !asJSON && isTerminal(c.App.ErrWriter)
 	res, err := s.Run(ctx, func(r netsim.EpochReport) {
@@ -132,11 +148,30 @@ func runSim(c *cli.Context) error {
 		Requests: res.Stats.Requests, Dropped: res.Stats.Dropped, Bytes: res.Stats.Bytes,
 		SimSeconds: res.SimTime.Seconds(), WallMillis: res.Wall.Milliseconds(),
 		Speedup: res.Speedup(), TraceHash: res.TraceHex(),
+		VerifyHits: res.Caches.Verify.Hits, VerifyMisses: res.Caches.Verify.Misses,
+		StateHits: res.Caches.States.Hits, StateMisses: res.Caches.States.Misses,
 	}
 	if n := len(res.Epochs); n > 0 {
 		sum.Finalized = uint64(res.Epochs[n-1].Finalized)
 	}
 	return printSimSummary(w, sum, asJSON)
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("start profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
@@ -145,8 +180,10 @@ func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 	}
 	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n"+
 		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+
+		"  shared caches: signatures %d hits / %d misses, block states %d hits / %d misses\n"+
 		"  trace %s  wall %s  speed-up %.1fx over %s of slots\n",
 		s.Nodes, s.Validators, s.Epochs, s.Finalized, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
+		s.VerifyHits, s.VerifyMisses, s.StateHits, s.StateMisses,
 		s.TraceHash, time.Duration(s.WallMillis)*time.Millisecond, s.Speedup, time.Duration(s.SimSeconds*float64(time.Second)))
 	return err
 }

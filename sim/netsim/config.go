@@ -38,6 +38,10 @@ type Config struct {
 	// Reorder lets messages on one link overtake each other; false keeps
 	// each link first in, first out.
 	Reorder bool
+	// Unshared gives every node its own signature and state caches, as
+	// real processes have, instead of the caches all nodes share (see
+	// docs/simulator.md); the results are the same, only slower.
+	Unshared bool
 	// Seed seeds every random choice of the run.
 	Seed uint64
 	// Logger receives the handlers' logs (nil: discarded).

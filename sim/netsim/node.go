@@ -53,7 +53,8 @@ func (s *Sim) newNode(i int, tr *core.Transition, genesis *types.BeaconState, ke
 		return nil, fmt.Errorf("open node %d store: %w", i, err)
 	}
 	cc := chain.DefaultConfig()
-	cc.Transition, cc.Store, cc.Genesis, cc.Logger = tr, st, genesis.Copy(), n.log
+	cc.Transition, cc.Store, cc.Genesis, cc.Logger = tr, st, genesis, n.log
+	cc.VerifyCache, cc.StateCache = s.shared.verify, s.shared.states
 	if n.chain, err = chain.New(cc); err != nil {
 		return nil, fmt.Errorf("open node %d chain: %w", i, err)
 	}

@@ -27,6 +27,7 @@ type Sim struct {
 	trace          *trace
 	net            network
 	stats          Stats
+	shared         *shared
 	nodes          []*node
 	genesis        time.Time
 	slot           time.Duration
@@ -63,6 +64,11 @@ func New(cfg Config) (*Sim, error) {
 		slot: time.Duration(pc.SecondsPerSlot) * time.Second,
 	}
 	s.requestTimeout = s.slot
+	sh, err := newShared(cfg, pc)
+	if err != nil {
+		return nil, err
+	}
+	s.shared = sh
 	tr := core.New(pc)
 	s.tr = tr
 	all, err := validator.NewInteropKeys(0, cfg.Validators)
@@ -237,6 +243,8 @@ type Result struct {
 	// Events counts the events run; Records the trace records.
 	Events, Records uint64
 	Stats           Stats
+	// Caches counts the hits and misses of the caches the nodes share.
+	Caches CacheStats
 }
 
 // TraceHex is the trace hash in hex.
@@ -277,6 +285,6 @@ func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, erro
 	res.TraceHash, res.Records = s.trace.sum(), s.trace.count
 	res.SimTime = time.Duration(s.nextSlot) * s.slot
 	res.Wall = time.Since(wallStart)
-	res.Events, res.Stats = s.loop.events, s.stats
+	res.Events, res.Stats, res.Caches = s.loop.events, s.stats, s.shared.stats()
 	return res, nil
 }

@@ -199,3 +199,35 @@ func BenchmarkSim(b *testing.B) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
 }
+
+// TestSharedCachesSameResult runs the 4-node network with the caches the
+// nodes share and with a private cache per node: the trace hashes and
+// final state roots are equal, and the shared caches saved every repeated
+// block transition and signature check.
+func TestSharedCachesSameResult(t *testing.T) {
+	t.Parallel()
+	shared := run(t, testConfig(1, 3))
+	c := testConfig(1, 3)
+	c.Unshared = true
+	private := run(t, c)
+	if shared.TraceHash != private.TraceHash {
+		t.Fatalf("shared caches change the trace: %s, private %s", shared.TraceHex(), private.TraceHex())
+	}
+	for i := range shared.StateRoots {
+		if shared.StateRoots[i] != private.StateRoots[i] {
+			t.Fatalf("node %d: state root %s shared, %s private", i, shared.StateRoots[i], private.StateRoots[i])
+		}
+	}
+	if private.Caches != (CacheStats{}) {
+		t.Fatalf("private run reports shared cache counters %+v", private.Caches)
+	}
+	st := shared.Caches.States
+	// Each block is proposed by one node (imported without a check) and
+	// transitioned by the first other node to receive it; the rest reuse it.
+	if st.Misses == 0 || st.Hits != 2*st.Misses {
+		t.Fatalf("state cache %+v, want 2 hits per miss with 4 nodes", st)
+	}
+	if v := shared.Caches.Verify; v.Hits < v.Misses {
+		t.Fatalf("signature cache %+v, want more hits than misses", v)
+	}
+}

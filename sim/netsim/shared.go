@@ -1,0 +1,49 @@
+package netsim
+
+import (
+	"fmt"
+
+	"github.com/shardlab/shardlab/beacon/forkchoice"
+	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/crypto/bls"
+	"github.com/shardlab/shardlab/crypto/sigcache"
+)
+
+// shared is what the simulated nodes share to cost less than that many
+// real nodes: one cache of verified signatures (each distinct signature is
+// verified once per run) and one cache of immutable block post-states
+// (each block is transitioned once per distinct pre-state). Neither changes
+// a result: a hit stands for a check or a transition another node ran on
+// exactly the same inputs.
+type shared struct {
+	verify *bls.VerifyCache
+	states *forkchoice.StateCache
+}
+
+// CacheStats are the counters of the caches the nodes share (zero when
+// Config.Unshared).
+type CacheStats struct {
+	Verify sigcache.Stats
+	States forkchoice.StateCacheStats
+}
+
+// newShared sizes the shared caches for the run: the verifications of
+// four epochs of attestations (one per validator and epoch, plus the
+// blocks' aggregates), and the post-states of four epochs of blocks.
+// unshared returns none: each node then makes its own, as real nodes do.
+func newShared(cfg Config, pc *params.Config) (*shared, error) {
+	if cfg.Unshared {
+		return &shared{}, nil
+	}
+	states, err := forkchoice.NewStateCache(int(4 * pc.SlotsPerEpoch))
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	entries := max(sigcache.DefaultEntries, int(min(cfg.Validators, 1<<24))*4)
+	return &shared{verify: bls.NewVerifyCache(entries), states: states}, nil
+}
+
+// stats returns the caches' counters.
+func (sh *shared) stats() CacheStats {
+	return CacheStats{Verify: sh.verify.Stats(), States: sh.states.Stats()}
+}
