@@ -66,18 +66,19 @@ func (s *Service) OnAttestationIndexed(a *types.Attestation) (*types.IndexedAtte
 		}
 	}
 
-	attSlot, err := s.tr.AttestationDataSlot(cpState, &a.Data)
+	view := s.tr.NewStateView(cpState) // one derivation of the committees for the three checks
+	attSlot, err := view.AttestationDataSlot(&a.Data)
 	if err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 	if attSlot > nowSlot+1 {
 		return nil, fmt.Errorf("add attestation: %w: slot %d, current slot %d", ErrFuture, attSlot, nowSlot)
 	}
-	ia, err := s.tr.IndexedAttestation(cpState, a)
+	ia, err := view.IndexedAttestation(a)
 	if err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
-	if err := s.tr.IsValidIndexedAttestation(cpState, ia, s.verifySigs()); err != nil {
+	if err := view.IsValidIndexedAttestation(ia, s.verifySigs()); err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 

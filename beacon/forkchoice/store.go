@@ -36,8 +36,9 @@ type Store struct {
 
 	nodes            map[types.Root]*node
 	checkpointStates map[types.Checkpoint]*types.BeaconState
-	latest           []vote      // indexed by validator
-	states           *StateCache // post-states shared with other stores; nil: none
+	views            map[types.Checkpoint]*core.StateView // of checkpointStates, made on first use
+	latest           []vote                               // indexed by validator
+	states           *StateCache                          // post-states shared with other stores; nil: none
 
 	// gen stamps the nodes of the justified subtree during one Head call.
 	gen   uint64
@@ -100,6 +101,7 @@ func New(tr *core.Transition, genesis *types.BeaconState) (*Store, error) {
 		finalized:        cp,
 		nodes:            map[types.Root]*node{root: {root: root, slot: block.Slot, block: block, state: st}},
 		checkpointStates: map[types.Checkpoint]*types.BeaconState{cp: st.Copy()},
+		views:            make(map[types.Checkpoint]*core.StateView),
 	}
 	return s, nil
 }
