@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -28,7 +29,7 @@ func simCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "simulate a beacon network in virtual time and report every epoch",
-			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--no-shared-caches] [--json] [--cpuprofile FILE]",
+			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
 evenly between them) for --epochs epochs in virtual time. Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
@@ -53,6 +54,7 @@ nodes are not simulated yet (docs/simulator.md).`,
 				&cli.BoolFlag{Name: "reorder", Usage: "let messages on a link overtake each other (default: first in, first out)", Category: categoryNetwork},
 				&cli.BoolFlag{Name: "no-shared-caches", Usage: "give every node its own signature and state caches, as real processes have (same results, slower)", Category: categorySimulation},
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object per epoch and one for the summary", Category: categoryOutput},
+				&cli.StringFlag{Name: "memprofile", Usage: "write a heap profile at the end of the run to `FILE` (go tool pprof)", Category: categoryOutput},
 				&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the run to `FILE` (go tool pprof)", Category: categoryOutput},
 			},
 			Action: runSim,
@@ -139,6 +141,11 @@ func runSim(c *cli.Context) error {
 	if progress {
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 	}
+	if path := c.String("memprofile"); path != "" && err == nil {
+		if perr := writeHeapProfile(path); perr != nil {
+			return cli.Exit("sim run: --memprofile: "+perr.Error(), 1)
+		}
+	}
 	if err != nil {
 		return cli.Exit("sim run: "+err.Error(), 1)
 	}
@@ -172,6 +179,20 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		_ = f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create profile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write profile: %w", err)
+	}
+	return f.Close()
 }
 
 func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
