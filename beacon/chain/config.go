@@ -56,6 +56,10 @@ type Config struct {
 	// and both hold one immutable copy of its post-state. nil (real nodes):
 	// every block is transitioned on a private copy.
 	StateCache *forkchoice.StateCache
+	// SkipSignatures verifies no BLS signature at all, as if every one were
+	// valid (the simulator's --fake-bls, for very large runs). Never for a
+	// real node: a chain that skips signatures accepts forgeries.
+	SkipSignatures bool
 }
 
 // DefaultConfig returns the pool and cache bounds of a node; the caller sets

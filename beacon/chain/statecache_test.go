@@ -132,3 +132,59 @@ func TestStateCacheSkippedSignatures(t *testing.T) {
 		t.Fatalf("stats %+v after imports with skipped signatures, want none", st)
 	}
 }
+
+// TestSkipSignatures checks that a chain configured to skip signatures
+// (fake BLS) accepts a block with another block's signature, which a
+// verifying chain rejects, and that a cache told to share unverified
+// states then shares them.
+func TestSkipSignatures(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	cache, err := forkchoice.NewStateCache(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache.ShareUnverified()
+	open := func(skip bool) *Service {
+		st, err := store.New(memDB(t), f.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.Transition, cfg.Store, cfg.Genesis, cfg.StateCache, cfg.SkipSignatures = f.tr, st, f.genesis, cache, skip
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	seg := f.build(t, f.genesis, 1, 2, false)
+	forged := *seg.blocks[1]
+	forged.Signature = seg.blocks[0].Signature
+	for _, tc := range []struct {
+		name string
+		skip bool
+	}{{"verifying", false}, {"skipping", true}} {
+		s := open(tc.skip)
+		importSeg(t, f, s, chainSeg{blocks: seg.blocks[:1], states: seg.states[:1]})
+		s.OnTick(f.slotTime(2))
+		_, err := s.ImportBlock(&forged, core.VerifySigs)
+		if tc.skip != (err == nil) {
+			t.Fatalf("%s chain, forged block: %v", tc.name, err)
+		}
+	}
+	// Block 1 verified by the first chain and reused by the second; the
+	// forgery added by the skipping chain only.
+	if st := cache.Stats(); st.Adds != 2 || st.Hits != 1 {
+		t.Fatalf("stats %+v, want 2 states added and 1 hit", st)
+	}
+	other := open(true)
+	importSeg(t, f, other, chainSeg{blocks: seg.blocks[:1], states: seg.states[:1]})
+	other.OnTick(f.slotTime(2))
+	if _, err := other.ImportBlock(&forged, core.SkipSigs); err != nil {
+		t.Fatal(err)
+	}
+	if st := cache.Stats(); st.Hits != 3 || st.Adds != 2 {
+		t.Fatalf("stats %+v, want the second skipping chain to reuse both states", st)
+	}
+}

@@ -118,9 +118,10 @@ func (s *Store) OnBlock(b types.AnyBlock, sigs core.Sigs) error {
 // from the same block and pre-state. Only transitions that check every
 // signature at once share: a block imported with skipped or batched
 // signatures (an own proposal) neither reads nor fills the cache, so a hit
-// always stands for a full validation.
+// always stands for a full validation (unless the cache was told to share
+// unverified states, for runs that verify no signature at all).
 func (s *Store) postState(root types.Root, b types.AnyBlock, parent *node, sigs core.Sigs) (*types.BeaconState, error) {
-	share := s.states != nil && sigs.Verifying()
+	share := s.states.shares(sigs)
 	var key StateKey
 	if share {
 		var err error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/types"
 )
 
@@ -30,6 +31,9 @@ type StateCache struct {
 	order   *list.List // front = most recently used; values are *stateEntry
 	entries map[StateKey]*list.Element
 	stats   StateCacheStats
+	// skipped admits transitions run with signatures skipped: for runs
+	// where no store checks any signature (fake BLS).
+	skipped bool
 }
 
 // StateKey names a post-state: the block's hash tree root (signature
@@ -121,6 +125,17 @@ func (c *StateCache) Stats() StateCacheStats {
 	s := c.stats
 	s.Entries, s.Capacity = c.order.Len(), c.cap
 	return s
+}
+
+// ShareUnverified lets c share the post-states of blocks imported with
+// signatures skipped. Only for runs in which no store sharing c checks any
+// signature (the simulator's fake BLS): otherwise a state computed without
+// checking a signature would stand in for a full validation.
+func (c *StateCache) ShareUnverified() { c.skipped = true } // before any store uses c
+
+// shares reports whether a transition under sigs reads and fills c.
+func (c *StateCache) shares(sigs core.Sigs) bool {
+	return c != nil && (sigs.Verifying() || (c.skipped && sigs.Skipping()))
 }
 
 // UseStateCache makes s consult c before running a block's transition and

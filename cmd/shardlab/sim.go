@@ -29,7 +29,7 @@ func simCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "simulate a beacon network in virtual time and report every epoch",
-			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
+			UsageText: "shardlab sim run [--nodes N] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--fake-bls] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
 evenly between them) for --epochs epochs in virtual time. Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
@@ -52,6 +52,7 @@ nodes are not simulated yet (docs/simulator.md).`,
 				&cli.Float64Flag{Name: "bandwidth", Usage: "link bandwidth in bytes per second (0: unlimited)", Category: categoryNetwork},
 				&cli.IntFlag{Name: "mesh-degree", Usage: "gossip mesh degree (0: flood to every peer)", Category: categoryNetwork},
 				&cli.BoolFlag{Name: "reorder", Usage: "let messages on a link overtake each other (default: first in, first out)", Category: categoryNetwork},
+				&cli.BoolFlag{Name: "fake-bls", Usage: "verify no signature (they are still made), for very large runs; every output line says so", Category: categorySimulation},
 				&cli.BoolFlag{Name: "no-shared-caches", Usage: "give every node its own signature and state caches, as real processes have (same results, slower)", Category: categorySimulation},
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object per epoch and one for the summary", Category: categoryOutput},
 				&cli.StringFlag{Name: "memprofile", Usage: "write a heap profile at the end of the run to `FILE` (go tool pprof)", Category: categoryOutput},
@@ -68,7 +69,7 @@ func simConfig(c *cli.Context) (netsim.Config, error) {
 	cfg := netsim.DefaultConfig()
 	cfg.Nodes, cfg.Validators, cfg.Epochs = c.Int("nodes"), c.Uint64("validators"), c.Uint64("epochs")
 	cfg.SlotTime, cfg.Seed = c.Duration("slot-time"), c.Uint64("seed")
-	cfg.Unshared = c.Bool("no-shared-caches")
+	cfg.Unshared, cfg.FakeBLS = c.Bool("no-shared-caches"), c.Bool("fake-bls")
 	cfg.Loss, cfg.Bandwidth, cfg.MeshDegree, cfg.Reorder = c.Float64("loss"), c.Float64("bandwidth"), c.Int("mesh-degree"), c.Bool("reorder")
 	lat, err := netsim.ParseLatency(c.String("latency"))
 	if err != nil {
@@ -105,6 +106,8 @@ type simSummary struct {
 	VerifyMisses uint64 `json:"verify_cache_misses"`
 	StateHits    uint64 `json:"state_cache_hits"`
 	StateMisses  uint64 `json:"state_cache_misses"`
+	// FakeBLS: no signature was verified (--fake-bls).
+	FakeBLS bool `json:"fake_bls"`
 }
 
 func runSim(c *cli.Context) error {
@@ -135,7 +138,11 @@ func runSim(c *cli.Context) error {
 		}
 		fmt.Fprintln(w, r)
 		if progress {
-			fmt.Fprintf(c.App.ErrWriter, "\rsim: epoch %d/%d", r.Epoch+1, cfg.Epochs)
+			fake := ""
+			if r.FakeBLS {
+				fake = " (FAKE BLS)"
+			}
+			fmt.Fprintf(c.App.ErrWriter, "\rsim: epoch %d/%d%s", r.Epoch+1, cfg.Epochs, fake)
 		}
 	})
 	if progress {
@@ -157,6 +164,7 @@ func runSim(c *cli.Context) error {
 		Speedup: res.Speedup(), TraceHash: res.TraceHex(),
 		VerifyHits: res.Caches.Verify.Hits, VerifyMisses: res.Caches.Verify.Misses,
 		StateHits: res.Caches.States.Hits, StateMisses: res.Caches.States.Misses,
+		FakeBLS: res.FakeBLS,
 	}
 	if n := len(res.Epochs); n > 0 {
 		sum.Finalized = uint64(res.Epochs[n-1].Finalized)
@@ -198,6 +206,11 @@ func writeHeapProfile(path string) error {
 func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(s)
+	}
+	if s.FakeBLS {
+		if _, err := fmt.Fprintln(w, "FAKE BLS: no signature was verified in this run (--fake-bls); its results say nothing about signature checks"); err != nil {
+			return err
+		}
 	}
 	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n"+
 		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+

@@ -54,7 +54,7 @@ func (s *Sim) newNode(i int, tr *core.Transition, genesis *types.BeaconState, ke
 	}
 	cc := chain.DefaultConfig()
 	cc.Transition, cc.Store, cc.Genesis, cc.Logger = tr, st, genesis, n.log
-	cc.VerifyCache, cc.StateCache = s.shared.verify, s.shared.states
+	cc.VerifyCache, cc.StateCache, cc.SkipSignatures = s.shared.verify, s.shared.states, s.cfg.FakeBLS
 	if n.chain, err = chain.New(cc); err != nil {
 		return nil, fmt.Errorf("open node %d chain: %w", i, err)
 	}

@@ -165,17 +165,23 @@ type EpochReport struct {
 	Participation float64
 	// Gossip counts the messages delivered so far.
 	Gossip uint64
+	// FakeBLS says that no signature was verified (Config.FakeBLS).
+	FakeBLS bool
 }
 
 // String formats r as one line.
 func (r EpochReport) String() string {
-	return fmt.Sprintf("epoch %3d  head slot %4d  heads %d  justified %3d  finalized %3d  participation %5.1f%%  gossip %d",
+	line := fmt.Sprintf("epoch %3d  head slot %4d  heads %d  justified %3d  finalized %3d  participation %5.1f%%  gossip %d",
 		r.Epoch, r.HeadSlot, r.Heads, r.Justified, r.Finalized, 100*r.Participation, r.Gossip)
+	if r.FakeBLS {
+		line += "  FAKE BLS (signatures not verified)"
+	}
+	return line
 }
 
 // Report returns the network's state now, labelled as epoch.
 func (s *Sim) Report(epoch types.Epoch) EpochReport {
-	r := EpochReport{Epoch: epoch, Gossip: s.stats.Gossip}
+	r := EpochReport{Epoch: epoch, Gossip: s.stats.Gossip, FakeBLS: s.cfg.FakeBLS}
 	heads := make(map[types.Root]bool)
 	for i, n := range s.nodes {
 		head, slot := n.chain.Head()
@@ -245,6 +251,8 @@ type Result struct {
 	Stats           Stats
 	// Caches counts the hits and misses of the caches the nodes share.
 	Caches CacheStats
+	// FakeBLS says that no signature was verified (Config.FakeBLS).
+	FakeBLS bool
 }
 
 // TraceHex is the trace hash in hex.
@@ -262,7 +270,7 @@ func (r *Result) Speedup() float64 {
 // and returns the result. It stops early with ctx's error.
 func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, error) {
 	wallStart := time.Now() // measurement only: never feeds the simulation
-	res := &Result{}
+	res := &Result{FakeBLS: s.cfg.FakeBLS}
 	spe := types.Slot(s.pcfg.SlotsPerEpoch)
 	for e := range s.cfg.Epochs {
 		if err := ctx.Err(); err != nil {

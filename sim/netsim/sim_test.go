@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,5 +230,35 @@ func TestSharedCachesSameResult(t *testing.T) {
 	}
 	if v := shared.Caches.Verify; v.Hits < v.Misses {
 		t.Fatalf("signature cache %+v, want more hits than misses", v)
+	}
+}
+
+// TestFakeBLSSaysSo runs the 4-node network with fake BLS: every epoch
+// report and the result say so, the run matches the real one (all its
+// signatures are valid), and no signature is verified.
+func TestFakeBLSSaysSo(t *testing.T) {
+	t.Parallel()
+	real := run(t, testConfig(1, 2))
+	c := testConfig(1, 2)
+	c.FakeBLS = true
+	fake := run(t, c)
+	if !fake.FakeBLS || real.FakeBLS {
+		t.Fatalf("result FakeBLS %v (fake run), %v (real run)", fake.FakeBLS, real.FakeBLS)
+	}
+	for _, r := range fake.Epochs {
+		if !r.FakeBLS || !strings.Contains(r.String(), "FAKE BLS") {
+			t.Fatalf("epoch line without the fake BLS mark: %s", r)
+		}
+	}
+	for _, r := range real.Epochs {
+		if r.FakeBLS || strings.Contains(r.String(), "FAKE") {
+			t.Fatalf("real epoch line marked fake: %s", r)
+		}
+	}
+	if fake.TraceHash != real.TraceHash {
+		t.Fatalf("fake BLS changed an all-valid run: %s, real %s", fake.TraceHex(), real.TraceHex())
+	}
+	if v := fake.Caches.Verify; v.Hits+v.Misses != 0 {
+		t.Fatalf("fake BLS run looked up signatures: %+v", v)
 	}
 }
