@@ -188,3 +188,52 @@ func TestSkipSignatures(t *testing.T) {
 		t.Fatalf("stats %+v, want the second skipping chain to reuse both states", st)
 	}
 }
+
+// TestStateCacheCheckpointShared checks that chains sharing a state cache
+// advance a target's checkpoint state once between them (the second
+// chain's attestation check and fork choice take the first's), and that
+// the votes still count on both.
+func TestStateCacheCheckpointShared(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	cache, err := forkchoice.NewStateCache(32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := openStates(t, f, cache), openStates(t, f, cache)
+	seg := f.build(t, f.genesis, 1, 7, false) // no block at slot 8: epoch 1's checkpoint state is advanced
+	importSeg(t, f, a, seg)
+	importSeg(t, f, b, seg)
+	atts := f.attest(t, seg.states[6], 9)
+	if atts[0].Data.Target.Epoch != 1 {
+		t.Fatalf("target epoch %d, want 1", atts[0].Data.Target.Epoch)
+	}
+	for _, s := range []*Service{a, b} {
+		s.OnTick(f.slotTime(10))
+	}
+	before := cache.Stats()
+	if err := a.OnAttestation(atts[0]); err != nil {
+		t.Fatal(err)
+	}
+	mid := cache.Stats()
+	if adds := mid.Adds - before.Adds; adds != 1 {
+		t.Fatalf("first chain added %d states, want its checkpoint state", adds)
+	}
+	if err := b.OnAttestation(atts[0]); err != nil {
+		t.Fatal(err)
+	}
+	after := cache.Stats()
+	if after.Adds != mid.Adds || after.Hits <= mid.Hits {
+		t.Fatalf("second chain: %+v after %+v, want the first chain's checkpoint state reused", after, mid)
+	}
+	cp, ok := a.fc.CheckpointState(atts[0].Data.Target)
+	if !ok {
+		t.Fatal("first chain's fork choice has no checkpoint state")
+	}
+	if cpb, _ := b.fc.CheckpointState(atts[0].Data.Target); cpb != cp {
+		t.Fatal("the chains hold different checkpoint states")
+	}
+	if cp.Slot != 8 {
+		t.Fatalf("checkpoint state at slot %d, want 8", cp.Slot)
+	}
+}

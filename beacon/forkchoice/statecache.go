@@ -3,6 +3,7 @@ package forkchoice
 import (
 	"container/list"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -79,6 +80,55 @@ func stateKeyOf(b types.AnyBlock, parentStateRoot types.Root) (StateKey, error) 
 	var k StateKey
 	copy(k[:], h.Sum(nil))
 	return k, nil
+}
+
+// advancedKeyOf names the state whose root is stateRoot advanced to slot
+// by process_slots: a function of the state's content alone, whatever
+// checked the block that produced it.
+func advancedKeyOf(stateRoot types.Root, slot types.Slot) StateKey {
+	h := sha256.New()
+	h.Write([]byte("forkchoice/advanced-state"))
+	h.Write(stateRoot[:])
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(slot))
+	h.Write(b[:])
+	var k StateKey
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+// checkpointKey names checkpoint_states[cp] in the shared cache: the
+// post-state of cp.Root advanced to the start of cp.Epoch. ok is false
+// without a cache, for an unknown root or an epoch whose start overflows.
+func (s *Store) checkpointKey(cp types.Checkpoint, n *node) (StateKey, bool) {
+	if s.states == nil || n == nil {
+		return StateKey{}, false
+	}
+	start, ok := s.epochStartSlot(cp.Epoch)
+	if !ok {
+		return StateKey{}, false
+	}
+	return advancedKeyOf(n.block.GetStateRoot(), start), true
+}
+
+// SharedCheckpointState returns the checkpoint state of cp (cp.Root's
+// post-state advanced to the start of cp.Epoch) if a store sharing the
+// state cache computed it. The state is shared: callers must not modify it.
+func (s *Store) SharedCheckpointState(cp types.Checkpoint) (*types.BeaconState, bool) {
+	k, ok := s.checkpointKey(cp, s.nodes[cp.Root])
+	if !ok {
+		return nil, false
+	}
+	return s.states.get(k)
+}
+
+// ShareCheckpointState offers st, the checkpoint state of cp its caller
+// computed from cp.Root's post-state in this store, to the stores sharing
+// the state cache. The caller must not modify st afterwards.
+func (s *Store) ShareCheckpointState(cp types.Checkpoint, st *types.BeaconState) {
+	if k, ok := s.checkpointKey(cp, s.nodes[cp.Root]); ok {
+		s.states.add(k, st)
+	}
 }
 
 // get returns the state held under k, counting a hit or a miss.

@@ -214,7 +214,7 @@ func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 	}
 	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n"+
 		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+
-		"  shared caches: signatures %d hits / %d misses, block states %d hits / %d misses\n"+
+		"  shared caches: signatures %d hits / %d misses, states %d hits / %d misses\n"+
 		"  trace %s  wall %s  speed-up %.1fx over %s of slots\n",
 		s.Nodes, s.Validators, s.Epochs, s.Finalized, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
 		s.VerifyHits, s.VerifyMisses, s.StateHits, s.StateMisses,

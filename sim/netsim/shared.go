@@ -12,7 +12,8 @@ import (
 // shared is what the simulated nodes share to cost less than that many
 // real nodes: one cache of verified signatures (each distinct signature is
 // verified once per run) and one cache of immutable block post-states
-// (each block is transitioned once per distinct pre-state). Neither changes
+// and checkpoint states (each block is transitioned, and each checkpoint
+// state advanced, once per run). Neither changes
 // a result: a hit stands for a check or a transition another node ran on
 // exactly the same inputs.
 type shared struct {
@@ -29,13 +30,14 @@ type CacheStats struct {
 
 // newShared sizes the shared caches for the run: the verifications of
 // four epochs of attestations (one per validator and epoch, plus the
-// blocks' aggregates), and the post-states of four epochs of blocks.
+// blocks' aggregates), and the post-states of four epochs of blocks with
+// their checkpoint states.
 // unshared returns none: each node then makes its own, as real nodes do.
 func newShared(cfg Config, pc *params.Config) (*shared, error) {
 	if cfg.Unshared {
 		return &shared{}, nil
 	}
-	states, err := forkchoice.NewStateCache(int(4 * pc.SlotsPerEpoch))
+	states, err := forkchoice.NewStateCache(int(4*pc.SlotsPerEpoch + 8))
 	if err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}

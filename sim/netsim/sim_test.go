@@ -224,9 +224,11 @@ func TestSharedCachesSameResult(t *testing.T) {
 	}
 	st := shared.Caches.States
 	// Each block is proposed by one node (imported without a check) and
-	// transitioned by the first other node to receive it; the rest reuse it.
-	if st.Misses == 0 || st.Hits != 2*st.Misses {
-		t.Fatalf("state cache %+v, want 2 hits per miss with 4 nodes", st)
+	// transitioned by the first other node to receive it; the other two
+	// reuse it. Each checkpoint state is advanced by one node and reused by
+	// the others.
+	if st.Adds == 0 || st.Hits < 2*st.Adds {
+		t.Fatalf("state cache %+v, want at least 2 hits per state added with 4 nodes", st)
 	}
 	if v := shared.Caches.Verify; v.Hits < v.Misses {
 		t.Fatalf("signature cache %+v, want more hits than misses", v)
