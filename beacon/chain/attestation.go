@@ -66,7 +66,9 @@ func (s *Service) OnAttestationIndexed(a *types.Attestation) (*types.IndexedAtte
 		}
 	}
 
-	view := s.tr.NewStateView(cpState) // one derivation of the committees for the three checks
+	// One derivation of the committees for the three checks; chains
+	// sharing a state cache (simulated nodes) share one per checkpoint.
+	view := s.cfg.StateCache.View(s.tr, cpState)
 	attSlot, err := view.AttestationDataSlot(&a.Data)
 	if err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)

@@ -104,7 +104,7 @@ func (s *Store) checkpointView(cp types.Checkpoint) (*core.StateView, bool, erro
 	if err != nil {
 		return nil, false, err
 	}
-	v := s.tr.NewStateView(st)
+	v := s.states.View(s.tr, st)
 	if !computed {
 		s.views[cp] = v
 	}

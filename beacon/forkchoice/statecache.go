@@ -31,6 +31,7 @@ type StateCache struct {
 	cap     int
 	order   *list.List // front = most recently used; values are *stateEntry
 	entries map[StateKey]*list.Element
+	byState map[*types.BeaconState]*stateEntry // the entries, by their state
 	stats   StateCacheStats
 	// skipped admits transitions run with signatures skipped: for runs
 	// where no store checks any signature (fake BLS).
@@ -45,6 +46,7 @@ type StateKey [32]byte
 type stateEntry struct {
 	key   StateKey
 	state *types.BeaconState
+	view  *core.StateView // made on first use
 }
 
 // StateCacheStats are a StateCache's counters since it was made.
@@ -63,7 +65,8 @@ func NewStateCache(entries int) (*StateCache, error) {
 	if entries < 1 {
 		return nil, fmt.Errorf("create state cache: %w: %d entries", ErrInvalidArgument, entries)
 	}
-	return &StateCache{cap: entries, order: list.New(), entries: make(map[StateKey]*list.Element)}, nil
+	return &StateCache{cap: entries, order: list.New(), entries: make(map[StateKey]*list.Element),
+		byState: make(map[*types.BeaconState]*stateEntry)}, nil
 }
 
 // stateKeyOf names the post-state of b applied to the state whose root is
@@ -156,13 +159,40 @@ func (c *StateCache) add(k StateKey, st *types.BeaconState) {
 		return
 	}
 	c.stats.Adds++
-	c.entries[k] = c.order.PushFront(&stateEntry{key: k, state: st})
+	e := &stateEntry{key: k, state: st}
+	c.entries[k] = c.order.PushFront(e)
+	c.byState[st] = e
 	for c.order.Len() > c.cap {
 		old := c.order.Back()
 		c.order.Remove(old)
-		delete(c.entries, old.Value.(*stateEntry).key)
+		oe := old.Value.(*stateEntry)
+		delete(c.entries, oe.key)
+		if c.byState[oe.state] == oe {
+			delete(c.byState, oe.state)
+		}
 		c.stats.Evictions++
 	}
+}
+
+// View returns a view of st (see core.StateView): for a state the cache
+// holds, one view shared by every store, so that the committees of a shared
+// checkpoint state are derived once per run, not once per store; for any
+// other state (or a nil cache), a new view. Like the states, the shared
+// views are for stores running on one goroutine.
+func (c *StateCache) View(tr *core.Transition, st *types.BeaconState) *core.StateView {
+	if c == nil {
+		return tr.NewStateView(st)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byState[st]
+	if !ok {
+		return tr.NewStateView(st)
+	}
+	if e.view == nil {
+		e.view = tr.NewStateView(st)
+	}
+	return e.view
 }
 
 // Stats returns the cache's counters; a nil cache reports zeros.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/types"
 )
 
@@ -58,5 +60,35 @@ func TestStateCacheEviction(t *testing.T) {
 	var none *StateCache
 	if none.Stats() != (StateCacheStats{}) {
 		t.Fatal("nil cache reports counters")
+	}
+}
+
+// TestStateCacheViews checks that the cache hands out one view per state
+// it holds, and a fresh one for any other state or once evicted.
+func TestStateCacheViews(t *testing.T) {
+	tr := core.New(params.Minimal())
+	c, err := NewStateCache(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, other := &types.BeaconState{Slot: 1}, &types.BeaconState{Slot: 2}
+	c.add(StateKey{1}, held)
+	v := c.View(tr, held)
+	if v.State() != held || c.View(tr, held) != v {
+		t.Fatal("a held state does not get one shared view")
+	}
+	if w := c.View(tr, other); w == c.View(tr, other) || w.State() != other {
+		t.Fatal("a state the cache does not hold got a shared view")
+	}
+	c.add(StateKey{2}, other) // evicts held
+	if c.View(tr, held) == v {
+		t.Fatal("an evicted state kept its shared view")
+	}
+	if w := c.View(tr, other); c.View(tr, other) != w {
+		t.Fatal("the newly held state does not get one shared view")
+	}
+	var none *StateCache
+	if none.View(tr, held) == none.View(tr, held) {
+		t.Fatal("a nil cache shares views")
 	}
 }
