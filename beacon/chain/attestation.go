@@ -111,11 +111,11 @@ func (s *Service) checkpointBaseLocked(target types.Checkpoint) (cp, base *types
 	if st, ok := s.cpStates[target]; ok {
 		return st, nil, nil
 	}
+	if st, ok := s.fc.SharedCheckpointState(target); ok {
+		return st, nil, nil // a chain sharing the state cache computed it
+	}
 	if st, ok := s.fc.CheckpointState(target); ok {
 		return nil, st.Copy(), nil // already at the epoch start: computeCheckpointState only caches it
-	}
-	if st, ok := s.fc.SharedCheckpointState(target); ok {
-		return st, nil, nil // another chain sharing the state cache computed it
 	}
 	st, ok := s.fc.State(target.Root)
 	if !ok {
@@ -145,7 +145,7 @@ func (s *Service) computeCheckpointState(target types.Checkpoint, base *types.Be
 	if st, ok := s.cpStates[target]; ok {
 		return st, nil
 	}
-	s.fc.ShareCheckpointState(target, base)
+	base = s.fc.ShareCheckpointState(target, base)
 	s.cpStates[target] = base
 	s.cpOrder = append(s.cpOrder, target)
 	for len(s.cpOrder) > s.cfg.CheckpointStates {

@@ -236,4 +236,14 @@ func TestStateCacheCheckpointShared(t *testing.T) {
 	if cp.Slot != 8 {
 		t.Fatalf("checkpoint state at slot %d, want 8", cp.Slot)
 	}
+	// Both chains validate further attestations of the target on that one
+	// state (and so through one shared view of its committees).
+	for name, s := range map[string]*Service{"a": a, "b": b} {
+		s.mu.Lock()
+		got, base, err := s.checkpointBaseLocked(atts[0].Data.Target)
+		s.mu.Unlock()
+		if err != nil || base != nil || got != cp {
+			t.Fatalf("chain %s validates on %p (base %p, %v), want the shared %p", name, got, base, err, cp)
+		}
+	}
 }

@@ -137,7 +137,7 @@ func (s *Store) postState(root types.Root, b types.AnyBlock, parent *node, sigs 
 		return nil, fmt.Errorf("apply block %s: %w", root, err)
 	}
 	if share {
-		s.states.add(key, st)
+		st = s.states.add(key, st)
 	}
 	return st, nil
 }

@@ -127,11 +127,14 @@ func (s *Store) SharedCheckpointState(cp types.Checkpoint) (*types.BeaconState, 
 
 // ShareCheckpointState offers st, the checkpoint state of cp its caller
 // computed from cp.Root's post-state in this store, to the stores sharing
-// the state cache. The caller must not modify st afterwards.
-func (s *Store) ShareCheckpointState(cp types.Checkpoint, st *types.BeaconState) {
+// the state cache, and returns the one to keep: the equal state another
+// store shared first (whose view the stores share), or st. The caller must
+// not modify st afterwards.
+func (s *Store) ShareCheckpointState(cp types.Checkpoint, st *types.BeaconState) *types.BeaconState {
 	if k, ok := s.checkpointKey(cp, s.nodes[cp.Root]); ok {
-		s.states.add(k, st)
+		return s.states.add(k, st)
 	}
+	return st
 }
 
 // get returns the state held under k, counting a hit or a miss.
@@ -148,15 +151,16 @@ func (c *StateCache) get(k StateKey) (*types.BeaconState, bool) {
 	return e.Value.(*stateEntry).state, true
 }
 
-// add holds st under k, evicting the least recently used state when full.
-// st must be the post-state of a fully validated transition and must not
-// be modified afterwards.
-func (c *StateCache) add(k StateKey, st *types.BeaconState) {
+// add holds st under k, evicting the least recently used state when full,
+// and returns the state held: st, or the equal one another store added
+// first. st must be the post-state of a fully validated transition and
+// must not be modified afterwards.
+func (c *StateCache) add(k StateKey, st *types.BeaconState) *types.BeaconState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[k]; ok {
 		c.order.MoveToFront(e)
-		return
+		return e.Value.(*stateEntry).state
 	}
 	c.stats.Adds++
 	e := &stateEntry{key: k, state: st}
@@ -172,6 +176,7 @@ func (c *StateCache) add(k StateKey, st *types.BeaconState) {
 		}
 		c.stats.Evictions++
 	}
+	return st
 }
 
 // View returns a view of st (see core.StateView): for a state the cache

@@ -290,7 +290,7 @@ func (s *Store) checkpointState(cp types.Checkpoint, extra *node) (*types.Beacon
 		return nil, false, fmt.Errorf("compute checkpoint state %d/%s: %w", cp.Epoch, cp.Root, err)
 	}
 	if share {
-		s.states.add(key, st)
+		st = s.states.add(key, st)
 	}
 	return st, true, nil
 }
