@@ -178,27 +178,36 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// BenchmarkSim runs the default 4-node network for two epochs and reports
+// BenchmarkSim runs the default 4-node network for two epochs, with the
+// caches the nodes share and with a private cache per node, and reports
 // events per second and the speed-up over real time.
 func BenchmarkSim(b *testing.B) {
-	c := testConfig(1, 2)
-	var events uint64
-	var simTime time.Duration
-	for b.Loop() {
-		s, err := New(c)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := s.Run(context.Background(), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		events += res.Events
-		simTime += res.SimTime
-		_ = s.Close()
+	for _, bc := range []struct {
+		name     string
+		unshared bool
+	}{{"shared", false}, {"unshared", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := testConfig(1, 2)
+			c.Unshared = bc.unshared
+			var events uint64
+			var simTime time.Duration
+			for b.Loop() {
+				s, err := New(c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := s.Run(context.Background(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				events += res.Events
+				simTime += res.SimTime
+				_ = s.Close()
+			}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
+		})
 	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "speedup")
 }
 
 // TestSharedCachesSameResult runs the 4-node network with the caches the
