@@ -6,24 +6,26 @@ import (
 
 	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/beacon/forkchoice"
-	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/types"
 )
 
-// openStates opens a chain of f's genesis sharing post-states through c.
-func openStates(t *testing.T, f *fixture, c *forkchoice.StateCache) *Service {
+// openStates opens a chain of f's genesis sharing post-states through c,
+// skipping signatures when skip is set.
+func openStates(t *testing.T, f *fixture, c *forkchoice.StateCache, skip ...bool) *Service {
 	t.Helper()
-	st, err := store.New(memDB(t), f.cfg)
+	return openShared(t, f, nil, func(cfg *Config) {
+		cfg.StateCache, cfg.SkipSignatures = c, len(skip) > 0 && skip[0]
+	})
+}
+
+// newStateCache returns an empty state cache of entries states.
+func newStateCache(t *testing.T, entries int) *forkchoice.StateCache {
+	t.Helper()
+	c, err := forkchoice.NewStateCache(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
-	cfg.Transition, cfg.Store, cfg.Genesis, cfg.StateCache = f.tr, st, f.genesis, c
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return c
 }
 
 // stateRoot hashes st.
@@ -43,10 +45,7 @@ func stateRoot(t *testing.T, st *types.BeaconState) types.Root {
 func TestStateCacheShared(t *testing.T) {
 	t.Parallel()
 	f := defaultFixture(t)
-	cache, err := forkchoice.NewStateCache(16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newStateCache(t, 16)
 	a, b := openStates(t, f, cache), openStates(t, f, cache)
 	seg := f.build(t, f.genesis, 1, 3, true)
 	importSeg(t, f, a, seg)
@@ -88,10 +87,7 @@ func TestStateCacheShared(t *testing.T) {
 func TestStateCacheForgedSignature(t *testing.T) {
 	t.Parallel()
 	f := defaultFixture(t)
-	cache, err := forkchoice.NewStateCache(16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newStateCache(t, 16)
 	a, b := openStates(t, f, cache), openStates(t, f, cache)
 	seg := f.build(t, f.genesis, 1, 2, false)
 	importSeg(t, f, a, seg)
@@ -116,10 +112,7 @@ func TestStateCacheForgedSignature(t *testing.T) {
 func TestStateCacheSkippedSignatures(t *testing.T) {
 	t.Parallel()
 	f := defaultFixture(t)
-	cache, err := forkchoice.NewStateCache(16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newStateCache(t, 16)
 	a := openStates(t, f, cache)
 	seg := f.build(t, f.genesis, 1, 2, false)
 	for _, blk := range seg.blocks {
@@ -140,24 +133,9 @@ func TestStateCacheSkippedSignatures(t *testing.T) {
 func TestSkipSignatures(t *testing.T) {
 	t.Parallel()
 	f := defaultFixture(t)
-	cache, err := forkchoice.NewStateCache(16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newStateCache(t, 16)
 	cache.ShareUnverified()
-	open := func(skip bool) *Service {
-		st, err := store.New(memDB(t), f.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := DefaultConfig()
-		cfg.Transition, cfg.Store, cfg.Genesis, cfg.StateCache, cfg.SkipSignatures = f.tr, st, f.genesis, cache, skip
-		s, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func(skip bool) *Service { return openStates(t, f, cache, skip) }
 	seg := f.build(t, f.genesis, 1, 2, false)
 	forged := *seg.blocks[1]
 	forged.Signature = seg.blocks[0].Signature
@@ -196,10 +174,7 @@ func TestSkipSignatures(t *testing.T) {
 func TestStateCacheCheckpointShared(t *testing.T) {
 	t.Parallel()
 	f := defaultFixture(t)
-	cache, err := forkchoice.NewStateCache(32)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newStateCache(t, 32)
 	a, b := openStates(t, f, cache), openStates(t, f, cache)
 	seg := f.build(t, f.genesis, 1, 7, false) // no block at slot 8: epoch 1's checkpoint state is advanced
 	importSeg(t, f, a, seg)
