@@ -286,6 +286,27 @@ func (s *Service) HeadState() *types.BeaconState {
 	return st.Copy()
 }
 
+// HeadStateAt returns the head's root and its state advanced to slot (as
+// it is when the head is at or past slot), for reading only: callers must
+// not modify the state. Chains sharing a state cache (simulated nodes)
+// share it, so that their duties advance the head once between them, not
+// once per node; other chains get a private copy, as HeadState gives.
+func (s *Service) HeadStateAt(slot types.Slot) (types.Root, *types.BeaconState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.StateCache != nil {
+		st, err := s.fc.AdvancedState(s.head, slot)
+		return s.head, st, err
+	}
+	st := s.headCopyLocked()
+	if st.Slot < slot {
+		if err := s.tr.ProcessSlots(st, slot); err != nil {
+			return s.head, nil, fmt.Errorf("advance head state to slot %d: %w", slot, err)
+		}
+	}
+	return s.head, st, nil
+}
+
 // Finalized returns the fork choice's finalized checkpoint.
 func (s *Service) Finalized() types.Checkpoint {
 	s.mu.Lock()

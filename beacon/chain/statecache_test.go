@@ -222,3 +222,42 @@ func TestStateCacheCheckpointShared(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadStateAt checks the duties' read-only advanced head state: chains
+// sharing a state cache advance the head once between them and get one
+// state; a chain without a cache gets a private copy each time.
+func TestHeadStateAt(t *testing.T) {
+	t.Parallel()
+	f := defaultFixture(t)
+	cache := newStateCache(t, 16)
+	a, b := openStates(t, f, cache), openStates(t, f, cache)
+	private := f.newService(t, memDB(t))
+	seg := f.build(t, f.genesis, 1, 2, false)
+	for _, s := range []*Service{a, b, private} {
+		importSeg(t, f, s, seg)
+	}
+	want := root(t, seg.blocks[1])
+	get := func(s *Service, slot types.Slot) *types.BeaconState {
+		t.Helper()
+		head, st, err := s.HeadStateAt(slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head != want || st.Slot != max(slot, 2) {
+			t.Fatalf("head %s at slot %d, want %s at %d", head, st.Slot, want, max(slot, 2))
+		}
+		return st
+	}
+	if sa, sb := get(a, 9), get(b, 9); sa != sb {
+		t.Fatal("chains sharing a cache advanced the head twice")
+	}
+	if get(a, 1) != get(a, 2) {
+		t.Fatal("the head state at or past its slot is not the fork choice's own")
+	}
+	p := get(private, 9)
+	wantRoot := stateRoot(t, p)
+	p.Slot = 99
+	if q := get(private, 9); q == p || stateRoot(t, q) != wantRoot {
+		t.Fatal("a chain without a cache handed out a state it keeps")
+	}
+}

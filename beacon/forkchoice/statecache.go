@@ -137,6 +137,36 @@ func (s *Store) ShareCheckpointState(cp types.Checkpoint, st *types.BeaconState)
 	return st
 }
 
+// AdvancedState returns the post-state of the block root advanced to slot
+// by process_slots (the post-state itself when it is at or past slot),
+// for reading only: with a state cache it is shared with the other stores
+// (computed once between them), without one it is the store's own state or
+// a fresh copy. Callers must not modify it either way.
+func (s *Store) AdvancedState(root types.Root, slot types.Slot) (*types.BeaconState, error) {
+	n, ok := s.nodes[root]
+	if !ok {
+		return nil, fmt.Errorf("advance state of %s: %w: no block state", root, ErrMissingState)
+	}
+	if n.state.Slot >= slot {
+		return n.state, nil
+	}
+	var key StateKey
+	if s.states != nil {
+		key = advancedKeyOf(n.block.GetStateRoot(), slot)
+		if st, ok := s.states.get(key); ok {
+			return st, nil
+		}
+	}
+	st := n.state.Copy()
+	if err := s.tr.ProcessSlots(st, slot); err != nil {
+		return nil, fmt.Errorf("advance state of %s to slot %d: %w", root, slot, err)
+	}
+	if s.states != nil {
+		st = s.states.add(key, st)
+	}
+	return st, nil
+}
+
 // get returns the state held under k, counting a hit or a miss.
 func (c *StateCache) get(k StateKey) (*types.BeaconState, bool) {
 	c.mu.Lock()
