@@ -66,18 +66,21 @@ func (s *Service) OnAttestationIndexed(a *types.Attestation) (*types.IndexedAtte
 		}
 	}
 
-	attSlot, err := s.tr.AttestationDataSlot(cpState, &a.Data)
+	// One derivation of the committees for the three checks; chains
+	// sharing a state cache (simulated nodes) share one per checkpoint.
+	view := s.cfg.StateCache.View(s.tr, cpState)
+	attSlot, err := view.AttestationDataSlot(&a.Data)
 	if err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 	if attSlot > nowSlot+1 {
 		return nil, fmt.Errorf("add attestation: %w: slot %d, current slot %d", ErrFuture, attSlot, nowSlot)
 	}
-	ia, err := s.tr.IndexedAttestation(cpState, a)
+	ia, err := view.IndexedAttestation(a)
 	if err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
-	if err := s.tr.IsValidIndexedAttestation(cpState, ia, s.verifySigs()); err != nil {
+	if err := view.IsValidIndexedAttestation(ia, s.verifySigs()); err != nil {
 		return nil, fmt.Errorf("add attestation: %w", err)
 	}
 
@@ -107,6 +110,9 @@ func (s *Service) OnAttestationIndexed(a *types.Attestation) (*types.IndexedAtte
 func (s *Service) checkpointBaseLocked(target types.Checkpoint) (cp, base *types.BeaconState, err error) {
 	if st, ok := s.cpStates[target]; ok {
 		return st, nil, nil
+	}
+	if st, ok := s.fc.SharedCheckpointState(target); ok {
+		return st, nil, nil // a chain sharing the state cache computed it
 	}
 	if st, ok := s.fc.CheckpointState(target); ok {
 		return nil, st.Copy(), nil // already at the epoch start: computeCheckpointState only caches it
@@ -139,6 +145,7 @@ func (s *Service) computeCheckpointState(target types.Checkpoint, base *types.Be
 	if st, ok := s.cpStates[target]; ok {
 		return st, nil
 	}
+	base = s.fc.ShareCheckpointState(target, base)
 	s.cpStates[target] = base
 	s.cpOrder = append(s.cpOrder, target)
 	for len(s.cpOrder) > s.cfg.CheckpointStates {

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/forkchoice"
 	"github.com/shardlab/shardlab/beacon/store"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/bls"
@@ -48,6 +49,17 @@ type Config struct {
 	VerifyCache *bls.VerifyCache
 	// VerifyCacheEntries bounds the cache New makes (0: the default).
 	VerifyCacheEntries int
+	// StateCache, when not nil, shares the post-states of fully validated
+	// blocks with the other chains given the same cache (simulated nodes in
+	// one process, which must then run on one goroutine): a block another
+	// chain imported from the same parent state is not transitioned again,
+	// and both hold one immutable copy of its post-state. nil (real nodes):
+	// every block is transitioned on a private copy.
+	StateCache *forkchoice.StateCache
+	// SkipSignatures verifies no BLS signature at all, as if every one were
+	// valid (the simulator's --fake-bls, for very large runs). Never for a
+	// real node: a chain that skips signatures accepts forgeries.
+	SkipSignatures bool
 }
 
 // DefaultConfig returns the pool and cache bounds of a node; the caller sets

@@ -23,7 +23,8 @@ import (
 // network, core.SkipSigs for blocks whose signatures are already checked
 // (own proposals). A batching policy (core.BatchSigs) must not be used: the
 // fork choice keeps the block before the batch could be verified. A
-// verifying policy without a cache is given the chain's VerifyCache.
+// verifying policy without a cache is given the chain's VerifyCache. A chain
+// configured with SkipSignatures checks none.
 //
 // Errors: ErrUnknownParent (with forkchoice.ErrUnknownParent), ErrFuture
 // (with forkchoice.ErrFutureBlock), other rejections wrap core.ErrInvalid; any
@@ -37,7 +38,10 @@ func (s *Service) ImportBlock(b types.AnyBlock, sigs core.Sigs) (types.Root, err
 	if err != nil {
 		return types.Root{}, fmt.Errorf("import block: %w: %v", forkchoice.ErrMalformed, err)
 	}
-	if !sigs.Skipping() && sigs.Cache() == nil {
+	switch {
+	case s.cfg.SkipSignatures:
+		sigs = core.SkipSigs
+	case !sigs.Skipping() && sigs.Cache() == nil:
 		sigs = sigs.WithCache(s.cfg.VerifyCache)
 	}
 	start := time.Now()

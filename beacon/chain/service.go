@@ -89,7 +89,12 @@ func (s *Service) VerifyCache() *bls.VerifyCache { return s.cfg.VerifyCache }
 
 // verifySigs is the policy for signatures from the network: verify them,
 // through the chain's cache.
-func (s *Service) verifySigs() core.Sigs { return core.VerifySigs.WithCache(s.cfg.VerifyCache) }
+func (s *Service) verifySigs() core.Sigs {
+	if s.cfg.SkipSignatures {
+		return core.SkipSigs
+	}
+	return core.VerifySigs.WithCache(s.cfg.VerifyCache)
+}
 
 // open initialises or restores the chain.
 func (s *Service) open(genesis *types.BeaconState) error {
@@ -137,6 +142,7 @@ func (s *Service) init(genesis *types.BeaconState, root types.Root, restore bool
 	s.genesis = genesis
 	s.genesisRoot = root
 	s.genesisTime = genesis.GenesisTime
+	fc.UseStateCache(s.cfg.StateCache)
 	s.fc = fc
 	s.head, s.headSlot = root, types.Slot(s.pcfg.GenesisSlot)
 	s.justified, s.finalized = fc.JustifiedCheckpoint(), fc.FinalizedCheckpoint()
@@ -278,6 +284,27 @@ func (s *Service) HeadState() *types.BeaconState {
 	defer s.mu.Unlock()
 	st, _ := s.fc.State(s.head)
 	return st.Copy()
+}
+
+// HeadStateAt returns the head's root and its state advanced to slot (as
+// it is when the head is at or past slot), for reading only: callers must
+// not modify the state. Chains sharing a state cache (simulated nodes)
+// share it, so that their duties advance the head once between them, not
+// once per node; other chains get a private copy, as HeadState gives.
+func (s *Service) HeadStateAt(slot types.Slot) (types.Root, *types.BeaconState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.StateCache != nil {
+		st, err := s.fc.AdvancedState(s.head, slot)
+		return s.head, st, err
+	}
+	st := s.headCopyLocked()
+	if st.Slot < slot {
+		if err := s.tr.ProcessSlots(st, slot); err != nil {
+			return s.head, nil, fmt.Errorf("advance head state to slot %d: %w", slot, err)
+		}
+	}
+	return s.head, st, nil
 }
 
 // Finalized returns the fork choice's finalized checkpoint.

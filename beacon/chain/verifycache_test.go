@@ -51,8 +51,9 @@ func TestVerifyCacheGossipThenImport(t *testing.T) {
 	}
 }
 
-// openShared opens a chain of f's genesis that verifies through c.
-func openShared(t *testing.T, f *fixture, c *bls.VerifyCache) *Service {
+// openShared opens a chain of f's genesis that verifies through c; mutate,
+// when not nil, adjusts the config first.
+func openShared(t *testing.T, f *fixture, c *bls.VerifyCache, mutate ...func(*Config)) *Service {
 	t.Helper()
 	st, err := store.New(memDB(t), f.cfg)
 	if err != nil {
@@ -61,6 +62,9 @@ func openShared(t *testing.T, f *fixture, c *bls.VerifyCache) *Service {
 	cfg := DefaultConfig()
 	cfg.Transition, cfg.Store, cfg.Genesis = f.tr, st, f.genesis
 	cfg.VerifyCache = c
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

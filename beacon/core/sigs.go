@@ -63,6 +63,10 @@ func (s Sigs) Cache() *bls.VerifyCache {
 // Skipping reports whether signatures are ignored.
 func (s Sigs) Skipping() bool { return s.mode == sigSkip }
 
+// Verifying reports whether every signature is checked before the
+// transition returns (neither skipped nor left to a batch).
+func (s Sigs) Verifying() bool { return s.mode == sigVerify }
+
 // pubkey returns a decompressed validator key through the cache.
 func (t *Transition) pubkey(pk types.BLSPubkey) (*bls.PublicKey, error) {
 	return t.pubkeys.Get(pk)

@@ -44,11 +44,12 @@ func (s *Store) OnAttestation(a *types.Attestation, sigs core.Sigs) error {
 	if !ok || !s.reached(tn.state.GenesisTime, uint64(start)) {
 		return fmt.Errorf("add attestation: %w: target epoch %d has not started at time %d", ErrFutureAttestation, target.Epoch, s.time)
 	}
-	targetState, computed, err := s.checkpointState(target, nil)
+	view, computed, err := s.checkpointView(target)
 	if err != nil {
 		return fmt.Errorf("add attestation: %w", err)
 	}
-	attSlot, err := s.tr.AttestationDataSlot(targetState, &a.Data)
+	targetState := view.State()
+	attSlot, err := view.AttestationDataSlot(&a.Data)
 	if err != nil {
 		return fmt.Errorf("add attestation: attestation slot: %w", err)
 	}
@@ -57,16 +58,17 @@ func (s *Store) OnAttestation(a *types.Attestation, sigs core.Sigs) error {
 	if attSlot+1 == 0 || !s.reached(targetState.GenesisTime, uint64(attSlot)+1) {
 		return fmt.Errorf("add attestation: %w: slot %d has not ended at time %d", ErrFutureAttestation, attSlot, s.time)
 	}
-	indexed, err := s.tr.IndexedAttestation(targetState, a)
+	indexed, err := view.IndexedAttestation(a)
 	if err != nil {
 		return fmt.Errorf("add attestation: %w", err)
 	}
-	if err := s.tr.IsValidIndexedAttestation(targetState, indexed, sigs); err != nil {
+	if err := view.IsValidIndexedAttestation(indexed, sigs); err != nil {
 		return fmt.Errorf("add attestation: %w", err)
 	}
 
 	if computed {
 		s.checkpointStates[target] = targetState
+		s.views[target] = view
 	}
 	msg := LatestMessage{Epoch: target.Epoch, Root: a.Data.BeaconBlockRoot}
 	for _, l := range [][]uint64{indexed.CustodyBit0Indices, indexed.CustodyBit1Indices} {
@@ -88,4 +90,23 @@ func (s *Store) setLatest(i uint64, msg LatestMessage) {
 	if !v.set || msg.Epoch > v.msg.Epoch {
 		*v = vote{msg: msg, set: true}
 	}
+}
+
+// checkpointView returns a view of checkpoint_states[cp] (see
+// checkpointState), kept with the state so that the committees of a
+// checkpoint are derived once, not once per attestation. computed says
+// that the state (and its view) are new and not yet stored.
+func (s *Store) checkpointView(cp types.Checkpoint) (*core.StateView, bool, error) {
+	if v, ok := s.views[cp]; ok {
+		return v, false, nil
+	}
+	st, computed, err := s.checkpointState(cp, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	v := s.states.View(s.tr, st)
+	if !computed {
+		s.views[cp] = v
+	}
+	return v, computed, nil
 }

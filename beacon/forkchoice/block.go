@@ -78,9 +78,9 @@ func (s *Store) OnBlock(b types.AnyBlock, sigs core.Sigs) error {
 		return fmt.Errorf("add block %s: %w %s", root, ErrNotDescendantOfFinalized, fin.root)
 	}
 
-	st := pre.Copy()
-	if err := s.tr.StateTransitionAny(st, b, sigs, true); err != nil {
-		return fmt.Errorf("apply block %s: %w", root, err)
+	st, err := s.postState(root, b, parent, sigs)
+	if err != nil {
+		return err
 	}
 	n := &node{root: root, slot: slot, block: b, state: st, parent: parent}
 
@@ -111,6 +111,35 @@ func (s *Store) OnBlock(b types.AnyBlock, sigs core.Sigs) error {
 		s.checkpointStates[justified] = justifiedState
 	}
 	return nil
+}
+
+// postState runs the state transition of b (root) on a copy of parent's
+// post-state, or, with a state cache, takes the state another store computed
+// from the same block and pre-state. Only transitions that check every
+// signature at once share: a block imported with skipped or batched
+// signatures (an own proposal) neither reads nor fills the cache, so a hit
+// always stands for a full validation (unless the cache was told to share
+// unverified states, for runs that verify no signature at all).
+func (s *Store) postState(root types.Root, b types.AnyBlock, parent *node, sigs core.Sigs) (*types.BeaconState, error) {
+	share := s.states.shares(sigs)
+	var key StateKey
+	if share {
+		var err error
+		if key, err = stateKeyOf(b, parent.block.GetStateRoot()); err != nil {
+			return nil, fmt.Errorf("add block %s: %w: %v", root, ErrMalformed, err)
+		}
+		if st, ok := s.states.get(key); ok {
+			return st, nil
+		}
+	}
+	st := parent.state.Copy()
+	if err := s.tr.StateTransitionAny(st, b, sigs, true); err != nil {
+		return nil, fmt.Errorf("apply block %s: %w", root, err)
+	}
+	if share {
+		st = s.states.add(key, st)
+	}
+	return st, nil
 }
 
 // checkBlockShape rejects what hashing or the transition could not handle:

@@ -43,6 +43,8 @@ var (
 	ErrMissingState = errors.New("missing state")
 	// ErrNilArgument: New was given a nil transition or genesis state.
 	ErrNilArgument = errors.New("nil argument")
+	// ErrInvalidArgument: NewStateCache was given a bound below one.
+	ErrInvalidArgument = errors.New("invalid argument")
 )
 
 // invalidError is a sentinel of this package that is also a core.ErrInvalid.

@@ -52,5 +52,10 @@ func (s *Store) Prune() int {
 			delete(s.checkpointStates, cp)
 		}
 	}
+	for cp := range s.views {
+		if _, ok := s.checkpointStates[cp]; !ok {
+			delete(s.views, cp)
+		}
+	}
 	return removed
 }

@@ -36,7 +36,9 @@ type Store struct {
 
 	nodes            map[types.Root]*node
 	checkpointStates map[types.Checkpoint]*types.BeaconState
-	latest           []vote // indexed by validator
+	views            map[types.Checkpoint]*core.StateView // of checkpointStates, made on first use
+	latest           []vote                               // indexed by validator
+	states           *StateCache                          // post-states shared with other stores; nil: none
 
 	// gen stamps the nodes of the justified subtree during one Head call.
 	gen   uint64
@@ -98,7 +100,9 @@ func New(tr *core.Transition, genesis *types.BeaconState) (*Store, error) {
 		justified:        cp,
 		finalized:        cp,
 		nodes:            map[types.Root]*node{root: {root: root, slot: block.Slot, block: block, state: st}},
-		checkpointStates: map[types.Checkpoint]*types.BeaconState{cp: st.Copy()},
+		checkpointStates: map[types.Checkpoint]*types.BeaconState{cp: st}, // both never modified
+
+		views: make(map[types.Checkpoint]*core.StateView),
 	}
 	return s, nil
 }
@@ -255,7 +259,8 @@ func (s *Store) reached(genesis uint64, slot uint64) bool {
 }
 
 // checkpointState returns checkpoint_states[cp], computing it (without
-// storing it) when absent: the state of cp.Root advanced to the start of
+// storing it; taking it from the shared state cache if another store did)
+// when absent: the state of cp.Root advanced to the start of
 // cp.Epoch, as on_attestation does. extra, when not nil, is a node not yet in
 // the store that may be cp.Root. The second result says whether the state was
 // computed.
@@ -274,9 +279,18 @@ func (s *Store) checkpointState(cp types.Checkpoint, extra *node) (*types.Beacon
 	if !ok {
 		return nil, false, fmt.Errorf("compute checkpoint state %d/%s: %w: epoch start overflows", cp.Epoch, cp.Root, core.ErrInvalidSlot)
 	}
+	key, share := s.checkpointKey(cp, n)
+	if share {
+		if st, ok := s.states.get(key); ok {
+			return st, true, nil
+		}
+	}
 	st := n.state.Copy()
 	if err := s.tr.ProcessSlots(st, start); err != nil {
 		return nil, false, fmt.Errorf("compute checkpoint state %d/%s: %w", cp.Epoch, cp.Root, err)
+	}
+	if share {
+		st = s.states.add(key, st)
 	}
 	return st, true, nil
 }

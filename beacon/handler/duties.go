@@ -104,9 +104,8 @@ func (h *Handler) ProduceBlock(slot types.Slot) (types.AnyBlock, types.Validator
 	if headSlot >= slot {
 		return nil, 0, nil
 	}
-	pre := h.chain.HeadState()
-	st := pre.Copy()
-	if err := h.tr.ProcessSlots(st, slot); err != nil {
+	head, st, err := h.chain.HeadStateAt(slot) // read only: shared between simulated nodes
+	if err != nil {
 		return nil, 0, fmt.Errorf("process slots: %w", err)
 	}
 	proposer, err := h.tr.BeaconProposerIndex(st)
@@ -115,6 +114,10 @@ func (h *Handler) ProduceBlock(slot types.Slot) (types.AnyBlock, types.Validator
 	}
 	if _, ok := h.cfg.Keys.SecretKeyOf(st.Validators[proposer].Pubkey); !ok {
 		return nil, 0, nil
+	}
+	pre, ok := h.chain.StateAt(head) // the proposer's own copy of the same head
+	if !ok {
+		return nil, 0, fmt.Errorf("head state %s is gone", head)
 	}
 	in := validator.Proposal{Attestations: h.chain.AttestationsForBlock(slot), Graffiti: h.cfg.Graffiti}
 	if types.ShardForkAtSlot(h.pcfg, slot) {
@@ -143,13 +146,10 @@ func (h *Handler) Attest(slot types.Slot) {
 	if h.dutiesPaused() {
 		return
 	}
-	head, _ := h.chain.Head()
-	st := h.chain.HeadState()
-	if st.Slot < slot {
-		if err := h.tr.ProcessSlots(st, slot); err != nil {
-			h.log.Warn("attestation failed", "slot", slot, "err", err)
-			return
-		}
+	head, st, err := h.chain.HeadStateAt(slot) // read only: shared between simulated nodes
+	if err != nil {
+		h.log.Warn("attestation failed", "slot", slot, "err", err)
+		return
 	}
 	coms, err := validator.SlotCommittees(h.tr, st, slot)
 	if err != nil {

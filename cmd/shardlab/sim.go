@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -27,7 +29,7 @@ func simCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "simulate a beacon (and shard) network in virtual time and report every epoch",
-			UsageText: "shardlab sim run [--nodes N] [--shard-nodes N] [--shards N] [--tx-rate R] [--cross-shard F] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--json]",
+			UsageText: "shardlab sim run [--nodes N] [--shard-nodes N] [--shards N] [--tx-rate R] [--cross-shard F] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--fake-bls] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
 evenly between them) for --epochs epochs in virtual time. Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
@@ -60,7 +62,11 @@ transactions (docs/simulator.md).`,
 				&cli.Uint64Flag{Name: "shards", Usage: "SHARD_COUNT with shard nodes (at least SLOTS_PER_EPOCH)", Value: 8, Category: categoryShards},
 				&cli.Float64Flag{Name: "tx-rate", Usage: "transactions per second submitted to the shard nodes", Value: 10, Category: categoryShards},
 				&cli.Float64Flag{Name: "cross-shard", Usage: "share of the transactions sent to another shard, in [0, 1]", Value: 0.5, Category: categoryShards},
+				&cli.BoolFlag{Name: "fake-bls", Usage: "verify no signature (they are still made), for very large runs; every output line says so", Category: categorySimulation},
+				&cli.BoolFlag{Name: "no-shared-caches", Usage: "give every node its own signature and state caches, as real processes have (same results, slower)", Category: categorySimulation},
 				&cli.BoolFlag{Name: "json", Usage: "print one JSON object per epoch and one for the summary", Category: categoryOutput},
+				&cli.StringFlag{Name: "memprofile", Usage: "write a heap profile at the end of the run to `FILE` (go tool pprof)", Category: categoryOutput},
+				&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the run to `FILE` (go tool pprof)", Category: categoryOutput},
 			},
 			Action: runSim,
 		}},
@@ -73,6 +79,7 @@ func simConfig(c *cli.Context) (netsim.Config, error) {
 	cfg := netsim.DefaultConfig()
 	cfg.Nodes, cfg.Validators, cfg.Epochs = c.Int("nodes"), c.Uint64("validators"), c.Uint64("epochs")
 	cfg.SlotTime, cfg.Seed = c.Duration("slot-time"), c.Uint64("seed")
+	cfg.Unshared, cfg.FakeBLS = c.Bool("no-shared-caches"), c.Bool("fake-bls")
 	cfg.Loss, cfg.Bandwidth, cfg.MeshDegree, cfg.Reorder = c.Float64("loss"), c.Float64("bandwidth"), c.Int("mesh-degree"), c.Bool("reorder")
 	if n := c.Int("shard-nodes"); n != 0 {
 		cfg.Shard = netsim.ShardConfig{Nodes: n, Shards: c.Uint64("shards"), TxRate: c.Float64("tx-rate"), CrossShard: c.Float64("cross-shard")}
@@ -111,6 +118,13 @@ type simSummary struct {
 	WallMillis int64               `json:"wall_ms"`
 	Speedup    float64             `json:"speedup"`
 	TraceHash  string              `json:"trace_hash"`
+	// The shared caches: signature checks and block transitions saved.
+	VerifyHits   uint64 `json:"verify_cache_hits"`
+	VerifyMisses uint64 `json:"verify_cache_misses"`
+	StateHits    uint64 `json:"state_cache_hits"`
+	StateMisses  uint64 `json:"state_cache_misses"`
+	// FakeBLS: no signature was verified (--fake-bls).
+	FakeBLS bool `json:"fake_bls"`
 }
 
 func runSim(c *cli.Context) error {
@@ -125,6 +139,13 @@ func runSim(c *cli.Context) error {
 		return cli.Exit("sim run: "+err.Error(), 1)
 	}
 	defer s.Close()
+	if path := c.String("cpuprofile"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			return cli.Exit("sim run: --cpuprofile: "+err.Error(), 1)
+		}
+		defer stopProfile()
+	}
 	w, asJSON := c.App.Writer, c.Bool("json")
 	progress := !asJSON && isTerminal(c.App.ErrWriter)
 	res, err := s.Run(ctx, func(r netsim.EpochReport) {
@@ -134,11 +155,20 @@ func runSim(c *cli.Context) error {
 		}
 		fmt.Fprintln(w, r)
 		if progress {
-			fmt.Fprintf(c.App.ErrWriter, "\rsim: epoch %d/%d", r.Epoch+1, cfg.Epochs)
+			fake := ""
+			if r.FakeBLS {
+				fake = " (FAKE BLS)"
+			}
+			fmt.Fprintf(c.App.ErrWriter, "\rsim: epoch %d/%d%s", r.Epoch+1, cfg.Epochs, fake)
 		}
 	})
 	if progress {
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+	}
+	if path := c.String("memprofile"); path != "" && err == nil {
+		if perr := writeHeapProfile(path); perr != nil {
+			return cli.Exit("sim run: --memprofile: "+perr.Error(), 1)
+		}
 	}
 	if err != nil {
 		return cli.Exit("sim run: "+err.Error(), 1)
@@ -149,12 +179,46 @@ func runSim(c *cli.Context) error {
 		Requests: res.Stats.Requests, Dropped: res.Stats.Dropped, Bytes: res.Stats.Bytes,
 		SimSeconds: res.SimTime.Seconds(), WallMillis: res.Wall.Milliseconds(),
 		Speedup: res.Speedup(), TraceHash: res.TraceHex(),
+		VerifyHits: res.Caches.Verify.Hits, VerifyMisses: res.Caches.Verify.Misses,
+		StateHits: res.Caches.States.Hits, StateMisses: res.Caches.States.Misses,
+		FakeBLS: res.FakeBLS,
 	}
 	if n := len(res.Epochs); n > 0 {
 		sum.Finalized = uint64(res.Epochs[n-1].Finalized)
 		sum.Shard = res.Epochs[n-1].Shard
 	}
 	return printSimSummary(w, sum, asJSON)
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("start profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create profile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write profile: %w", err)
+	}
+	return f.Close()
 }
 
 func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
@@ -165,10 +229,17 @@ func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 	if s.Shard != nil {
 		shards = fmt.Sprintf("  shards: %d shard nodes, %s\n", s.ShardNodes, s.Shard)
 	}
+	if s.FakeBLS {
+		if _, err := fmt.Fprintln(w, "FAKE BLS: no signature was verified in this run (--fake-bls); its results say nothing about signature checks"); err != nil {
+			return err
+		}
+	}
 	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n%s"+
 		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+
+		"  shared caches: signatures %d hits / %d misses, states %d hits / %d misses\n"+
 		"  trace %s  wall %s  speed-up %.1fx over %s of slots\n",
 		s.Nodes, s.Validators, s.Epochs, s.Finalized, shards, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
+		s.VerifyHits, s.VerifyMisses, s.StateHits, s.StateMisses,
 		s.TraceHash, time.Duration(s.WallMillis)*time.Millisecond, s.Speedup, time.Duration(s.SimSeconds*float64(time.Second)))
 	return err
 }

@@ -81,3 +81,37 @@ func TestSimRunShards(t *testing.T) {
 		t.Fatalf("summary %+v, shard side %+v", sum, sum.Shard)
 	}
 }
+
+// TestSimRunFakeBLS checks that a --fake-bls run says so on every line:
+// the epoch lines and the summary, in text and in JSON.
+func TestSimRunFakeBLS(t *testing.T) {
+	out, code := runCLI(t, "sim", "run", "--epochs", "2", "--fake-bls")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines[:2] {
+		if !strings.Contains(l, "FAKE BLS") {
+			t.Fatalf("epoch line without the fake BLS mark: %q", l)
+		}
+	}
+	if !strings.HasPrefix(lines[2], "FAKE BLS") {
+		t.Fatalf("summary does not open with the fake BLS mark:\n%s", out)
+	}
+	out, code = runCLI(t, "sim", "run", "--epochs", "1", "--fake-bls", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	var epoch struct{ FakeBLS bool }
+	var sum simSummary
+	if err := json.Unmarshal([]byte(lines[0]), &epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if !epoch.FakeBLS || !sum.FakeBLS {
+		t.Fatalf("JSON without the fake BLS mark:\n%s", out)
+	}
+}

@@ -40,6 +40,13 @@ type Config struct {
 	Reorder bool
 	// Slasher runs a slasher on every node (sim/netsim/slasher.go).
 	Slasher bool
+	// Unshared gives every node its own signature and state caches, as
+	// real processes have, instead of the caches all nodes share (see
+	// docs/simulator.md); the results are the same, only slower.
+	Unshared bool
+	// FakeBLS verifies no signature (signatures are still made): for very
+	// large runs only. Every report of such a run says so.
+	FakeBLS bool
 	// Seed seeds every random choice of the run.
 	Seed uint64
 	// Logger receives the handlers' logs (nil: discarded).

@@ -70,7 +70,8 @@ func (n *node) open(tr *core.Transition, genesis *types.BeaconState) error {
 		return fmt.Errorf("open node %d store: %w", i, err)
 	}
 	cc := chain.DefaultConfig()
-	cc.Transition, cc.Store, cc.Genesis, cc.Logger = tr, st, genesis.Copy(), n.log
+	cc.Transition, cc.Store, cc.Genesis, cc.Logger = tr, st, genesis, n.log
+	cc.VerifyCache, cc.StateCache, cc.SkipSignatures = n.s.shared.verify, n.s.shared.states, n.s.cfg.FakeBLS
 	if n.chain, err = chain.New(cc); err != nil {
 		return fmt.Errorf("open node %d chain: %w", i, err)
 	}

@@ -16,22 +16,31 @@ type event struct {
 	dead bool // a stopped timer
 }
 
+// queued is a queue entry: the event's order key kept inline, so that
+// sifting the heap compares integers without loading each event (with
+// millions of events in flight that pointer chasing dominated the loop).
+type queued struct {
+	at  int64 // UnixNano of e.at
+	seq uint64
+	e   *event
+}
+
 // queue orders events by (at, seq): equal times run in scheduling order.
-type queue []*event
+type queue []queued
 
 func (q queue) Len() int { return len(q) }
 func (q queue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
 	}
 	return q[i].seq < q[j].seq
 }
 func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(*event)) }
+func (q *queue) Push(x any)   { *q = append(*q, x.(queued)) }
 func (q *queue) Pop() any {
 	old := *q
 	e := old[len(old)-1]
-	old[len(old)-1] = nil
+	old[len(old)-1] = queued{}
 	*q = old[:len(old)-1]
 	return e
 }
@@ -51,15 +60,15 @@ func (l *loop) schedule(at time.Time, fn func()) *event {
 	}
 	l.seq++
 	e := &event{at: at, seq: l.seq, fn: fn}
-	heap.Push(&l.q, e)
+	heap.Push(&l.q, queued{at: at.UnixNano(), seq: e.seq, e: e})
 	return e
 }
 
 // runUntil runs the events due at or before end, in order, and leaves the
 // clock at end.
 func (l *loop) runUntil(end time.Time) {
-	for len(l.q) > 0 && !l.q[0].at.After(end) {
-		e := heap.Pop(&l.q).(*event)
+	for len(l.q) > 0 && !l.q[0].e.at.After(end) {
+		e := heap.Pop(&l.q).(queued).e
 		if e.dead {
 			continue
 		}

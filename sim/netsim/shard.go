@@ -133,6 +133,7 @@ func (s *Sim) openShard(n *node, hc *handler.Config) error {
 	}
 	cc := chain.DefaultConfig()
 	cc.Logger = n.log
+	cc.VerifyCache, cc.TxCache = s.shared.verify, s.shared.tx // nil when unshared: each chain makes its own
 	for _, sh := range sp.shards {
 		if sp.chains[sh], err = shardhandler.OpenChain(cc, n.chain, n.db, v, sh, nil); err != nil {
 			return fmt.Errorf("open node %d: %w", n.index, err)

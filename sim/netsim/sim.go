@@ -27,6 +27,7 @@ type Sim struct {
 	trace          *trace
 	net            network
 	stats          Stats
+	shared         *shared
 	nodes          []*node
 	sh             shardSim
 	genesis        time.Time
@@ -70,6 +71,11 @@ func New(cfg Config) (*Sim, error) {
 		slot: time.Duration(pc.SecondsPerSlot) * time.Second,
 	}
 	s.requestTimeout = s.slot
+	sh, err := newShared(cfg, pc)
+	if err != nil {
+		return nil, err
+	}
+	s.shared = sh
 	tr := core.New(pc)
 	s.tr = tr
 	all, err := validator.NewInteropKeys(0, cfg.Validators)
@@ -196,6 +202,8 @@ type EpochReport struct {
 	Gossip uint64
 	// Shard is the shard side (nil in a beacon-only run).
 	Shard *ShardReport `json:",omitempty"`
+	// FakeBLS says that no signature was verified (Config.FakeBLS).
+	FakeBLS bool
 }
 
 // String formats r as one line.
@@ -205,12 +213,15 @@ func (r EpochReport) String() string {
 	if r.Shard != nil {
 		line += "  " + r.Shard.String()
 	}
+	if r.FakeBLS {
+		line += "  FAKE BLS (signatures not verified)"
+	}
 	return line
 }
 
 // Report returns the network's state now, labelled as epoch.
 func (s *Sim) Report(epoch types.Epoch) EpochReport {
-	r := EpochReport{Epoch: epoch, Gossip: s.stats.Gossip}
+	r := EpochReport{Epoch: epoch, Gossip: s.stats.Gossip, FakeBLS: s.cfg.FakeBLS}
 	heads := make(map[types.Root]bool)
 	for i, n := range s.nodes {
 		head, slot := n.chain.Head()
@@ -279,6 +290,10 @@ type Result struct {
 	// Events counts the events run; Records the trace records.
 	Events, Records uint64
 	Stats           Stats
+	// Caches counts the hits and misses of the caches the nodes share.
+	Caches CacheStats
+	// FakeBLS says that no signature was verified (Config.FakeBLS).
+	FakeBLS bool
 }
 
 // TraceHex is the trace hash in hex.
@@ -296,7 +311,7 @@ func (r *Result) Speedup() float64 {
 // and returns the result. It stops early with ctx's error.
 func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, error) {
 	wallStart := time.Now() // measurement only: never feeds the simulation
-	res := &Result{}
+	res := &Result{FakeBLS: s.cfg.FakeBLS}
 	spe := types.Slot(s.pcfg.SlotsPerEpoch)
 	for e := range s.cfg.Epochs {
 		if err := ctx.Err(); err != nil {
@@ -323,6 +338,6 @@ func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, erro
 	res.TraceHash, res.Records = s.trace.sum(), s.trace.count
 	res.SimTime = time.Duration(s.nextSlot) * s.slot
 	res.Wall = time.Since(wallStart)
-	res.Events, res.Stats = s.loop.events, s.stats
+	res.Events, res.Stats, res.Caches = s.loop.events, s.stats, s.shared.stats()
 	return res, nil
 }

@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,6 +178,82 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// BenchmarkSim runs the default 4-node network for two epochs and reports
+// BenchmarkSim runs the default 4-node network for two epochs, with the
+// caches the nodes share and with a private cache per node, and reports
 // events per second and the speed-up over real time.
-func BenchmarkSim(b *testing.B) { benchSim(b, testConfig(1, 2)) }
+func BenchmarkSim(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		unshared bool
+	}{{"shared", false}, {"unshared", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := testConfig(1, 2)
+			c.Unshared = bc.unshared
+			benchSim(b, c)
+		})
+	}
+}
+
+// TestSharedCachesSameResult runs the 4-node network with the caches the
+// nodes share and with a private cache per node: the trace hashes and
+// final state roots are equal, and the shared caches saved every repeated
+// block transition and signature check.
+func TestSharedCachesSameResult(t *testing.T) {
+	t.Parallel()
+	shared := run(t, testConfig(1, 3))
+	c := testConfig(1, 3)
+	c.Unshared = true
+	private := run(t, c)
+	if shared.TraceHash != private.TraceHash {
+		t.Fatalf("shared caches change the trace: %s, private %s", shared.TraceHex(), private.TraceHex())
+	}
+	for i := range shared.StateRoots {
+		if shared.StateRoots[i] != private.StateRoots[i] {
+			t.Fatalf("node %d: state root %s shared, %s private", i, shared.StateRoots[i], private.StateRoots[i])
+		}
+	}
+	if private.Caches != (CacheStats{}) {
+		t.Fatalf("private run reports shared cache counters %+v", private.Caches)
+	}
+	st := shared.Caches.States
+	// Each block is proposed by one node (imported without a check) and
+	// transitioned by the first other node to receive it; the other two
+	// reuse it. Each checkpoint state is advanced by one node and reused by
+	// the others.
+	if st.Adds == 0 || st.Hits < 2*st.Adds {
+		t.Fatalf("state cache %+v, want at least 2 hits per state added with 4 nodes", st)
+	}
+	if v := shared.Caches.Verify; v.Hits < v.Misses {
+		t.Fatalf("signature cache %+v, want more hits than misses", v)
+	}
+}
+
+// TestFakeBLSSaysSo runs the 4-node network with fake BLS: every epoch
+// report and the result say so, the run matches the real one (all its
+// signatures are valid), and no signature is verified.
+func TestFakeBLSSaysSo(t *testing.T) {
+	t.Parallel()
+	real := run(t, testConfig(1, 2))
+	c := testConfig(1, 2)
+	c.FakeBLS = true
+	fake := run(t, c)
+	if !fake.FakeBLS || real.FakeBLS {
+		t.Fatalf("result FakeBLS %v (fake run), %v (real run)", fake.FakeBLS, real.FakeBLS)
+	}
+	for _, r := range fake.Epochs {
+		if !r.FakeBLS || !strings.Contains(r.String(), "FAKE BLS") {
+			t.Fatalf("epoch line without the fake BLS mark: %s", r)
+		}
+	}
+	for _, r := range real.Epochs {
+		if r.FakeBLS || strings.Contains(r.String(), "FAKE") {
+			t.Fatalf("real epoch line marked fake: %s", r)
+		}
+	}
+	if fake.TraceHash != real.TraceHash {
+		t.Fatalf("fake BLS changed an all-valid run: %s, real %s", fake.TraceHex(), real.TraceHex())
+	}
+	if v := fake.Caches.Verify; v.Hits+v.Misses != 0 {
+		t.Fatalf("fake BLS run looked up signatures: %+v", v)
+	}
+}
