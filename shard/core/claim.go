@@ -21,20 +21,7 @@ import (
 // its branch in windowState's root. It fails while the receipt's crosslink
 // (chain[0]) was not yet in the state at that slot: the claim must wait.
 func WindowProof(cfg *params.Config, windowState *bt.BeaconState, src bt.Shard, chain []*bt.Crosslink) (uint64, []bt.Root, error) {
-	if uint64(src) >= uint64(len(windowState.CurrentCrosslinks)) {
-		return 0, nil, fmt.Errorf("window proof: shard %d out of range", src)
-	}
-	then := windowState.CurrentCrosslinks[src]
-	for j, c := range chain {
-		if c != nil && *c == then {
-			branch, err := windowState.Branch(bt.GIndexCurrentCrosslink(cfg.ShardCount, uint64(src)))
-			if err != nil {
-				return 0, nil, fmt.Errorf("window proof: %w", err)
-			}
-			return uint64(j), branch, nil
-		}
-	}
-	return 0, nil, fmt.Errorf("window proof: %w: the receipt's crosslink was not yet current at slot %d", ErrNotClaimable, windowState.Slot)
+	return NewClaimBuilder(cfg, windowState).windowProof(src, chain)
 }
 
 // ErrNotClaimable is returned by the claim builders for a receipt whose
@@ -53,9 +40,32 @@ type ClaimSource struct {
 }
 
 // BuildClaim assembles a claim of src valid against a beacon state whose
-// state at WindowSlot is windowState.
+// state at WindowSlot is windowState. It hashes windowState for the window
+// branch; a relayer building many claims uses a ClaimBuilder instead.
 func BuildClaim(cfg *params.Config, src *ClaimSource, windowState *bt.BeaconState) (*st.ReceiptClaim, error) {
-	idx, branch, err := WindowProof(cfg, windowState, src.Receipt.SrcShard, src.Chain)
+	return NewClaimBuilder(cfg, windowState).Build(src)
+}
+
+// ClaimBuilder builds many claims against one window state. The window
+// branch of a claim depends only on its source shard, so the builder proves
+// each source shard's current crosslink once and reuses the branch: a
+// relay pass hashes the window state at most once per source shard instead
+// of once per claim. The window state must not change while the builder is
+// in use.
+type ClaimBuilder struct {
+	cfg      *params.Config
+	window   *bt.BeaconState
+	branches map[bt.Shard][]bt.Root
+}
+
+// NewClaimBuilder returns a builder of claims against windowState.
+func NewClaimBuilder(cfg *params.Config, windowState *bt.BeaconState) *ClaimBuilder {
+	return &ClaimBuilder{cfg: cfg, window: windowState, branches: make(map[bt.Shard][]bt.Root)}
+}
+
+// Build assembles the claim of src, as BuildClaim does.
+func (b *ClaimBuilder) Build(src *ClaimSource) (*st.ReceiptClaim, error) {
+	idx, branch, err := b.windowProof(src.Receipt.SrcShard, src.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -70,4 +80,28 @@ func BuildClaim(cfg *params.Config, src *ClaimSource, windowState *bt.BeaconStat
 		WindowIndex:   idx,
 		WindowBranch:  branch,
 	}, nil
+}
+
+// windowProof is WindowProof with the branch of each shard computed once.
+// The returned branch is a copy: claims never share it.
+func (b *ClaimBuilder) windowProof(shard bt.Shard, chain []*bt.Crosslink) (uint64, []bt.Root, error) {
+	if uint64(shard) >= uint64(len(b.window.CurrentCrosslinks)) {
+		return 0, nil, fmt.Errorf("window proof: shard %d out of range", shard)
+	}
+	then := b.window.CurrentCrosslinks[shard]
+	for j, c := range chain {
+		if c == nil || *c != then {
+			continue
+		}
+		branch, ok := b.branches[shard]
+		if !ok {
+			var err error
+			if branch, err = b.window.Branch(bt.GIndexCurrentCrosslink(b.cfg.ShardCount, uint64(shard))); err != nil {
+				return 0, nil, fmt.Errorf("window proof: %w", err)
+			}
+			b.branches[shard] = branch
+		}
+		return uint64(j), append([]bt.Root(nil), branch...), nil
+	}
+	return 0, nil, fmt.Errorf("window proof: %w: the receipt's crosslink was not yet current at slot %d", ErrNotClaimable, b.window.Slot)
 }

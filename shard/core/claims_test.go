@@ -200,3 +200,54 @@ func TestHeaderInCrosslinkEpochs(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimBuilder checks that a builder reusing its window branches builds
+// exactly the claims BuildClaim builds, one by one, that claims never share a
+// branch, and that a crosslink not yet current at the window slot is
+// reported as not claimable.
+func TestClaimBuilder(t *testing.T) {
+	f := newFixture(t)
+	win := f.beacon.Copy()
+	var links []bt.Crosslink
+	for s := range bt.Shard(2) {
+		cl := bt.Crosslink{Shard: s, ParentRoot: win.CurrentCrosslinks[s].TreeRoot(), StartEpoch: 0, EndEpoch: 1, DataRoot: bt.Root{byte(s) + 1}}
+		win.CurrentCrosslinks[s] = cl
+		links = append(links, cl)
+	}
+	later := bt.Crosslink{Shard: 0, ParentRoot: links[0].TreeRoot(), StartEpoch: 1, EndEpoch: 2, DataRoot: bt.Root{9}}
+	sources := []*ClaimSource{
+		{Receipt: st.Receipt{SrcShard: 0, DstShard: 1, Nonce: 0}, Chain: []*bt.Crosslink{&links[0]}},
+		{Receipt: st.Receipt{SrcShard: 0, DstShard: 1, Nonce: 1}, Chain: []*bt.Crosslink{&links[0], &later}},
+		{Receipt: st.Receipt{SrcShard: 1, DstShard: 0, Nonce: 0}, Chain: []*bt.Crosslink{&links[1]}},
+	}
+	b := NewClaimBuilder(f.cfg, win)
+	var built []*st.ReceiptClaim
+	for i, src := range sources {
+		got, err := b.Build(src)
+		if err != nil {
+			t.Fatalf("source %d: %v", i, err)
+		}
+		want, err := BuildClaim(f.cfg, src, win)
+		if err != nil {
+			t.Fatalf("source %d: BuildClaim: %v", i, err)
+		}
+		gr, err1 := got.HashTreeRoot()
+		wr, err2 := want.HashTreeRoot()
+		if err1 != nil || err2 != nil || gr != wr {
+			t.Fatalf("source %d: builder's claim differs from BuildClaim's", i)
+		}
+		built = append(built, got)
+	}
+	before := built[1].WindowBranch[0]
+	built[0].WindowBranch[0] = bt.Root{0xff}
+	if built[1].WindowBranch[0] != before {
+		t.Fatal("two claims share one window branch")
+	}
+	_, err := b.Build(&ClaimSource{Receipt: st.Receipt{SrcShard: 0}, Chain: []*bt.Crosslink{&later}})
+	if !errors.Is(err, ErrNotClaimable) {
+		t.Fatalf("a crosslink not current at the window slot: got %v, want ErrNotClaimable", err)
+	}
+	if _, err := b.Build(&ClaimSource{Receipt: st.Receipt{SrcShard: bt.Shard(f.cfg.ShardCount)}}); err == nil {
+		t.Fatal("a shard out of range was accepted")
+	}
+}

@@ -62,8 +62,9 @@ func newRelayer(h *Handler) *relayer {
 // state at the window slot is window (nil: nothing is claimable yet).
 func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 	h := r.h
+	var builder *shardcore.ClaimBuilder
 	if window != nil {
-		window = window.Copy() // BuildClaim hashes it
+		builder = shardcore.NewClaimBuilder(h.pcfg, window.Copy()) // it hashes the state
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -96,7 +97,7 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 					delete(r.sent, k)
 				}
 			}
-			if window == nil {
+			if builder == nil {
 				continue
 			}
 			pending := c.SentReceipts(dst, inbox, params.MaxShardClaims)
@@ -112,7 +113,7 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 				if ok && last.current == curRoot && slot < last.slot+bt.Slot(h.cfg.ResendSlots) {
 					continue
 				}
-				claim, err := r.claim(c, rec, links, proofs, window)
+				claim, err := r.claim(c, rec, links, proofs, builder)
 				if err != nil {
 					if !errors.Is(err, shardcore.ErrNotClaimable) {
 						h.log.Debug("claim not built", "shard", uint64(src), "dst", uint64(dst), "nonce", rec.Receipt.Nonce, "err", err)
@@ -134,8 +135,8 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 }
 
 // claim builds the claim of rec through links (the source's crosslinks,
-// newest first), against window.
-func (r *relayer) claim(c *chain.Service, rec chain.SentReceipt, links []chain.Link, proofs map[int][][]bt.Root, window *bt.BeaconState) (*st.ReceiptClaim, error) {
+// newest first), with builder's window state.
+func (r *relayer) claim(c *chain.Service, rec chain.SentReceipt, links []chain.Link, proofs map[int][][]bt.Root, builder *shardcore.ClaimBuilder) (*st.ReceiptClaim, error) {
 	k, pos := -1, 0
 	for i, l := range links {
 		if !l.Resolved {
@@ -168,10 +169,10 @@ func (r *relayer) claim(c *chain.Service, rec chain.SentReceipt, links []chain.L
 		cl := links[i].Crosslink
 		chainLinks = append(chainLinks, &cl)
 	}
-	return shardcore.BuildClaim(r.h.pcfg, &shardcore.ClaimSource{
+	return builder.Build(&shardcore.ClaimSource{
 		Receipt: rec.Receipt, ReceiptIndex: uint64(rec.Index), ReceiptBranch: rb,
 		Header: header, HeaderIndex: uint64(pos), HeaderBranch: proofs[k][pos], Chain: chainLinks,
-	}, window)
+	})
 }
 
 // RelayAttempts returns how many times the relayer has published the claim
