@@ -45,17 +45,18 @@ case (pre.ssz, blocks_<i>.ssz, post.ssz, meta.yaml), replayable by any v0.8.3
 client's test runner.
 
 With --shards N the chain runs shardlab's shard layer from genesis with
-SHARD_COUNT = N: beacon blocks are shard-fork blocks carrying fraud proofs; at
-every slot each shard's proposer builds a block on its shard's head from the
-transaction pool and the relayer's receipt claims, a fisherman re-executes it,
-and attesters vote the data roots of their shard's chain. --tx-rate R
+SHARD_COUNT = N: beacon blocks are shard-fork blocks carrying fraud proofs, and
+one node runs the production shard handler for every shard (the code shard
+nodes run): at every slot each shard's proposer builds a block on its shard's
+head from the transaction pool and the relayer's receipt claims, and
+attesters vote the data roots the handler serves for their shard. --tx-rate R
 transactions per second of simulated time are spread over the shards, a
 fraction --cross-shard of them sending to another shard (claimed there once
 their crosslink has been in the beacon state for SHARD_CHALLENGE_WINDOW
 epochs). --fraud-at SLOT makes a
 shard proposer publish a block with a wrong state root at SLOT and its shard's
-next crosslink committee crosslink it: the fisherman's fraud proofs slash them
-and roll the crosslink back. Each epoch adds the shard layer's lines (heads,
+next crosslink committee crosslink it: the handler's fisherman rejects the
+block and its fraud proofs slash them and roll the crosslink back. Each epoch adds the shard layer's lines (heads,
 crosslinked state roots, receipts, claim latency, the conservation check), and
 the run ends with a summary; a broken conservation fails the run. With --out a
 shard run also writes config.yaml and shards/<n>/ (genesis, blocks, post-state)

@@ -65,16 +65,15 @@ type Timing struct {
 	VerifyMS          float64 `json:"verify_ms"`
 	AttestMS          float64 `json:"attest_ms"`
 	EpochProcessingMS float64 `json:"epoch_processing_ms"`
-	// Shard runs only: drawing and signing the transactions (WorkloadMS),
-	// the relayer's claims (RelayMS), and the shard blocks (ShardMS, wall
-	// clock: proposers building them and the fisherman re-executing them,
-	// shards in parallel), with the CPU time of building (ShardBuildMS) and
-	// of re-executing (ShardReexecMS) summed over the shards.
-	WorkloadMS    float64 `json:"workload_ms,omitempty"`
-	RelayMS       float64 `json:"relay_ms,omitempty"`
-	ShardMS       float64 `json:"shard_ms,omitempty"`
-	ShardBuildMS  float64 `json:"shard_build_ms,omitempty"`
-	ShardReexecMS float64 `json:"shard_reexec_ms,omitempty"`
+	// Shard runs only: drawing the transactions and adding them to the
+	// shard pools (WorkloadMS), and the shard handler's slot start
+	// (ShardMS, wall clock): its proposals (ShardBuildMS, until the last
+	// shard block was proposed) and what follows them, mostly the relayer's
+	// claims (RelayMS).
+	WorkloadMS   float64 `json:"workload_ms,omitempty"`
+	RelayMS      float64 `json:"relay_ms,omitempty"`
+	ShardMS      float64 `json:"shard_ms,omitempty"`
+	ShardBuildMS float64 `json:"shard_build_ms,omitempty"`
 }
 
 // WithoutTiming returns r with its Timing zeroed: the deterministic part.

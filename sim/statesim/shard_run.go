@@ -13,71 +13,64 @@ import (
 	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
-	"github.com/shardlab/shardlab/crypto/bls"
+	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
-// beaconRef is a beacon block as the shard layer sees it: what shard blocks
-// reference and fraud proofs point at.
+// beaconRef is the latest beacon block: what shard blocks reference.
 type beaconRef struct {
-	slot   types.Slot
-	root   types.Root
-	header types.BeaconBlockHeader // state_root filled in
-	state  *types.BeaconState      // the post-state; never modified
-}
-
-// pendingProof is a fraud proof waiting for a beacon block.
-type pendingProof struct {
-	data   []byte
-	report *ProofReport
-	// rollback is the crosslink the proof rolls its shard back to, if any.
-	rollback *types.Crosslink
-	shard    types.Shard
+	slot  types.Slot
+	root  types.Root
+	state *types.BeaconState // the post-state; never modified
 }
 
 // shardRun is a run with the shard layer: the beacon chain in the shard
-// fork, the shard chains, the workload, the relayer and the fisherman.
+// fork, driven by statesim's proposer and attesters, and the shard node
+// (shardNode) whose production handler proposes shard blocks, relays
+// claims and proves fraud.
 type shardRun struct {
 	*run
 	chain *params.Config
 	fv    shardcore.FraudVerifier // of the genesis; tr carries it
+	node  *shardNode
 	// st is the beacon head state advanced to the current slot; ref is the
 	// latest beacon block. st may be ref.state until it must change (own).
 	st      *types.BeaconState
 	ref     *beaconRef
-	chains  []*shardChain
-	links   *linkRegistry
-	relay   *relayer
 	wl      *workload
 	fraud   *fraudScenario
 	pending []*pendingProof
 	workers int
-	// posts are the post-states of the canonical beacon blocks by slot (the
-	// genesis state at slot 0), and windows the states of slots without a
-	// block, made on demand: the states whose roots state_roots records,
-	// which claims prove their challenge window against.
-	posts   map[types.Slot]*beaconRef
-	windows map[types.Slot]*types.BeaconState
+	slot    types.Slot // the slot being run
 	// history[slot] is the canonical beacon state's current crosslinks at
 	// slot (for the invariant checks of the result).
 	history [][]types.Crosslink
+	// shards are the run's per-shard counts.
+	shards []shardCounts
 
-	initial      uint64 // genesis total of all account balances
-	genesisLinks []types.Crosslink
-	blocks       int // beacon blocks
-	crosslinked  []bool
-	fraudProofs  int
-	missed       int // slots without a beacon block, over the run
-	consErr      error
-	consDiff     int64
-	slots        []SlotCheck
-	sacc         shardAcc
+	initial     uint64 // genesis total of all account balances
+	blocks      int    // beacon blocks
+	crosslinked []bool
+	fraudProofs int
+	missed      int // slots without a beacon block, over the run
+	consErr     error
+	consDiff    int64
+	slots       []SlotCheck
+	sacc        shardAcc
+}
+
+// shardCounts are what the run counts of one shard.
+type shardCounts struct {
+	// missed are the slots without a block (a slashed proposer).
+	missed []types.Slot
+	// Over the current epoch: claims included and their summed latency.
+	epochClaims, epochLatency uint64
 }
 
 // shardAcc accumulates the shard layer's timings and counts over an epoch.
 type shardAcc struct {
-	slotTotal, workload, relay, shards, build, reexec time.Duration
+	slotTotal, workload, relay, shards, build time.Duration
 	// missed counts slots without a beacon block, shardMissed shard slots
 	// without a block (both for want of an unslashed proposer).
 	missed, shardMissed int
@@ -108,26 +101,25 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	r.tr.WithShardFork(fv)
+	node, err := newShardNode(r.tr, genesis, r.keys, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	defer node.close()
 	s := &shardRun{
 		run:         r,
 		chain:       chain,
 		fv:          fv,
-		links:       newLinkRegistry(chain),
+		node:        node,
 		workers:     runtime.GOMAXPROCS(0),
 		crosslinked: make([]bool, chain.ShardCount),
-		posts:       make(map[types.Slot]*beaconRef),
-		windows:     make(map[types.Slot]*types.BeaconState),
+		shards:      make([]shardCounts, chain.ShardCount),
 	}
-	s.relay = newRelayer(chain, s.links)
+	node.onPublish = s.published
+	node.onFraudBuilt = s.fraudBuilt
 	s.wl = newWorkload(chain, fv.TxDomain(chain), &cfg, s.workers)
-	s.chains = make([]*shardChain, chain.ShardCount)
-	var genesisStates []*st.ShardState
-	for i := range s.chains {
-		if s.chains[i], err = newShardChain(chain, types.Shard(i)); err != nil {
-			return nil, fmt.Errorf("simulate: %w", err)
-		}
-		s.initial += s.chains[i].balance()
-		genesisStates = append(genesisStates, s.chains[i].genesis)
+	for _, g := range node.genesis {
+		s.initial += balance(g)
 	}
 	if cfg.FraudAt != 0 {
 		s.fraud = &fraudScenario{slot: types.Slot(cfg.FraudAt), report: FraudReport{Slot: cfg.FraudAt}}
@@ -138,17 +130,15 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 	}
 	hdr := genesis.LatestBlockHeader
 	hdr.StateRoot = root
-	s.ref = &beaconRef{slot: genesis.Slot, root: hdr.SigningRoot(), header: hdr, state: genesis}
-	s.posts[genesis.Slot] = s.ref
+	s.ref = &beaconRef{slot: genesis.Slot, root: hdr.SigningRoot(), state: genesis}
 	s.history = append(s.history, slices.Clone(genesis.CurrentCrosslinks))
-	s.genesisLinks = slices.Clone(genesis.CurrentCrosslinks)
 	s.st = genesis
 	res := &Result{Genesis: genesis, GenesisTime: time.Since(t0), HeadRoot: s.ref.root}
 	if cfg.OutDir != "" {
 		if r.out, err = newCaseWriter(cfg.OutDir, genesis); err != nil {
 			return nil, err
 		}
-		if err := r.out.shardLayer(chain, genesisStates); err != nil {
+		if err := r.out.shardLayer(chain, node.genesis); err != nil {
 			return nil, err
 		}
 	}
@@ -165,7 +155,7 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("simulate slot %d: %w", slot, err)
 			}
-			if err := s.slot(slot); err != nil {
+			if err := s.runSlot(slot); err != nil {
 				return nil, err
 			}
 			res.HeadRoot = s.ref.root
@@ -192,20 +182,36 @@ func runShards(ctx context.Context, cfg Config, onEpoch func(EpochReport) error)
 	}
 	res.RunTime = time.Since(start)
 	res.Blocks = s.blocks
+	if res.Shard, err = s.result(s.st, last); err != nil {
+		return nil, err
+	}
 	if r.out != nil {
 		if err := r.out.finish(res.Final); err != nil {
 			return nil, err
 		}
-		heads := make([]*st.ShardState, len(s.chains))
-		for i, c := range s.chains {
-			heads[i] = c.head
+		heads := make([]*st.ShardState, len(res.Shard.Chains))
+		for i, c := range res.Shard.Chains {
+			for _, b := range c.Blocks {
+				if err := r.out.shardBlock(i, b); err != nil {
+					return nil, err
+				}
+			}
+			heads[i] = c.Head
 		}
 		if err := r.out.finishShards(heads); err != nil {
 			return nil, err
 		}
 	}
-	res.Shard = s.result(s.st)
 	return res, nil
+}
+
+// balance is the sum of a shard state's account balances.
+func balance(s *st.ShardState) uint64 {
+	var sum uint64
+	for i := range s.Accounts {
+		sum += uint64(s.Accounts[i].Balance)
+	}
+	return sum
 }
 
 // own makes s.st private (not the latest block's post-state) and returns it.
@@ -216,96 +222,23 @@ func (s *shardRun) own() *types.BeaconState {
 	return s.st
 }
 
-// stateAt returns the canonical beacon state at slot (at most the latest
-// block's slot): the post-state of the block at slot, or, for a slot
-// without a block, the post-state of the last block before it advanced with
-// process_slots (made once per slot). It is the state whose root the next
-// process_slot recorded in state_roots. Do not modify it.
-func (s *shardRun) stateAt(slot types.Slot) (*types.BeaconState, error) {
-	if ref, ok := s.posts[slot]; ok {
-		return ref.state, nil
-	}
-	if st, ok := s.windows[slot]; ok {
-		return st, nil
-	}
-	for p := slot; p > 0; {
-		p--
-		ref, ok := s.posts[p]
-		if !ok {
-			continue
-		}
-		st := ref.state.Copy()
-		if err := s.tr.ProcessSlots(st, slot); err != nil {
-			return nil, fmt.Errorf("beacon state at slot %d: %w", slot, err)
-		}
-		s.windows[slot] = st
-		return st, nil
-	}
-	return nil, fmt.Errorf("no beacon block at or before slot %d is kept", slot)
-}
-
-// windowState returns the canonical beacon state at the window slot of ref
-// (WindowSlot: SHARD_CHALLENGE_WINDOW epochs before ref.slot), whose root
-// ref's state_roots holds, or nil while the chain is younger than the window.
-func (s *shardRun) windowState(ref *beaconRef) (*types.BeaconState, error) {
-	ws, ok := shardcore.WindowSlot(s.chain, ref.slot)
-	if !ok {
-		return nil, nil
-	}
-	st, err := s.stateAt(ws)
-	if err != nil {
-		return nil, err
-	}
-	root, err := st.HashTreeRoot()
-	if err != nil {
-		return nil, err
-	}
-	if want := ref.state.StateRoots[uint64(ws)%s.chain.SlotsPerHistoricalRoot]; root != want {
-		return nil, fmt.Errorf("the beacon state made for window slot %d has root %s, the state at slot %d recorded %s", ws, root, ref.slot, want)
-	}
-	return st, nil
-}
-
-// prunePosts forgets the beacon states no claim or proof can need any more:
-// those more than SLOTS_PER_HISTORICAL_ROOT slots before slot, except the
-// newest block's among them (the base of later slots without a block).
-func (s *shardRun) prunePosts(slot types.Slot) {
-	sphr := types.Slot(s.chain.SlotsPerHistoricalRoot)
-	if slot <= sphr {
-		return
-	}
-	limit := slot - sphr
-	var keep types.Slot
-	for p := range s.posts {
-		if p < limit && p > keep {
-			keep = p
-		}
-	}
-	for p := range s.posts {
-		if p < limit && p != keep {
-			delete(s.posts, p)
-		}
-	}
-	for p := range s.windows {
-		if p < limit {
-			delete(s.windows, p)
-		}
-	}
-}
-
-// slot runs one slot: the workload's transactions arrive, the beacon block
-// (unless its proposer is slashed), every shard's block with the fisherman
-// re-executing it, the attestations, and the conservation check.
-func (s *shardRun) slot(slot types.Slot) error {
+// runSlot runs one slot: the workload's transactions reach the shards'
+// pools, the beacon block (unless its proposer is slashed) is imported by
+// the node, the node's shard handler runs its slot (proposals, fraud
+// proofs, the relayer), the committees attest, and the conservation check.
+func (s *shardRun) runSlot(slot types.Slot) error {
 	t0 := time.Now()
+	s.slot = slot
 	if s.st.Slot < slot {
 		if err := s.tr.ProcessSlots(s.own(), slot); err != nil {
 			return fmt.Errorf("simulate slot %d: %w", slot, err)
 		}
 	}
+	s.node.startSlot(slot)
 	for _, tx := range s.wl.next(slot) {
-		c := s.chains[tx.Shard]
-		c.pool = append(c.pool, tx)
+		if err := s.node.chains[tx.Shard].AddTransaction(tx); err != nil {
+			return fmt.Errorf("simulate slot %d: shard %d pool: %w", slot, tx.Shard, err)
+		}
 	}
 	t1 := time.Now()
 	s.sacc.workload += t1.Sub(t0)
@@ -331,9 +264,10 @@ func (s *shardRun) slot(slot types.Slot) error {
 	return nil
 }
 
-// beaconBlock produces, verifies and applies the beacon block of slot, with
-// the pooled attestations and pending fraud proofs. A slot whose proposer
-// is slashed has no block (process_block_header would reject it).
+// beaconBlock produces the beacon block of slot, with the pooled
+// attestations and the fraud proofs in the node's beacon pool, and has the
+// node import it with every signature verified. A slot whose proposer is
+// slashed has no block (process_block_header would reject it).
 func (s *shardRun) beaconBlock(slot types.Slot) (bool, error) {
 	tr := s.tr
 	pre := s.st
@@ -347,32 +281,20 @@ func (s *shardRun) beaconBlock(slot types.Slot) (bool, error) {
 		return false, nil
 	}
 	t0 := time.Now()
-	proofs, err := s.takeProofs(slot)
-	if err != nil {
-		return false, err
-	}
-	data := make([][]byte, len(proofs))
-	for i, p := range proofs {
-		data[i] = p.data
-	}
+	proofs := s.node.beacon.FraudProofsForBlock(pre)
 	atts := make([]*types.Attestation, len(s.pool))
 	for i, p := range s.pool {
 		atts[i] = p.att
 	}
-	b, _, err := validator.ProduceShardBeaconBlock(tr, pre, slot, s.keys, atts, graffiti(), data)
+	b, next, err := validator.ProduceShardBeaconBlock(tr, pre, slot, s.keys, atts, graffiti(), proofs)
 	if err != nil {
 		return false, fmt.Errorf("simulate slot %d: %w", slot, err)
 	}
 	t1 := time.Now()
-	next := pre.Copy()
-	batch := bls.NewBatch()
-	if err := tr.StateTransitionShard(next, b, core.BatchSigs(batch), true); err != nil {
-		return false, fmt.Errorf("simulate slot %d: apply block: %w", slot, err)
+	if err := s.node.importBlock(b); err != nil {
+		return false, fmt.Errorf("simulate slot %d: import block: %w", slot, err)
 	}
-	if err := batch.Verify(); err != nil {
-		return false, fmt.Errorf("simulate slot %d: verify block signatures: %w", slot, err)
-	}
-	hdr, err := b.Header()
+	root, err := b.SigningRoot()
 	if err != nil {
 		return false, fmt.Errorf("simulate slot %d: %w", slot, err)
 	}
@@ -385,13 +307,9 @@ func (s *shardRun) beaconBlock(slot types.Slot) (bool, error) {
 	if err := s.landProofs(slot, pre, next, proofs); err != nil {
 		return false, err
 	}
-	if err := s.noteInclusions(slot, next, b.Body.Attestations); err != nil {
-		return false, err
-	}
+	s.noteInclusions(slot, b.Body.Attestations)
 	s.prune(b.Body.Attestations, slot)
-	s.ref = &beaconRef{slot: slot, root: hdr.SigningRoot(), header: hdr, state: next}
-	s.posts[slot] = s.ref
-	s.prunePosts(slot)
+	s.ref = &beaconRef{slot: slot, root: root, state: next}
 	s.st = next
 	s.blocks++
 	s.ep.blocks++
@@ -401,191 +319,80 @@ func (s *shardRun) beaconBlock(slot types.Slot) (bool, error) {
 	return true, nil
 }
 
-// shardJob is one shard's block of a slot: built by its proposer and
-// re-executed by the fisherman.
-type shardJob struct {
-	built    *shardcore.Built
-	proposer types.ValidatorIndex
-	post     *st.ShardState
-	receipts []st.Receipt
-	// rejected is the fisherman's reason to reject the block.
-	rejected      error
-	err           error
-	build, reexec time.Duration
-}
-
-// shardBlocks builds every shard's block of slot on its canonical head,
-// referencing the latest beacon block, and has the fisherman re-execute it;
-// valid blocks extend their chain. Shards run in parallel; their results
-// are applied in shard order. It returns the number of claims included.
+// shardBlocks runs the shard handler's slot start: the fisherman's queued
+// proofs, every shard's proposer (shard/chain.Propose: the pooled
+// transactions and claims on the shard's head, referencing the latest
+// beacon block) and the relayer. It then reads the slot's blocks: a shard
+// without one must have a slashed proposer (or be the fraud scenario's).
+// It returns the number of claims the slot's blocks included.
 func (s *shardRun) shardBlocks(slot types.Slot) (int, error) {
-	ref := s.ref
-	spe := types.Slot(s.chain.SlotsPerEpoch)
-	if slot-ref.slot > spe {
-		return 0, nil // no beacon block recent enough to reference
-	}
 	t0 := time.Now()
-	n := len(s.chains)
-	chains := make([][]*linkRec, n)
-	for src := range chains {
-		chains[src] = s.links.chain(ref.state.CurrentCrosslinks[src], params.MaxCrosslinkChain)
-	}
-	window, err := s.windowState(ref)
-	if err != nil {
-		return 0, fmt.Errorf("simulate slot %d: %w", slot, err)
-	}
-	claims := make([][]*st.ReceiptClaim, n)
-	for dst := range claims {
-		if claims[dst], err = s.relay.claims(dst, s.chains[dst].head.InboxNonces, chains, window); err != nil {
-			return 0, fmt.Errorf("simulate slot %d: %w", slot, err)
-		}
-	}
-	t1 := time.Now()
-	s.sacc.relay += t1.Sub(t0)
-	// The proposers, known from the beacon state: a slashed one cannot
-	// propose, so its shard has no block at this slot.
-	proposers := make([]types.ValidatorIndex, n)
-	corrupt := -1
-	for i := range proposers {
-		p, err := shardcore.ShardProposerIndex(s.tr, ref.state, types.Shard(i), slot)
-		if err != nil {
-			return 0, fmt.Errorf("simulate slot %d: shard %d: %w", slot, i, err)
-		}
-		proposers[i] = p
-		if ref.state.Validators[p].Slashed {
-			s.chains[i].missed = append(s.chains[i].missed, slot)
-			s.sacc.shardMissed++
-			continue
-		}
-		if f := s.fraud; f != nil && slot == f.slot && corrupt < 0 {
-			corrupt = i // the first shard with a block at the fraud slot
-		}
-	}
-	jobs := make([]shardJob, n)
-	parallel(n, s.workers, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if !ref.state.Validators[proposers[i]].Slashed {
-				jobs[i] = s.buildShard(i, slot, proposers[i], claims[i], i == corrupt)
-			}
-		}
-	})
-	s.sacc.shards += time.Since(t1)
-	included := 0
-	for i := range jobs {
-		j := &jobs[i]
-		s.sacc.build += j.build
-		s.sacc.reexec += j.reexec
-		switch {
-		case j.err != nil:
-			return 0, fmt.Errorf("simulate slot %d: shard %d: %w", slot, i, j.err)
-		case j.built == nil:
-			continue // no block: its proposer is slashed
-		case i == corrupt:
-			if err := s.fraudulentBlock(slot, i, j); err != nil {
-				return 0, err
-			}
-			continue
-		case j.rejected != nil:
-			return 0, fmt.Errorf("simulate slot %d: the fisherman rejects honest shard %d's block: %w", slot, i, j.rejected)
-		}
-		if err := s.accept(slot, i, j); err != nil {
+	if f := s.fraud; f != nil && slot == f.slot {
+		if err := s.publishFraud(slot); err != nil {
 			return 0, err
 		}
-		included += len(j.built.Block.Body.Claims)
+	}
+	var lastProposal time.Time
+	s.node.h.OnSlotStart(slot)
+	s.node.silent = -1
+	lastProposal = s.lastProposal(t0)
+	t1 := time.Now()
+	s.sacc.shards += t1.Sub(t0)
+	s.sacc.build += lastProposal.Sub(t0)
+	s.sacc.relay += t1.Sub(lastProposal)
+	ref := s.ref
+	included := 0
+	for i, c := range s.node.chains {
+		head := c.Head()
+		if head.Header.Slot != slot {
+			if !c.CanReference(slot, ref.slot) {
+				continue // no beacon block recent enough to reference
+			}
+			p, err := shardcore.ShardProposerIndex(s.tr, ref.state, types.Shard(i), slot)
+			if err != nil {
+				return 0, fmt.Errorf("simulate slot %d: shard %d: %w", slot, i, err)
+			}
+			switch f := s.fraud; {
+			case ref.state.Validators[p].Slashed:
+				s.shards[i].missed = append(s.shards[i].missed, slot)
+				s.sacc.shardMissed++
+			case f != nil && f.published && slot == f.slot && types.Shard(i) == f.shard:
+			default:
+				return 0, fmt.Errorf("simulate slot %d: shard %d has no block (its head is at slot %d)", slot, i, head.Header.Slot)
+			}
+			continue
+		}
+		b, _, ok := c.Block(head.Root)
+		if !ok {
+			return 0, fmt.Errorf("simulate slot %d: shard %d's head block %s is not held", slot, i, head.Root)
+		}
+		sc := &s.shards[i]
+		for _, cl := range b.Body.Claims {
+			sc.epochClaims++
+			sc.epochLatency += uint64(slot - cl.Receipt.SrcSlot)
+			if f := s.fraud; f != nil && f.published && cl.Header.SigningRoot() == f.root {
+				f.report.ReceiptsClaimed++
+			}
+		}
+		included += len(b.Body.Claims)
 	}
 	return included, nil
 }
 
-// buildShard is shard i's proposer building its block of slot and the
-// fisherman re-executing it with full validation (every signature). With
-// corrupt, the proposer alters the state root and signs again.
-func (s *shardRun) buildShard(i int, slot types.Slot, proposer types.ValidatorIndex, claims []*st.ReceiptClaim, corrupt bool) (j shardJob) {
-	c, ref, tr := s.chains[i], s.ref, s.tr
-	ctx := shardcore.BlockContext{Parent: &c.headHeader, BeaconRoot: ref.root, Beacon: ref.state}
-	t0 := time.Now()
-	sk, ok := s.keys.SecretKey(uint64(proposer))
-	if !ok {
-		j.err = fmt.Errorf("no key for shard proposer %d", proposer)
-		return j
+// lastProposal is when the last shard block of the slot was proposed
+// (the handler proposes, then relays), or from if none was.
+func (s *shardRun) lastProposal(from time.Time) time.Time {
+	if s.node.proposedAt.After(from) {
+		return s.node.proposedAt
 	}
-	// The simulated accounts are honest: the proposer trusts their
-	// signatures; the fisherman checks every one.
-	built, err := shardcore.BuildBlock(tr, ctx, c.head, slot, c.pool, claims, sk, shardcore.ExecOptions{TxDomain: s.fv.TxDomain(s.chain), SkipTxSignatures: true})
-	if err != nil {
-		j.err = err
-		return j
-	}
-	if len(built.Skipped) > 0 {
-		j.err = fmt.Errorf("the proposer left out %d of the candidates, the first because: %w", len(built.Skipped), built.Skipped[0])
-		return j
-	}
-	if built.Block.ProposerIndex != proposer {
-		j.err = fmt.Errorf("block built by %d, the proposer is %d", built.Block.ProposerIndex, proposer)
-		return j
-	}
-	if corrupt {
-		built.Block.StateRoot[31] ^= 0xff
-		if err := shardcore.SignBlock(tr, built.Block, sk); err != nil {
-			j.err = err
-			return j
-		}
-	}
-	j.built, j.proposer = built, proposer
-	t1 := time.Now()
-	post := c.head.Copy()
-	receipts, err := shardcore.ProcessBlock(tr, ctx, post, built.Block, core.VerifySigs, shardcore.ExecOptions{TxDomain: s.fv.TxDomain(s.chain)})
-	j.build, j.reexec = t1.Sub(t0), time.Since(t1)
-	switch {
-	case errors.Is(err, shardcore.ErrInvalidShardBlock):
-		j.rejected = err
-	case err != nil:
-		j.err = fmt.Errorf("re-execute: %w", err)
-	default:
-		j.post, j.receipts = post, receipts
-	}
-	return j
-}
-
-// accept extends shard i's chain with its valid block of slot.
-func (s *shardRun) accept(slot types.Slot, i int, j *shardJob) error {
-	c := s.chains[i]
-	b := j.built.Block
-	h, err := b.Header()
-	if err != nil {
-		return fmt.Errorf("simulate slot %d: %w", slot, err)
-	}
-	if n := len(b.Body.Transactions); n > 0 && b.Body.Transactions[n-1] != c.pool[n-1] {
-		return fmt.Errorf("simulate slot %d: shard %d's block does not include a prefix of its pool", slot, i)
-	}
-	rec := &blockRec{block: b, header: h, root: h.SigningRoot(), receipts: j.receipts, beaconSlot: s.ref.slot}
-	c.blocks = append(c.blocks, rec)
-	c.head, c.headHeader = j.post, h
-	c.pool = c.pool[len(b.Body.Transactions):]
-	c.txs += uint64(len(b.Body.Transactions))
-	c.sent += uint64(len(j.receipts))
-	if err := s.relay.add(rec); err != nil {
-		return fmt.Errorf("simulate slot %d: %w", slot, err)
-	}
-	for _, cl := range b.Body.Claims {
-		c.epochClaims++
-		c.epochLatency += uint64(slot - cl.Receipt.SrcSlot)
-		if f := s.fraud; f != nil && f.block != nil && cl.Header.SigningRoot() == f.root {
-			f.report.ReceiptsClaimed++
-		}
-	}
-	if s.out != nil {
-		if err := s.out.shardBlock(i, b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return from
 }
 
 // attest makes every committee of slot attest to the latest beacon block,
-// voting as crosslink data root the headers of its shard's canonical chain
-// in the crosslink's range, each member with probability Participation
-// (drawn as in phase 0 runs). The complicit committee of the fraud scenario
-// votes the fraudulent chain instead.
+// voting as crosslink data root what the shard handler answers (the root of
+// its shard's canonical headers in the crosslink's range), each member with
+// probability Participation (drawn as in phase 0 runs). The complicit
+// committee of the fraud scenario votes the fraudulent chain instead.
 func (s *shardRun) attest(slot types.Slot) error {
 	tr, st := s.tr, s.st
 	coms, err := validator.SlotCommittees(tr, st, slot)
@@ -597,7 +404,7 @@ func (s *shardRun) attest(slot types.Slot) error {
 		if len(parts) == 0 {
 			continue
 		}
-		data, err := validator.ProduceAttestationData(tr, st, s.ref.root, slot, sc.Shard, validator.WithDataRoot(s.honestRoot))
+		data, err := validator.ProduceAttestationData(tr, st, s.ref.root, slot, sc.Shard, validator.WithDataRoot(s.node.h.DataRoot))
 		if err != nil {
 			return fmt.Errorf("simulate slot %d: %w", slot, err)
 		}
@@ -618,40 +425,34 @@ func (s *shardRun) attest(slot types.Slot) error {
 	return nil
 }
 
-// honestRoot is the data root honest attesters vote for crosslink c: its
-// shard's canonical headers in [start_epoch, end_epoch).
-func (s *shardRun) honestRoot(c types.Crosslink) (types.Root, error) {
-	spe := types.Slot(s.chain.SlotsPerEpoch)
-	recs := s.chains[c.Shard].headersIn(types.Slot(c.StartEpoch)*spe, types.Slot(c.EndEpoch)*spe)
-	headers := make([]st.ShardBlockHeader, len(recs))
-	for i, r := range recs {
-		headers[i] = r.header
-	}
-	return s.links.register(c, headers)
-}
-
 // check verifies at the end of slot that the balances of every shard's
-// canonical head plus the unclaimed receipts of canonical blocks equal the
-// genesis total, and that the shards' nonces agree with the receipts the
-// relayer saw.
+// head plus the unclaimed receipts of the canonical chains equal the
+// genesis total, and that every shard's chain holds each receipt its head
+// state's outbox nonces count.
 func (s *shardRun) check(slot types.Slot, beaconBlock bool, claims int) error {
 	var total, pending uint64
-	for _, c := range s.chains {
-		total += c.balance()
+	chains := s.node.chains
+	heads := make([]*st.ShardState, len(chains))
+	for i, c := range chains {
+		heads[i] = c.HeadState()
+		total += balance(heads[i])
 	}
-	for src := range s.chains {
-		for dst, d := range s.chains {
+	for src, c := range chains {
+		for dst, d := range chains {
 			if src == dst {
 				continue
 			}
-			if got, want := s.chains[src].head.OutboxNonces[dst], uint64(len(s.relay.queues[src][dst])); got != want {
-				return fmt.Errorf("simulate slot %d: shard %d's outbox nonce for shard %d is %d, but it sent %d receipts", slot, src, dst, got, want)
+			sent, claimed := heads[src].OutboxNonces[dst], d.Inbox(types.Shard(src))
+			if claimed > sent {
+				return fmt.Errorf("simulate slot %d: shard %d has claimed %d receipts from shard %d, which sent %d", slot, dst, claimed, src, sent)
 			}
-			_, amount, err := s.relay.pending(src, dst, d.head.InboxNonces[src])
-			if err != nil {
-				return fmt.Errorf("simulate slot %d: %w", slot, err)
+			recs := c.SentReceipts(types.Shard(dst), claimed, int(sent-claimed))
+			if uint64(len(recs)) != sent-claimed {
+				return fmt.Errorf("simulate slot %d: shard %d holds %d of its %d unclaimed receipts to shard %d", slot, src, len(recs), sent-claimed, dst)
 			}
-			pending += amount
+			for _, r := range recs {
+				pending += uint64(r.Receipt.Amount)
+			}
 		}
 	}
 	diff := int64(total + pending - s.initial)
@@ -672,20 +473,12 @@ func (s *shardRun) endEpoch() (EpochReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	for i := range s.crosslinked {
-		if rec := s.links.byRoot[st.CurrentCrosslinks[i].TreeRoot()]; rec != nil && len(rec.headers) > 0 {
+	for i, c := range s.node.chains {
+		if l := c.CrosslinkChain(st.CurrentCrosslinks[i], 1); len(l) > 0 && len(l[0].Headers) > 0 {
 			s.crosslinked[i] = true
 		}
 	}
-	if f := s.fraud; f != nil && f.complicit != nil {
-		for _, l := range s.links.chain(st.CurrentCrosslinks[f.shard], params.MaxCrosslinkChain) {
-			if l.cl == *f.complicit && !f.report.CrosslinkWritten {
-				f.report.CrosslinkWritten = true
-				f.report.WrittenSlot = uint64(st.Slot)
-				f.report.WindowEnd = uint64(st.Slot) + s.chain.Shard.ChallengeWindow*s.chain.SlotsPerEpoch
-			}
-		}
-	}
+	s.noteWritten(st)
 	if rep.Shard, err = s.layerReport(); err != nil {
 		return rep, err
 	}
@@ -694,7 +487,6 @@ func (s *shardRun) endEpoch() (EpochReport, error) {
 	rep.Timing.RelayMS = ms(a.relay)
 	rep.Timing.ShardMS = ms(a.shards)
 	rep.Timing.ShardBuildMS = ms(a.build)
-	rep.Timing.ShardReexecMS = ms(a.reexec)
 	rep.Timing.SlotMeanMS = 0
 	if slots > 0 {
 		rep.Timing.SlotMeanMS = ms(slotTotal) / float64(slots)
@@ -703,7 +495,7 @@ func (s *shardRun) endEpoch() (EpochReport, error) {
 	return rep, nil
 }
 
-// layerReport describes the shard layer now (st is past the epoch
+// layerReport describes the shard layer now (s.st is past the epoch
 // processing) and resets the per-epoch counts.
 func (s *shardRun) layerReport() (*ShardLayerReport, error) {
 	rep := &ShardLayerReport{
@@ -719,36 +511,40 @@ func (s *shardRun) layerReport() (*ShardLayerReport, error) {
 		}
 	}
 	var latency uint64
-	for i, c := range s.chains {
+	chains := s.node.chains
+	for i, c := range chains {
 		var claimed uint64
-		for _, d := range s.chains {
+		for _, d := range chains {
 			if d != c {
-				claimed += d.head.InboxNonces[i]
+				claimed += d.Inbox(types.Shard(i))
 			}
 		}
+		stats := c.Stats()
+		head := c.Head()
 		cur := s.st.CurrentCrosslinks[i]
+		sc := &s.shards[i]
 		sr := ShardReport{
 			Shard:                uint64(i),
-			HeadSlot:             uint64(c.headHeader.Slot),
-			HeadRoot:             shortRoot(c.headHeader.SigningRoot()),
+			HeadSlot:             uint64(head.Header.Slot),
+			HeadRoot:             shortRoot(head.Root),
 			CrosslinkEnd:         uint64(cur.EndEpoch),
-			CrosslinkedStateRoot: shortRoot(s.crosslinkedStateRoot(c, cur)),
-			Transactions:         c.txs,
-			ReceiptsSent:         c.sent,
+			CrosslinkedStateRoot: shortRoot(crosslinkedStateRoot(c, cur)),
+			Transactions:         stats.Transactions,
+			ReceiptsSent:         stats.ReceiptsSent,
 			ReceiptsClaimed:      claimed,
-			ReceiptsPending:      c.sent - claimed,
-			EpochClaims:          c.epochClaims,
+			ReceiptsPending:      stats.ReceiptsSent - claimed,
+			EpochClaims:          sc.epochClaims,
 		}
-		if c.epochClaims > 0 {
-			sr.MeanClaimLatency = float64(c.epochLatency) / float64(c.epochClaims)
+		if sc.epochClaims > 0 {
+			sr.MeanClaimLatency = float64(sc.epochLatency) / float64(sc.epochClaims)
 		}
 		rep.Shards = append(rep.Shards, sr)
-		rep.Transactions += c.txs
-		rep.ReceiptsSent += c.sent
+		rep.Transactions += sr.Transactions
+		rep.ReceiptsSent += sr.ReceiptsSent
 		rep.ReceiptsClaimed += claimed
-		rep.EpochClaims += c.epochClaims
-		latency += c.epochLatency
-		c.epochClaims, c.epochLatency = 0, 0
+		rep.EpochClaims += sc.epochClaims
+		latency += sc.epochLatency
+		sc.epochClaims, sc.epochLatency = 0, 0
 	}
 	rep.ReceiptsPending = rep.ReceiptsSent - rep.ReceiptsClaimed
 	if rep.EpochClaims > 0 {
@@ -759,25 +555,23 @@ func (s *shardRun) layerReport() (*ShardLayerReport, error) {
 
 // crosslinkedStateRoot is the state root of the last shard block that the
 // crosslink chain ending at cur commits to, or the genesis state root.
-func (s *shardRun) crosslinkedStateRoot(c *shardChain, cur types.Crosslink) types.Root {
-	for _, l := range s.links.chain(cur, params.MaxCrosslinkChain) {
-		if len(l.headers) > 0 {
-			return l.headers[len(l.headers)-1].StateRoot
-		}
+func crosslinkedStateRoot(c *chain.Service, cur types.Crosslink) types.Root {
+	if h, ok := c.CrosslinkHeader(cur); ok {
+		return h.StateRoot
 	}
-	return c.genesisHeader.StateRoot
+	return c.GenesisHeader().StateRoot
 }
 
 // result summarises the run; final is the beacon state after the last
-// epoch processing.
-func (s *shardRun) result(final *types.BeaconState) *ShardResult {
+// epoch processing, last the run's last slot.
+func (s *shardRun) result(final *types.BeaconState, last types.Slot) (*ShardResult, error) {
 	spe := s.chain.SlotsPerEpoch
 	var cutoff types.Slot
 	if s.cfg.Epochs > lastEpochsMargin {
 		cutoff = types.Slot((s.cfg.Epochs - lastEpochsMargin) * spe)
 	}
 	sum := ShardSummary{
-		Shards:         len(s.chains),
+		Shards:         len(s.node.chains),
 		JustifiedEpoch: uint64(final.CurrentJustifiedCheckpoint.Epoch),
 		FinalizedEpoch: uint64(final.FinalizedCheckpoint.Epoch),
 		ConservationOK: s.consErr == nil,
@@ -786,27 +580,39 @@ func (s *shardRun) result(final *types.BeaconState) *ShardResult {
 		Slashed:        []uint64{},
 	}
 	out := &ShardResult{Slots: s.slots, CurrentCrosslinks: s.history}
-	for i, c := range s.chains {
-		sum.Transactions += c.txs
-		sum.ReceiptsSent += c.sent
-		for dst, d := range s.chains {
+	chains := s.node.chains
+	for i, c := range chains {
+		head := c.HeadState()
+		for dst, d := range chains {
 			if dst == i {
 				continue
 			}
-			inbox := d.head.InboxNonces[i]
+			inbox := d.Inbox(types.Shard(i))
 			sum.ReceiptsClaimed += inbox
-			sent, claimed := s.relay.sentBefore(i, dst, cutoff, inbox)
-			sum.SentBeforeLastEpochs += sent
-			sum.ClaimedBeforeLastEpochs += claimed
+			sent := head.OutboxNonces[dst]
+			sum.ReceiptsSent += sent
+			for _, r := range c.SentReceipts(types.Shard(dst), 0, int(sent)) {
+				if r.Receipt.SrcSlot < cutoff {
+					sum.SentBeforeLastEpochs++
+					if r.Receipt.Nonce < inbox {
+						sum.ClaimedBeforeLastEpochs++
+					}
+				}
+			}
 		}
+		sum.Transactions += c.Stats().Transactions
 		if s.crosslinked[i] {
 			sum.ShardsCrosslinked++
 		}
-		cr := ShardChainResult{Genesis: c.genesis, Head: c.head, Missed: c.missed}
-		sum.ShardSlotsMissed += len(c.missed)
-		for _, b := range c.blocks {
-			cr.Blocks = append(cr.Blocks, b.block)
-			cr.BeaconSlots = append(cr.BeaconSlots, b.beaconSlot)
+		cr := ShardChainResult{Genesis: s.node.genesis[i], Head: head, Missed: s.shards[i].missed}
+		sum.ShardSlotsMissed += len(cr.Missed)
+		for _, b := range c.CanonicalRange(1, uint64(last)) {
+			ref, ok := s.node.beacon.Block(b.BeaconBlockRoot)
+			if !ok {
+				return nil, fmt.Errorf("summarise shard %d: the beacon block %s its block of slot %d references is unknown", i, b.BeaconBlockRoot, b.Slot)
+			}
+			cr.Blocks = append(cr.Blocks, b)
+			cr.BeaconSlots = append(cr.BeaconSlots, ref.GetSlot())
 		}
 		out.Chains = append(out.Chains, cr)
 	}
@@ -824,7 +630,7 @@ func (s *shardRun) result(final *types.BeaconState) *ShardResult {
 		sum.Fraud = &rep
 	}
 	out.Summary = sum
-	return out
+	return out, nil
 }
 
 // slashedSince lists the validators slashed in after but not in before.

@@ -2,10 +2,8 @@ package statesim
 
 import (
 	"crypto/ed25519"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"sync"
 
 	"github.com/shardlab/shardlab/beacon/params"
@@ -13,88 +11,6 @@ import (
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
 )
-
-// blockRec is a canonical shard block with what the relayer needs of it.
-type blockRec struct {
-	block    *st.ShardBlock
-	header   st.ShardBlockHeader
-	root     types.Root // signing_root(header), the block root
-	receipts []st.Receipt
-	// beaconSlot is the slot of the beacon block it references.
-	beaconSlot types.Slot
-	// branches are the receipts' Merkle branches in receipts_root,
-	// computed when the first receipt is claimed.
-	branches [][]types.Root
-}
-
-// receiptBranch returns the branch of receipt i in the block's receipts_root
-// (st.ReceiptProofs' layout: the tree siblings, then the length chunk),
-// building the tree once for all the block's receipts.
-func (b *blockRec) receiptBranch(i int) ([]types.Root, error) {
-	if b.branches == nil {
-		br, err := st.ReceiptProofs(b.receipts)
-		if err != nil {
-			return nil, fmt.Errorf("receipt branches of shard %d slot %d: %w", b.block.Shard, b.block.Slot, err)
-		}
-		b.branches = br
-	}
-	if i < 0 || i >= len(b.branches) {
-		return nil, fmt.Errorf("receipt %d of a block of %d receipts", i, len(b.branches))
-	}
-	return b.branches[i], nil
-}
-
-// shardChain is one shard's canonical chain as the honest nodes see it: the
-// valid blocks, each on the previous one (a block the fisherman rejects is
-// never part of it), the head state, and the transaction pool.
-type shardChain struct {
-	shard         types.Shard
-	genesis       *st.ShardState // never modified
-	genesisHeader st.ShardBlockHeader
-	blocks        []*blockRec // by slot
-	head          *st.ShardState
-	headHeader    st.ShardBlockHeader
-	// pool holds the transactions waiting for a block, in arrival order
-	// (so in nonce order per account); a block includes a prefix of it.
-	pool []*st.Transaction
-
-	// missed are the slots without a block (a slashed proposer).
-	missed []types.Slot
-	// Totals over the run.
-	txs, sent uint64
-	// Over the current epoch: claims included and their summed latency.
-	epochClaims, epochLatency uint64
-}
-
-// newShardChain builds shard's genesis state and header.
-func newShardChain(cfg *params.Config, shard types.Shard) (*shardChain, error) {
-	g, err := st.GenesisState(cfg, shard, shardcore.AccountPubkeys(cfg, shard))
-	if err != nil {
-		return nil, fmt.Errorf("shard genesis: %w", err)
-	}
-	h, err := shardcore.GenesisHeader(g)
-	if err != nil {
-		return nil, fmt.Errorf("shard %d genesis header: %w", shard, err)
-	}
-	return &shardChain{shard: shard, genesis: g, genesisHeader: h, head: g.Copy(), headHeader: h}, nil
-}
-
-// headersIn returns the canonical blocks with slots in [from, to), oldest
-// first.
-func (c *shardChain) headersIn(from, to types.Slot) []*blockRec {
-	i := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].header.Slot >= from })
-	j := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].header.Slot >= to })
-	return c.blocks[i:j]
-}
-
-// balance is the sum of the head state's account balances.
-func (c *shardChain) balance() uint64 {
-	var sum uint64
-	for i := range c.head.Accounts {
-		sum += uint64(c.head.Accounts[i].Balance)
-	}
-	return sum
-}
 
 // workload draws the run's transactions: per slot TxRate * SECONDS_PER_SLOT
 // of them (the fraction carried over), each on a uniformly random shard,
