@@ -65,8 +65,8 @@ type Timing struct {
 	VerifyMS          float64 `json:"verify_ms"`
 	AttestMS          float64 `json:"attest_ms"`
 	EpochProcessingMS float64 `json:"epoch_processing_ms"`
-	// Shard runs only: drawing the transactions and adding them to the
-	// shard pools (WorkloadMS), and the shard handler's slot start
+	// Shard runs only: drawing and signing the transactions and adding them
+	// to the shard pools (WorkloadMS), and the shard handler's slot start
 	// (ShardMS, wall clock): its proposals (ShardBuildMS, until the last
 	// shard block was proposed) and what follows them, mostly the relayer's
 	// claims (RelayMS).
