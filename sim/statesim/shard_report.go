@@ -145,8 +145,8 @@ func (s *ShardSummary) String() string {
 }
 
 // FraudReport follows the --fraud-at scenario: a shard proposer publishes a
-// block with a wrong state root; the fisherman's re-execution rejects it and
-// proves it at once (slashing the proposer); the shard's next crosslink
+// block with a wrong state root; the shard handler's import rejects it and
+// its fisherman proves it at once (slashing the proposer); the shard's next crosslink
 // committee, complicit, votes a data root containing it; once those votes
 // are in beacon blocks and the epoch that could crosslink them is
 // processed, the fisherman proves the block again with the votes as
@@ -196,8 +196,8 @@ type ProofReport struct {
 	// Kind is "proposer" (the block alone) or "crosslinkers" (with the
 	// complicit votes as evidence, and the rollback if any).
 	Kind string `json:"kind"`
-	// Built is the slot the fisherman built it at, Landed the slot of the
-	// beacon block that included it (0: not yet).
+	// Built is the slot the shard handler's fisherman built it at, Landed
+	// the slot of the beacon block that included it (0: not yet).
 	Built  uint64 `json:"built"`
 	Landed uint64 `json:"landed"`
 	// Evidence is the number of attestations it carries.

@@ -332,10 +332,9 @@ func (s *shardRun) shardBlocks(slot types.Slot) (int, error) {
 			return 0, err
 		}
 	}
-	var lastProposal time.Time
 	s.node.h.OnSlotStart(slot)
 	s.node.silent = -1
-	lastProposal = s.lastProposal(t0)
+	lastProposal := s.lastProposal(t0)
 	t1 := time.Now()
 	s.sacc.shards += t1.Sub(t0)
 	s.sacc.build += lastProposal.Sub(t0)
