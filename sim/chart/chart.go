@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"image/color"
 	"math"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -66,14 +67,15 @@ type Chart struct {
 	Events                    []Event
 	// YMax fixes the top of the y axis when positive (e.g. 1 for a share).
 	YMax float64
-	// YTicks, when set, replace the y axis' numbers (e.g. rows of events).
-	YTicks []plot.Tick
+	// XTicks and YTicks, when set, replace an axis' numbers (e.g. the
+	// shard counts of a sweep, rows of events).
+	XTicks, YTicks []plot.Tick
 }
 
 // Size of a chart in points; the page scales it to its width.
 const (
-	Width  = 640 * vg.Length(1)
-	Height = 300 * vg.Length(1)
+	Width  = 500 * vg.Length(1)
+	Height = 250 * vg.Length(1)
 	// maxLegend is the most legend entries drawn; more are summarised.
 	maxLegend = 16
 )
@@ -229,13 +231,21 @@ func (c Chart) plot() (*plot.Plot, plot.Legend, error) {
 	if p.Y.Min > 0 {
 		p.Y.Min = 0
 	}
-	if c.YMax > 0 {
+	switch {
+	case c.YMax > 0:
 		p.Y.Max = c.YMax
-	} else if p.Y.Max <= p.Y.Min {
+	case p.Y.Max <= p.Y.Min:
 		p.Y.Max = p.Y.Min + 1
+	default:
+		p.Y.Max += 0.05 * (p.Y.Max - p.Y.Min) // headroom: a line at the top stays visible
 	}
 	if p.X.Max <= p.X.Min {
 		p.X.Min, p.X.Max = p.X.Min-0.5, p.X.Max+0.5
+	}
+	p.X.Tick.Marker = ticks{}
+	p.Y.Tick.Marker = ticks{}
+	if len(c.XTicks) > 0 {
+		p.X.Tick.Marker = plot.ConstantTicks(c.XTicks)
 	}
 	if len(c.YTicks) > 0 {
 		p.Y.Tick.Marker = plot.ConstantTicks(c.YTicks)
@@ -313,6 +323,29 @@ func (s *span) apply(lo, hi *float64) {
 	if s.lo <= s.hi {
 		*lo, *hi = s.lo, s.hi
 	}
+}
+
+// ticks are gonum's default tick positions labelled without trailing
+// zeros, thousands as "k" (25 and 12k, not 25.00 and 12000).
+type ticks struct{}
+
+// Ticks implements plot.Ticker.
+func (ticks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = tickLabel(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// tickLabel formats an axis value.
+func tickLabel(v float64) string {
+	if math.Abs(v) >= 10000 && math.Mod(v, 1000) == 0 {
+		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 // bands draws shaded spans of x over the whole height.

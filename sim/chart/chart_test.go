@@ -120,3 +120,15 @@ func TestLegendCapped(t *testing.T) {
 		t.Error("the legend of 40 series is not capped")
 	}
 }
+
+func TestTickLabel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{{0, "0"}, {25, "25"}, {2.5, "2.5"}, {0.25, "0.25"}, {4000, "4000"}, {12000, "12k"}, {12500, "12500"}, {-20000, "-20k"}, {1e-7, "1e-07"}} {
+		if got := tickLabel(tc.v); got != tc.want {
+			t.Errorf("tickLabel(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
