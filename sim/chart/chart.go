@@ -67,6 +67,10 @@ type Chart struct {
 	Events                    []Event
 	// YMax fixes the top of the y axis when positive (e.g. 1 for a share).
 	YMax float64
+	// FixX fixes the x axis to [XMin, XMax] (e.g. a run's slots, so that
+	// the charts of one page line up) instead of the data's range.
+	FixX       bool
+	XMin, XMax float64
 	// XTicks and YTicks, when set, replace an axis' numbers (e.g. the
 	// shard counts of a sweep, rows of events).
 	XTicks, YTicks []plot.Tick
@@ -227,6 +231,9 @@ func (c Chart) plot() (*plot.Plot, plot.Legend, error) {
 		}
 	}
 	xr.apply(&p.X.Min, &p.X.Max)
+	if c.FixX {
+		p.X.Min, p.X.Max = c.XMin, c.XMax
+	}
 	yr.apply(&p.Y.Min, &p.Y.Max)
 	if p.Y.Min > 0 {
 		p.Y.Min = 0

@@ -132,3 +132,29 @@ func TestTickLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestAxisRange(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                   string
+		chart                  Chart
+		xmin, xmax, ymin, ymax float64
+	}{
+		{name: "data with headroom", chart: Chart{Series: []Series{{X: []float64{8, 40}, Y: []float64{1, 21}}}}, xmin: 8, xmax: 40, ymin: 0, ymax: 22.05},
+		{name: "fixed x and y", chart: Chart{FixX: true, XMax: 64, YMax: 1, Series: []Series{{X: []float64{8, 40}, Y: []float64{0.5, 1}}}}, xmin: 0, xmax: 64, ymin: 0, ymax: 1},
+		{name: "bands widen x", chart: Chart{Bands: []Band{{From: 2, To: 50}}, Series: []Series{{X: []float64{8, 40}, Y: []float64{-1, 1}}}}, xmin: 2, xmax: 50, ymin: -1, ymax: 1.1},
+		{name: "flat", chart: Chart{Series: []Series{{X: []float64{3, 3}, Y: []float64{0, 0}}}}, xmin: 2.5, xmax: 3.5, ymin: 0, ymax: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, _, err := tc.chart.plot()
+			if err != nil {
+				t.Fatal(err)
+			}
+			near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+			if !near(p.X.Min, tc.xmin) || !near(p.X.Max, tc.xmax) || !near(p.Y.Min, tc.ymin) || !near(p.Y.Max, tc.ymax) {
+				t.Errorf("axes x [%v, %v] y [%v, %v], want x [%v, %v] y [%v, %v]", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max, tc.xmin, tc.xmax, tc.ymin, tc.ymax)
+			}
+		})
+	}
+}
