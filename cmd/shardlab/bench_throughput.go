@@ -234,8 +234,8 @@ func benchProgress(w io.Writer, tty bool) func(bench.Progress) {
 			if bar == nil || p.Phase != phase {
 				bar, phase = newBar(w, int64(p.Total.Seconds()), "", false), p.Phase
 			}
-			bar.Describe(line)
 			_ = bar.Set64(int64(frac * p.Total.Seconds()))
+			bar.Describe(line)
 			return
 		}
 		if n%10 == 0 {

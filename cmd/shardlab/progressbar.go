@@ -19,20 +19,22 @@ func showBar(c *cli.Context, asJSON bool) bool {
 
 // newBar returns a progress bar (github.com/schollz/progressbar) of steps
 // drawn on w: with count, desc before it and "(n/steps)" and the predicted
-// time left after it; without, desc after it (a live line of figures).
-// Its line is cleared when it finishes.
+// time left after it, the line cleared when it finishes; without, desc
+// after it (a live line of figures, redrawn on every change, also once the
+// bar is full).
 func newBar(w io.Writer, steps int64, desc string, count bool) *progressbar.ProgressBar {
 	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetTheme(progressbar.Theme{Saucer: "=", SaucerHead: ">", SaucerPadding: " ", BarStart: "[", BarEnd: "]"}),
 	}
 	if count {
-		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
+		// Counts may move thousands of times a second: redraw at most
+		// ten times a second.
+		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
 	} else {
 		opts = append(opts, progressbar.OptionSetPredictTime(false), progressbar.OptionShowDescriptionAtLineEnd())
 	}

@@ -83,3 +83,27 @@ func TestBenchProgressPlain(t *testing.T) {
 		t.Errorf("plain progress is not two lines without a bar:\n%q", out)
 	}
 }
+
+func TestBenchProgressBar(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		show := benchProgress(&b, true)
+		// Past the phase's planned time, the figures still move.
+		for i := range 5 {
+			time.Sleep(time.Second)
+			show(bench.Progress{Phase: "warm-up", Elapsed: time.Duration(i+1) * time.Second, Total: 4 * time.Second, Offered: uint64(100 * i)})
+		}
+		time.Sleep(time.Second)
+		show(bench.Progress{Phase: "measure", Elapsed: 2 * time.Second, Total: 8 * time.Second, Offered: 900})
+	})
+	out := b.String()
+	if strings.Contains(out, "\n") {
+		t.Errorf("the bar wrote a new line: it must redraw in place:\n%q", out)
+	}
+	for _, want := range []string{"100% [========================]  warm-up", "offered 400", "25% [=====>                  ]  measure", "offered 900"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bar output lacks %q:\n%q", want, out)
+		}
+	}
+}

@@ -85,6 +85,17 @@ func (b *Browser) DOM(page string) (string, error) {
 	return string(out), err
 }
 
+// Charts returns the DOM Chromium built from the page and its chart
+// figures (see Figures).
+func (b *Browser) Charts(page string) (string, []Figure, error) {
+	dom, err := b.DOM(page)
+	if err != nil {
+		return "", nil, err
+	}
+	figs, err := Figures(dom)
+	return dom, figs, err
+}
+
 // Screenshot returns a screenshot of the page's window.
 func (b *Browser) Screenshot(page string) (image.Image, error) {
 	shot := filepath.Join(b.profile, "screenshot.png")

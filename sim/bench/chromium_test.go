@@ -19,11 +19,7 @@ func TestReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := filepath.Join(dir, ReportHTML)
-	dom, err := b.DOM(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	figs, err := chromiumtest.Figures(dom)
+	_, figs, err := b.Charts(page)
 	if err != nil {
 		t.Fatal(err)
 	}

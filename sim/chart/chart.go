@@ -142,7 +142,10 @@ func (c Chart) SVG() ([]byte, error) {
 		return nil, fmt.Errorf("draw chart %s: no <svg> element in the renderer's output", c.ID)
 	}
 	attrs := fmt.Sprintf(`<svg class="plot" role="img" aria-label="%s" style="max-width:100%%;height:auto"`, html.EscapeString(c.Title))
-	return []byte(attrs + s[i+len("<svg"):]), nil
+	// Metric-compatible fallbacks, then the generic family: a machine
+	// without Liberation Sans shows a sans-serif font, not its default serif.
+	body := strings.ReplaceAll(s[i+len("<svg"):], "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
+	return []byte(attrs + body), nil
 }
 
 // sans is the typeface of every text of a chart (pages fall back to their

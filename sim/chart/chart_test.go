@@ -71,6 +71,9 @@ func TestChartSVG(t *testing.T) {
 			if strings.Contains(s, "NaN") || strings.Contains(s, "Inf") {
 				t.Error("svg has NaN or Inf coordinates")
 			}
+			if strings.Count(s, "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;") == 0 || strings.Contains(s, "font-family:Liberation Sans;") {
+				t.Error("texts lack the sans-serif fallback fonts")
+			}
 			if strings.Contains(s, "url(") || strings.Contains(s, "@font-face") {
 				t.Error("svg refers to an external resource or embeds a font")
 			}

@@ -22,11 +22,7 @@ func TestChartRendersInChromium(t *testing.T) {
 	if err := os.WriteFile(page, []byte(`<!doctype html><html><body style="margin:0;width:900px">`+string(h)+`</body></html>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dom, err := b.DOM(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	figs, err := chromiumtest.Figures(dom)
+	_, figs, err := b.Charts(page)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -66,15 +67,7 @@ func timelineRows(r *Report) []Fired {
 	for _, e := range r.Events {
 		rows = append(rows, Fired{Slot: e.Slot, Action: e.Kind, Detail: e.Label})
 	}
-	slices.SortStableFunc(rows, func(a, b Fired) int {
-		switch {
-		case a.Slot < b.Slot:
-			return -1
-		case a.Slot > b.Slot:
-			return 1
-		}
-		return 0
-	})
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Slot < rows[j].Slot })
 	return rows
 }
 

@@ -150,11 +150,7 @@ func TestReportRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := filepath.Join(dir, "report.html")
-	dom, err := b.DOM(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	figs, err := chromiumtest.Figures(dom)
+	dom, figs, err := b.Charts(page)
 	if err != nil {
 		t.Fatal(err)
 	}
