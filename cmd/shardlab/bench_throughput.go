@@ -228,7 +228,7 @@ func benchProgress(w io.Writer, tty bool) func(bench.Progress) {
 		if p.Total > 0 {
 			frac = min(1, p.Elapsed.Seconds()/p.Total.Seconds())
 		}
-		line := fmt.Sprintf("%-22s %5.0fs/%-5.0fs rate %6.0f tx/s  offered %d  included %d  refused %d",
+		line := fmt.Sprintf("%-22s %4.0f/%.0fs rate %6.0f tx/s  offered %d  included %d  refused %d",
 			p.Phase, p.Elapsed.Seconds(), p.Total.Seconds(), p.Rate, p.Offered, p.Included, p.Rejected)
 		if tty {
 			if bar == nil || p.Phase != phase {
