@@ -180,7 +180,7 @@ func runScenario(c *cli.Context) error {
 	defer stop()
 	w, asJSON := c.App.Writer, o.json
 	var reports []*scenario.Report
-	for _, seed := range seeds {
+	for i, seed := range seeds {
 		sc, err := scenario.Load(arg, append(sets, fmt.Sprintf("network.seed=%d", seed))...)
 		if err != nil {
 			return cli.Exit("scenario run: "+err.Error(), 2)
@@ -198,7 +198,11 @@ func runScenario(c *cli.Context) error {
 			opts.Progress = clearLine{w}
 			opts.OnSlot = func(slot, end uint64) {
 				if bar == nil {
-					bar = newBar(c.App.ErrWriter, int64(end), fmt.Sprintf("scenario %s seed %d: slot", sc.Name, seed), true)
+					desc := fmt.Sprintf("scenario %s seed %d: slot", sc.Name, seed)
+					if len(seeds) > 1 {
+						desc = fmt.Sprintf("scenario %s seed %d (run %d/%d): slot", sc.Name, seed, i+1, len(seeds))
+					}
+					bar = newBar(c.App.ErrWriter, int64(end), desc, true)
 				}
 				_ = bar.Set64(int64(slot + 1))
 			}
