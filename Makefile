@@ -50,7 +50,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test fmt lint run e2e clean distclean spec-vectors
+.PHONY: check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -179,9 +179,11 @@ bench-sweep: build #? the scaling sweep: 8 and 16 shards (the minimal preset's s
 bench-e2e: build #? a one-minute benchmark run on real processes, checked by a Go test (not in make test)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_BENCH_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '^TestRunEndToEnd$$' ./sim/bench
 
-bench-report-test: #? render report.html from canned results in headless Chromium (installs chromium with apt-get when absent)
+report-test: #? render the bench and scenario report pages in headless Chromium (installs chromium with apt-get when absent)
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || apt-get install -y chromium
-	$(GO) test -count=1 -v -run '^(TestReportInChromium|TestWriteHTML)$$' ./sim/bench
+	$(GO) test -count=1 -v -run 'InChromium|^TestWriteHTML$$|^TestReportFiles$$' ./sim/chart ./sim/bench ./sim/scenario
+
+bench-report-test: report-test #? the former name of report-test
 
 # The package directories, relative to the repository (.cache/ and the other
 # dot directories hold no packages).

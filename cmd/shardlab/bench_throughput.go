@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardlab/shardlab/beacon/params"
@@ -170,7 +171,7 @@ func runBenchThroughput(c *cli.Context) error {
 		return cli.Exit("bench throughput: this shardlab binary has no shard command", 2)
 	}
 	out, errw := c.App.Writer, c.App.ErrWriter
-	tty := isTerminal(errw) && os.Getenv("TERM") != "dumb" && !c.Bool("plain")
+	tty := showBar(c, false) && !c.Bool("plain")
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rs := &bench.Results{Created: time.Now().UTC(), Command: strings.Join(os.Args, " "), Machine: bench.ThisMachine()}
@@ -215,22 +216,26 @@ func (t testnetLines) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// benchProgress shows a run's progress: a bar redrawn in place on a
-// terminal, a line every 10 seconds otherwise.
+// benchProgress shows a run's progress: a progress bar over each phase
+// with the live figures on a terminal, a line every 10 seconds otherwise.
 func benchProgress(w io.Writer, tty bool) func(bench.Progress) {
 	var n int
+	var bar *progressbar.ProgressBar
+	var phase string
 	return func(p bench.Progress) {
 		n++
 		frac := 0.0
 		if p.Total > 0 {
 			frac = min(1, p.Elapsed.Seconds()/p.Total.Seconds())
 		}
-		line := fmt.Sprintf("%-22s %5.0fs/%-5.0fs rate %6.0f tx/s  offered %d  included %d  refused %d",
+		line := fmt.Sprintf("%-22s %4.0f/%.0fs rate %6.0f tx/s  offered %d  included %d  refused %d",
 			p.Phase, p.Elapsed.Seconds(), p.Total.Seconds(), p.Rate, p.Offered, p.Included, p.Rejected)
 		if tty {
-			const width = 20
-			bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
-			fmt.Fprintf(w, "\r\x1b[K[%s] %s", bar, line)
+			if bar == nil || p.Phase != phase {
+				bar, phase = newBar(w, int64(p.Total.Seconds()), "", false), p.Phase
+			}
+			_ = bar.Set64(int64(frac * p.Total.Seconds()))
+			bar.Describe(line)
 			return
 		}
 		if n%10 == 0 {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardlab/shardlab/sim/scenario"
@@ -179,7 +180,7 @@ func runScenario(c *cli.Context) error {
 	defer stop()
 	w, asJSON := c.App.Writer, o.json
 	var reports []*scenario.Report
-	for _, seed := range seeds {
+	for i, seed := range seeds {
 		sc, err := scenario.Load(arg, append(sets, fmt.Sprintf("network.seed=%d", seed))...)
 		if err != nil {
 			return cli.Exit("scenario run: "+err.Error(), 2)
@@ -192,15 +193,23 @@ func runScenario(c *cli.Context) error {
 			fmt.Fprintf(w, "scenario %s, seed %d\n", sc.Name, seed)
 		}
 		opts := scenario.Options{Replay: replay, Progress: progress}
-		if !asJSON && isTerminal(c.App.ErrWriter) {
+		var bar *progressbar.ProgressBar
+		if showBar(c, asJSON) {
 			opts.Progress = clearLine{w}
 			opts.OnSlot = func(slot, end uint64) {
-				fmt.Fprintf(c.App.ErrWriter, "\r\033[Kscenario %s seed %d: slot %d/%d", sc.Name, seed, slot+1, end)
+				if bar == nil {
+					desc := fmt.Sprintf("scenario %s seed %d: slot", sc.Name, seed)
+					if len(seeds) > 1 {
+						desc = fmt.Sprintf("scenario %s seed %d (run %d/%d): slot", sc.Name, seed, i+1, len(seeds))
+					}
+					bar = newBar(c.App.ErrWriter, int64(end), desc, true)
+				}
+				_ = bar.Set64(int64(slot + 1))
 			}
 		}
 		r, err := scenario.Run(ctx, sc, opts)
-		if opts.OnSlot != nil {
-			fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+		if bar != nil {
+			_ = bar.Clear()
 		}
 		if err != nil {
 			return cli.Exit("scenario run: "+err.Error(), 1)

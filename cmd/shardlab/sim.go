@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardlab/shardlab/sim/netsim"
@@ -147,23 +148,28 @@ func runSim(c *cli.Context) error {
 		defer stopProfile()
 	}
 	w, asJSON := c.App.Writer, c.Bool("json")
-	progress := !asJSON && isTerminal(c.App.ErrWriter)
+	var bar *progressbar.ProgressBar
+	if showBar(c, asJSON) {
+		bar = newBar(c.App.ErrWriter, int64(cfg.Epochs), "sim: epoch", true)
+	}
 	res, err := s.Run(ctx, func(r netsim.EpochReport) {
 		if asJSON {
 			_ = json.NewEncoder(w).Encode(r)
 			return
 		}
+		if bar != nil {
+			_ = bar.Clear()
+		}
 		fmt.Fprintln(w, r)
-		if progress {
-			fake := ""
+		if bar != nil {
 			if r.FakeBLS {
-				fake = " (FAKE BLS)"
+				bar.Describe("sim (FAKE BLS): epoch")
 			}
-			fmt.Fprintf(c.App.ErrWriter, "\rsim: epoch %d/%d%s", r.Epoch+1, cfg.Epochs, fake)
+			_ = bar.Set64(int64(r.Epoch + 1))
 		}
 	})
-	if progress {
-		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+	if bar != nil {
+		_ = bar.Clear()
 	}
 	if path := c.String("memprofile"); path != "" && err == nil {
 		if perr := writeHeapProfile(path); perr != nil {

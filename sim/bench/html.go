@@ -5,10 +5,15 @@ import (
 	"html/template"
 	"io"
 	"slices"
+
+	"gonum.org/v1/plot"
+
+	"github.com/shardlab/shardlab/sim/chart"
 )
 
-// reportTmpl is report.html: self-contained (inline CSS and SVG, no
-// script, no external resource), so it opens offline.
+// reportTmpl is report.html: self-contained (inline CSS, and charts drawn
+// by gonum/plot as inline SVG; no script, no external resource), so it
+// opens offline.
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"f0":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
 	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
@@ -20,7 +25,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}
-.note{color:#555;font-size:90%}
+.note{color:#555;font-size:90%}figure.chart{margin:0 0 1em 0;width:650px}figcaption{font-weight:bold;font-size:90%}
 </style></head><body>
 <h1>shardlab bench throughput</h1>
 <p>{{.Created.Format "2006-01-02 15:04:05 MST"}} &middot; <code>{{.Command}}</code></p>
@@ -69,48 +74,52 @@ func (rs *Results) WriteHTML(w io.Writer) error {
 		d.Scaling = ScalingRows(rs.Machine, rs.Runs)
 	}
 	for _, c := range rs.charts() {
-		d.Charts = append(d.Charts, template.HTML(c.svg())) // #nosec: svg() escapes every text it embeds
+		h, err := c.HTML()
+		if err != nil {
+			return fmt.Errorf("write report page: %w", err)
+		}
+		d.Charts = append(d.Charts, h)
 	}
 	return reportTmpl.Execute(w, d)
 }
 
-// runName labels a run in legends.
-func runName(r *Result) string {
-	return fmt.Sprintf("%d sh, %ds, %.0f%% x", r.Point.Shards, r.Point.SlotSeconds, 100*r.Point.CrossShard)
+// runConfig describes a run's configuration under its charts' titles.
+func runConfig(r *Result) string {
+	return fmt.Sprintf("%d shards, %d s slots, %.0f%% cross-shard, %s, %d beacon + %d shard nodes, %d accounts",
+		r.Point.Shards, r.Point.SlotSeconds, 100*r.Point.CrossShard, r.Point.Mode, r.Point.BeaconNodes, r.Point.ShardNodes, r.Point.Accounts)
 }
 
 // charts builds the report's charts.
-func (rs *Results) charts() []chart {
-	var out []chart
+func (rs *Results) charts() []chart.Chart {
+	var out []chart.Chart
 	// TPS over time, per run (the included rate is per second of
 	// observation, so it moves in slot steps).
 	for i := range rs.Runs {
 		r := &rs.Runs[i]
-		c := chart{id: fmt.Sprintf("tps-time-%d", i), title: "TPS over time: " + runName(r), xlabel: "seconds since the load started", ylabel: "tx/s"}
+		c := chart.Chart{ID: fmt.Sprintf("tps-time-%d", i), Title: "TPS over time: " + runConfig(r), XLabel: "seconds since the load started", YLabel: "tx/s"}
 		var t, rate, off, inc []float64
 		for _, s := range r.Timeline {
 			t, rate, off, inc = append(t, s.T), append(rate, s.Rate), append(off, s.Offered), append(inc, s.Included)
 		}
 		// Blocks come once a slot: average over two slots.
 		w := int(max(1, 2*r.Point.SlotSeconds))
-		c.series = []series{{name: "target rate", xs: t, ys: rate, dashed: true}, {name: "offered", xs: t, ys: off},
-			{name: fmt.Sprintf("included (%ds mean)", w), xs: t, ys: smooth(inc, w)}}
+		c.Series = []chart.Series{{Name: "target rate", X: t, Y: rate, Dashed: true}, {Name: "offered", X: t, Y: off},
+			{Name: fmt.Sprintf("included (%ds mean)", w), X: t, Y: smooth(inc, w)}}
 		out = append(out, c)
 	}
 	// Throughput against the offered rate: find-max steps and every run's window.
-	tv := chart{id: "tps-vs-offered", title: "Included vs offered rate", xlabel: "offered tx/s", ylabel: "included tx/s"}
-	var ox, oy, mx []float64
+	tv := chart.Chart{ID: "tps-vs-offered", Title: "Included vs offered rate (find-max steps and each run's window)", XLabel: "offered tx/s", YLabel: "included tx/s"}
+	var ox, oy []float64
 	for i := range rs.Runs {
 		r := &rs.Runs[i]
 		for _, s := range r.Steps {
 			ox, oy = append(ox, s.Offered), append(oy, s.Included)
 		}
 		ox, oy = append(ox, r.Rates.Offered), append(oy, r.Rates.Included)
-		mx = append(mx, r.Rates.Offered)
 	}
 	if len(ox) > 0 {
 		hi := slices.Max(ox)
-		tv.series = []series{{name: "included = offered", xs: []float64{0, hi}, ys: []float64{0, hi}, dashed: true}, {name: "measured", xs: ox, ys: oy, dots: true}}
+		tv.Series = []chart.Series{{Name: "included = offered", X: []float64{0, hi}, Y: []float64{0, hi}, Dashed: true}, {Name: "measured", X: ox, Y: oy, Points: true}}
 	}
 	out = append(out, tv)
 	// Against shards (a sweep).
@@ -123,9 +132,9 @@ func (rs *Results) charts() []chart {
 		xs = append(xs, x)
 	}
 	slices.Sort(xs)
-	ts := chart{id: "tps-vs-shards", title: "Included tx/s vs shards", xlabel: "shards", ylabel: "included tx/s"}
-	ls := chart{id: "latency-vs-shards", title: "Inclusion latency vs shards", xlabel: "shards", ylabel: "seconds"}
-	for _, x := range xs {
+	ts := chart.Chart{ID: "tps-vs-shards", Title: "Included tx/s vs shards", XLabel: "shards", YLabel: "included tx/s"}
+	ls := chart.Chart{ID: "latency-vs-shards", Title: "Inclusion latency vs shards", XLabel: "shards", YLabel: "seconds"}
+	for i, x := range xs {
 		runs := byX[x]
 		slices.SortFunc(runs, func(a, b *Result) int { return int(a.Point.Shards) - int(b.Point.Shards) })
 		var sh, inc, p50, p99 []float64
@@ -134,14 +143,19 @@ func (rs *Results) charts() []chart {
 			p50, p99 = append(p50, r.Latency.Inclusion.P50), append(p99, r.Latency.Inclusion.P99)
 		}
 		name := fmt.Sprintf("%.0f%% cross-shard", 100*x)
-		ts.series = append(ts.series, series{name: name, xs: sh, ys: inc})
-		ls.series = append(ls.series, series{name: name + " p50", xs: sh, ys: p50}, series{name: name + " p99", xs: sh, ys: p99, dashed: true})
+		ts.Series = append(ts.Series, chart.Series{Name: name, X: sh, Y: inc})
+		ls.Series = append(ls.Series, chart.Series{Name: name + " p50", X: sh, Y: p50, Colour: chart.Colour(i)},
+			chart.Series{Name: name + " p99", X: sh, Y: p99, Dashed: true, Colour: chart.Colour(i)})
+	}
+	for _, sh := range shardCounts(rs.Runs) {
+		t := plot.Tick{Value: float64(sh), Label: fmt.Sprint(sh)}
+		ts.XTicks, ls.XTicks = append(ts.XTicks, t), append(ls.XTicks, t)
 	}
 	out = append(out, ts, ls)
 	// Latency CDFs, per run.
 	for i := range rs.Runs {
 		r := &rs.Runs[i]
-		c := chart{id: fmt.Sprintf("latency-cdf-%d", i), title: "Latency CDF: " + runName(r), xlabel: "seconds since offered", ylabel: "percentile"}
+		c := chart.Chart{ID: fmt.Sprintf("latency-cdf-%d", i), Title: "Latency CDF: " + runConfig(r), XLabel: "seconds since offered", YLabel: "percentile", YMax: 100}
 		for _, l := range []struct {
 			name string
 			lat  Latency
@@ -153,11 +167,21 @@ func (rs *Results) charts() []chart {
 			for j := range l.lat.CDF {
 				ps = append(ps, float64(5*j))
 			}
-			c.series = append(c.series, series{name: l.name, xs: l.lat.CDF, ys: ps})
+			c.Series = append(c.Series, chart.Series{Name: l.name, X: l.lat.CDF, Y: ps})
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// shardCounts returns the distinct shard counts of the runs, ascending.
+func shardCounts(runs []Result) []uint64 {
+	var out []uint64
+	for i := range runs {
+		out = append(out, runs[i].Point.Shards)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // smooth averages v over a trailing window of n (the included rate comes

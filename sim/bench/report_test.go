@@ -3,9 +3,12 @@ package bench
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +64,7 @@ func TestWriteHTML(t *testing.T) {
 	}
 	svgs := svgRe.FindAllString(page, -1)
 	// 3 TPS-over-time, vs offered, vs shards (2), 3 CDFs.
-	if len(svgs) != 9 {
+	if len(svgs) != 9 || strings.Count(page, `<figure class="chart"`) != 9 {
 		t.Fatalf("%d charts, want 9", len(svgs))
 	}
 	for _, id := range []string{"tps-time-0", "tps-vs-offered", "tps-vs-shards", "latency-vs-shards", "latency-cdf-2"} {
@@ -69,22 +72,45 @@ func TestWriteHTML(t *testing.T) {
 			t.Errorf("no chart %s", id)
 		}
 	}
+	for _, want := range []string{"TPS over time: 16 shards, 2 s slots, 50% cross-shard, find-max, 4 beacon + 4 shard nodes", "included (4s mean)", "50% cross-shard p99", "claim (x-shard)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
 	for i, s := range svgs {
-		// Each chart is well-formed XML and draws data.
+		// Each chart is well-formed XML and draws data: axes, grid and
+		// at least one series make more than 10 paths.
 		d := xml.NewDecoder(strings.NewReader(s))
+		paths := 0
 		for {
-			if _, err := d.Token(); err != nil {
-				if err.Error() != "EOF" {
+			tok, err := d.Token()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
 					t.Errorf("chart %d: %v", i, err)
 				}
 				break
 			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "path" {
+				paths++
+			}
 		}
-		if !strings.Contains(s, `class="series"`) {
-			t.Errorf("chart %d draws no series: %.200s", i, s)
+		if paths < 10 {
+			t.Errorf("chart %d draws %d paths: %.200s", i, paths, s)
 		}
 		if strings.Contains(s, "NaN") || strings.Contains(s, "Inf") {
 			t.Errorf("chart %d has NaN or Inf coordinates", i)
+		}
+	}
+	for _, c := range rs.charts() {
+		if c.ID != "tps-vs-shards" && c.ID != "latency-vs-shards" {
+			continue
+		}
+		var got []float64
+		for _, tk := range c.XTicks {
+			got = append(got, tk.Value)
+		}
+		if !slices.Equal(got, []float64{1, 8, 16}) {
+			t.Errorf("chart %s: x ticks at %v, want the shard counts 1, 8, 16", c.ID, got)
 		}
 	}
 	if !strings.Contains(page, `id="scaling"`) || !strings.Contains(page, "projection") {
@@ -98,11 +124,19 @@ func TestWriteHTML(t *testing.T) {
 	}
 }
 
-func TestChartEmpty(t *testing.T) {
+func TestChartsWithoutData(t *testing.T) {
 	t.Parallel()
-	s := chart{id: "x", title: "T"}.svg()
-	if !strings.Contains(s, "no data") {
-		t.Errorf("empty chart: %s", s)
+	// A run cut short: no timeline, no latencies.
+	rs := &Results{Runs: []Result{{Point: Point{Shards: 2, SlotSeconds: 2}}}}
+	var b bytes.Buffer
+	if err := rs.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	// TPS over time, vs shards and latency vs shards have points or
+	// nothing: the time series and CDF have no data.
+	if n := strings.Count(page, "no data for this chart"); n != 2 {
+		t.Errorf("%d charts say they have no data, want 2 (TPS over time, latency CDF)", n)
 	}
 }
 

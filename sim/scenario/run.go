@@ -74,6 +74,9 @@ type Report struct {
 	Slashings     []Slashing `json:"slashings"`
 	Expectations  []Outcome  `json:"expectations"`
 	Samples       []Sample   `json:"samples"`
+	// Optional chart series and timeline events (see report.go).
+	Series []Series `json:"series,omitempty"`
+	Events []Event  `json:"events,omitempty"`
 }
 
 // Hash is the sha256 of the report's JSON.
