@@ -126,6 +126,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
 	cfg.Logger = opt.Logger
+	if opt.Out != "" && (opt.OutNode < 0 || opt.OutNode >= sc.Network.Nodes) {
+		return nil, fmt.Errorf("run scenario %s: export: node %d, expected 0..%d", sc.Name, opt.OutNode, sc.Network.Nodes-1)
+	}
 	s, err := netsim.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
