@@ -89,6 +89,8 @@ type Action struct {
 	Link netsim.LinkFault
 	// Count is the number of validators of deposit.
 	Count uint64
+	// Rate and CrossShard are workload's changes (nil: unchanged).
+	Rate, CrossShard *float64
 }
 
 // Expectation is one check.

@@ -22,11 +22,12 @@ import (
 
 // The extension keys (merged into format.go's lists).
 var (
-	registryActions = []string{"deposit", "exit", "withhold", "wrong_head", "censor"}
+	registryActions = []string{"deposit", "exit", "withhold", "wrong_head", "censor", "workload"}
 	registryChecks  = []string{"reorg_depth", "balance", "active", "exited", "registry"}
 	eventKeys       = []string{"finalized", "justified", "slashing", "step"}
 	depositKeys     = []string{"count"}
 	censorKeys      = []string{"nodes", "validators"}
+	workloadKeys    = []string{"rate", "cross_shard"}
 	// fixedConfigKeys are chain-config keys a scenario cannot override:
 	// scenario times assume the minimal preset's epoch, slot_time sets the
 	// slot, and the shard keys belong to the shard layer's settings.
@@ -123,6 +124,18 @@ func (p *parser) registryAction(k string, v *yaml.Node, a *Action) {
 		}
 	case "withhold", "wrong_head":
 		p.selection(v, a, false)
+	case "workload":
+		p.mapping(v, workloadKeys, func(k string, v *yaml.Node) {
+			x := p.float(v)
+			if k == "rate" {
+				a.Rate = &x
+			} else {
+				a.CrossShard = &x
+			}
+		})
+		if a.Rate == nil && a.CrossShard == nil {
+			p.errf(v, "expected rate (transactions a second, 0 stops) or cross_shard (share in [0, 1])")
+		}
 	case "censor":
 		p.mapping(v, censorKeys, func(k string, v *yaml.Node) {
 			if k == "nodes" {
@@ -209,6 +222,13 @@ func checkRegistry(a Action, nw Network) error {
 		if len(a.Indices) == 0 {
 			return fmt.Errorf("exit names no validator")
 		}
+	case "workload":
+		if a.Rate != nil && (*a.Rate < 0 || math.IsInf(*a.Rate, 0) || math.IsNaN(*a.Rate)) {
+			return fmt.Errorf("workload rate %v, expected a finite rate >= 0", *a.Rate)
+		}
+		if a.CrossShard != nil && !(*a.CrossShard >= 0 && *a.CrossShard <= 1) {
+			return fmt.Errorf("workload cross_shard %v, expected a share in [0, 1]", *a.CrossShard)
+		}
 	case "withhold", "wrong_head", "censor":
 		if a.Validators != "" {
 			if _, _, err := parseRange(a.Validators); err != nil {
@@ -264,6 +284,18 @@ func (r *run) fireRegistry(st Step) (string, error) {
 			}
 		}
 		return "validators " + fmt.Sprint(a.Indices), nil
+	case "workload":
+		rate, cross, _ := s.Workload()
+		if a.Rate != nil {
+			rate = *a.Rate
+		}
+		if a.CrossShard != nil {
+			cross = *a.CrossShard
+		}
+		if err := s.SetWorkload(rate, cross); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%g tx/s, %g cross-shard", rate, cross), nil
 	case "censor":
 		vs, err := validatorSet(a, r.sc.Network.Validators)
 		if err != nil {

@@ -3,8 +3,11 @@ package scenario
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/shardlab/shardlab/sim/netsim"
 )
 
 func TestRegistryParseErrors(t *testing.T) {
@@ -26,6 +29,8 @@ func TestRegistryParseErrors(t *testing.T) {
 		{"balance without window", head + "expect:\n  - check: balance\n    validators: [1]\n    op: \">=\"\n    value: 0\n    at: {epoch: 1}\n", "expected within for balance"},
 		{"active without validators", head + "expect:\n  - check: active\n    at: {epoch: 1}\n", "expected validators for active"},
 		{"reorg without op", head + "expect:\n  - check: reorg_depth\n    at: {epoch: 1}\n", "expected op (>=, <= or =) and value for reorg_depth"},
+		{"empty workload", head + "timeline:\n  - at: {slot: 1}\n    workload: {}\n", "expected rate (transactions a second, 0 stops) or cross_shard"},
+		{"bad cross share", head + "timeline:\n  - at: {slot: 1}\n    workload: {cross_shard: 2}\n", "x.yaml:6:3: invalid scenario: step 1: workload cross_shard 2, expected a share in [0, 1]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,5 +100,34 @@ func TestWrongHeadCosts(t *testing.T) {
 	wrong := balanceChange(t, strings.Replace(base, "%s", "wrong_head", 1))
 	if !(wrong < honest*0.9) {
 		t.Fatalf("mean gain with wrong head %.0f, honest %.0f: want clearly less", wrong, honest)
+	}
+}
+
+// TestWorkloadStep fires workload steps on a simulator with shard nodes:
+// each keeps what it does not name.
+func TestWorkloadStep(t *testing.T) {
+	cfg := netsim.DefaultConfig()
+	cfg.Shard = netsim.DefaultShardConfig()
+	cfg.Epochs = 1
+	s, err := netsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := &run{sim: s, sc: &Scenario{}, out: io.Discard}
+	rate, half := 3.0, 0.25
+	for _, tc := range []struct {
+		a           Action
+		rate, cross float64
+	}{
+		{Action{Kind: "workload", Rate: &rate}, 3, cfg.Shard.CrossShard},
+		{Action{Kind: "workload", CrossShard: &half}, 3, 0.25},
+	} {
+		if _, err := r.fireRegistry(Step{Action: tc.a}); err != nil {
+			t.Fatal(err)
+		}
+		if gotRate, gotCross, _ := s.Workload(); gotRate != tc.rate || gotCross != tc.cross {
+			t.Fatalf("workload %v tx/s, %v cross; want %v, %v", gotRate, gotCross, tc.rate, tc.cross)
+		}
 	}
 }

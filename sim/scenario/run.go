@@ -296,7 +296,7 @@ func (r *run) fire(st Step) error {
 			}
 		}
 		detail = fmt.Sprint(a.Nodes)
-	case "deposit", "exit", "withhold", "wrong_head", "censor":
+	case "deposit", "exit", "withhold", "wrong_head", "censor", "workload":
 		var err error
 		if detail, err = r.fireRegistry(st); err != nil {
 			return err
