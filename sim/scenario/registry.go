@@ -181,11 +181,9 @@ func (p *parser) event(n *yaml.Node, w *When) {
 		count++
 		switch k {
 		case "finalized":
-			x := p.uint(v)
-			ev.Finalized = &x
+			ev.Finalized = p.uintRef(v)
 		case "justified":
-			x := p.uint(v)
-			ev.Justified = &x
+			ev.Justified = p.uintRef(v)
 		case "slashing":
 			if !p.boolean(v) {
 				p.errf(v, "expected slashing: true")
@@ -203,6 +201,12 @@ func (p *parser) event(n *yaml.Node, w *When) {
 		return
 	}
 	w.Event = ev
+}
+
+// uintRef reads a non-negative integer into a new variable.
+func (p *parser) uintRef(n *yaml.Node) *uint64 {
+	x := p.uint(n)
+	return &x
 }
 
 // timeSlot is the slot at whose start simulated time t has passed
