@@ -19,7 +19,8 @@ type Behaviour struct {
 	Withhold func(v types.ValidatorIndex) bool
 	// WrongHead reports a hosted validator that votes for the head's
 	// parent instead of the head (same source and target: a wrong fork
-	// choice vote, not a slashable one).
+	// choice vote, not a slashable one). On a genesis head, which has no
+	// parent, it does not vote.
 	WrongHead func(v types.ValidatorIndex) bool
 	// Censor reports a validator whose attestations the node's proposers
 	// leave out of their blocks (any aggregate that counts it).
