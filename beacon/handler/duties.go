@@ -112,14 +112,15 @@ func (h *Handler) ProduceBlock(slot types.Slot) (types.AnyBlock, types.Validator
 	if err != nil {
 		return nil, 0, fmt.Errorf("proposer: %w", err)
 	}
-	if _, ok := h.cfg.Keys.SecretKeyOf(st.Validators[proposer].Pubkey); !ok {
+	if _, ok := h.cfg.Keys.SecretKeyOf(st.Validators[proposer].Pubkey); !ok || is(h.cfg.Behaviour.Offline, proposer) {
 		return nil, 0, nil
 	}
 	pre, ok := h.chain.StateAt(head) // the proposer's own copy of the same head
 	if !ok {
 		return nil, 0, fmt.Errorf("head state %s is gone", head)
 	}
-	in := validator.Proposal{Attestations: h.chain.AttestationsForBlock(slot), Graffiti: h.cfg.Graffiti}
+	in := validator.Proposal{Attestations: h.cfg.Behaviour.uncensored(h.tr, st, h.chain.AttestationsForBlock(slot)),
+		Graffiti: h.cfg.Graffiti, Eth1: h.cfg.Eth1}
 	if types.ShardForkAtSlot(h.pcfg, slot) {
 		in.FraudProofs = h.chain.FraudProofsForBlock(st)
 	}
@@ -159,7 +160,7 @@ func (h *Handler) Attest(slot types.Slot) {
 	for _, sc := range coms {
 		var ours []types.ValidatorIndex
 		for _, v := range sc.Committee {
-			if _, ok := h.cfg.Keys.SecretKeyOf(st.Validators[v].Pubkey); ok {
+			if _, ok := h.cfg.Keys.SecretKeyOf(st.Validators[v].Pubkey); ok && !is(h.cfg.Behaviour.Offline, v) {
 				ours = append(ours, v)
 			}
 		}
@@ -173,13 +174,13 @@ func (h *Handler) Attest(slot types.Slot) {
 			continue
 		}
 		if !types.ShardForkAtSlot(h.pcfg, slot) {
-			h.castVote(st, data, sc, ours)
+			h.castVotes(st, data, sc, ours)
 			continue
 		}
 		// The data root is asked for first; the vote is cast when it comes.
 		h.crosslinkRoot(data.Crosslink, func(root types.Root) {
 			data.Crosslink.DataRoot = root
-			h.castVote(st, data, sc, ours)
+			h.castVotes(st, data, sc, ours)
 		})
 	}
 }
@@ -187,7 +188,7 @@ func (h *Handler) Attest(slot types.Slot) {
 // castVote checks and records each hosted member's vote with slashing
 // protection and signs, pools and publishes the aggregate of the allowed
 // members.
-func (h *Handler) castVote(st *types.BeaconState, data *types.AttestationData, sc validator.SlotCommittee, ours []types.ValidatorIndex) {
+func (h *Handler) castVote(st *types.BeaconState, data *types.AttestationData, sc validator.SlotCommittee, ours []types.ValidatorIndex, withhold bool) {
 	slot := st.Slot
 	msg := (&types.AttestationDataAndCustodyBit{Data: *data}).TreeRoot()
 	var allowed []types.ValidatorIndex
@@ -215,6 +216,10 @@ func (h *Handler) castVote(st *types.BeaconState, data *types.AttestationData, s
 	}
 	if err := h.chain.OnAttestation(a); err != nil && !errors.Is(err, chain.ErrDuplicate) {
 		h.log.Warn("own attestation not accepted", "slot", slot, "shard", sc.Shard, "err", err)
+	}
+	if withhold {
+		h.log.Debug("attestation withheld", "slot", slot, "shard", sc.Shard, "validators", len(allowed))
+		return
 	}
 	h.publish(p2p.BeaconAttestationTopic, a)
 	h.cfg.Hooks.attestations("published", len(allowed))

@@ -59,6 +59,11 @@ type Config struct {
 	ServedShards       []uint64
 	// Hooks observe the handler.
 	Hooks Hooks
+	// Eth1 is the eth1 chain proposers vote on and take deposits from
+	// (nil: vote for no change; see validator.Eth1Source).
+	Eth1 validator.Eth1Source
+	// Behaviour makes hosted validators misbehave (zero: honest).
+	Behaviour Behaviour
 }
 
 // maxFutureBlocks bounds the blocks kept until their slot starts.

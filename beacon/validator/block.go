@@ -21,7 +21,8 @@ import (
 // key (get_beacon_proposer_index, matched by public key), and builds the body:
 //
 //   - randao_reveal = bls_sign(privkey, hash_tree_root(epoch), get_domain(state, DOMAIN_RANDAO, epoch))
-//   - eth1_data = state.eth1_data (a vote for no change; no eth1 chain is followed)
+//   - eth1_data = state.eth1_data (a vote for no change; no eth1 chain is followed;
+//     ProduceAnyBlock with a Proposal.Eth1 source votes and includes deposits)
 //   - graffiti as given
 //   - attestations: those of pool that process_attestation accepts at slot
 //     (inclusion window, source, crosslink parent, signature), with
@@ -34,7 +35,7 @@ import (
 // (eth1_deposit_index < eth1_data.deposit_count) is ErrUnsupported, as there
 // is no deposit source.
 func ProduceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, pool []*types.Attestation, graffiti types.Root) (*types.BeaconBlock, *types.BeaconState, error) {
-	return produceBlock(tr, pre, slot, keys, Operations{}, pool, graffiti)
+	return produceBlock(tr, pre, slot, keys, Proposal{Attestations: pool, Graffiti: graffiti})
 }
 
 // Operations are the pooled slashings and exits a proposer includes as
@@ -55,6 +56,9 @@ type Proposal struct {
 	Operations   Operations
 	Graffiti     types.Root
 	FraudProofs  [][]byte
+	// Eth1, when set, gives the eth1 vote and the deposits (Eth1Inputs);
+	// nil votes for no change and cannot include deposits.
+	Eth1 Eth1Source
 }
 
 // ProduceAnyBlock produces the block of slot in the fork of slot
@@ -65,11 +69,11 @@ func ProduceAnyBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slo
 	if types.ShardForkAtSlot(tr.Config(), slot) {
 		return produceShardBlock(tr, pre, slot, keys, in)
 	}
-	return produceBlock(tr, pre, slot, keys, in.Operations, in.Attestations, in.Graffiti)
+	return produceBlock(tr, pre, slot, keys, in)
 }
 
-func produceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, ops Operations, pool []*types.Attestation, graffiti types.Root) (*types.BeaconBlock, *types.BeaconState, error) {
-	p, err := produceBody(tr, pre, slot, keys, ops, pool, graffiti)
+func produceBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, in Proposal) (*types.BeaconBlock, *types.BeaconState, error) {
+	p, err := produceBody(tr, pre, slot, keys, in)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,7 +104,7 @@ func ProduceShardBeaconBlock(tr *core.Transition, pre *types.BeaconState, slot t
 
 func produceShardBlock(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, in Proposal) (*types.ShardBeaconBlock, *types.BeaconState, error) {
 	fraudProofs := in.FraudProofs
-	p, err := produceBody(tr, pre, slot, keys, in.Operations, in.Attestations, in.Graffiti)
+	p, err := produceBody(tr, pre, slot, keys, in)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -137,8 +141,9 @@ type produced struct {
 }
 
 // produceBody processes slots on a copy of pre, finds the proposer's key and
-// assembles the phase 0 body with ops.
-func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, ops Operations, pool []*types.Attestation, graffiti types.Root) (*produced, error) {
+// assembles the phase 0 body with in's inputs.
+func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, keys *Keys, in Proposal) (*produced, error) {
+	ops, pool, graffiti := in.Operations, in.Attestations, in.Graffiti
 	if slot <= pre.LatestBlockHeader.Slot {
 		return nil, fmt.Errorf("produce block at slot %d: the parent block is at slot %d", slot, pre.LatestBlockHeader.Slot)
 	}
@@ -157,7 +162,12 @@ func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, k
 	if err != nil {
 		return nil, fmt.Errorf("produce block at slot %d: proposer: %w", slot, err)
 	}
-	if st.Eth1DepositIndex < st.Eth1Data.DepositCount {
+	vote, deposits := st.Eth1Data, []*types.Deposit(nil)
+	if in.Eth1 != nil {
+		if vote, deposits, err = Eth1Inputs(tr.Config(), st, slot, in.Eth1); err != nil {
+			return nil, fmt.Errorf("produce block at slot %d: %w", slot, err)
+		}
+	} else if st.Eth1DepositIndex < st.Eth1Data.DepositCount {
 		return nil, fmt.Errorf("produce block at slot %d: %w: the state expects deposits %d to %d",
 			slot, ErrUnsupported, st.Eth1DepositIndex, st.Eth1Data.DepositCount)
 	}
@@ -172,9 +182,10 @@ func produceBody(tr *core.Transition, pre *types.BeaconState, slot types.Slot, k
 		st: st,
 		body: &types.BeaconBlockBody{
 			RandaoReveal: randaoReveal(tr, st, sk, epoch),
-			Eth1Data:     st.Eth1Data,
+			Eth1Data:     vote,
 			Graffiti:     graffiti,
 			Attestations: atts,
+			Deposits:     deposits,
 
 			ProposerSlashings: ops.ProposerSlashings,
 			AttesterSlashings: ops.AttesterSlashings,

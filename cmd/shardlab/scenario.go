@@ -28,7 +28,7 @@ func scenarioCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "run a scenario file or built-in and check its expectations",
-			UsageText: "shardlab scenario run FILE|NAME [--seed N] [--seeds A..B] [--set key=value]... [--json] [--report DIR]",
+			UsageText: "shardlab scenario run FILE|NAME [--seed N] [--seeds A..B] [--set key=value]... [--json] [--report DIR] [--out DIR [--out-node K]]",
 			Description: `Runs the scenario (a YAML file, or a built-in by name: see 'shardlab scenario
 list') on the deterministic simulator: the timeline's steps fire at their
 slots, every node is sampled each slot, and each expectation is checked and
@@ -44,6 +44,8 @@ format is in docs/scenarios.md.`,
 				&cli.StringSliceFlag{Name: "set", Usage: "override a field, key=value (repeatable)", Category: categorySimulation},
 				&cli.BoolFlag{Name: "json", Usage: "print the report (or, with --seeds, one report per seed) as JSON", Category: categoryOutput},
 				&cli.StringFlag{Name: "report", Usage: "write report.json and report.html into `DIR` (with --seeds: DIR/seed-N)", Category: categoryOutput},
+				&cli.StringFlag{Name: "out", Usage: "write node --out-node's canonical chain as a v0.8.3 sanity/blocks test case into `DIR` (with --seeds: DIR/seed-N)", Category: categoryOutput},
+				&cli.IntFlag{Name: "out-node", Usage: "the node whose chain --out writes", Category: categoryOutput},
 			},
 			Action: runScenario,
 		}, {
@@ -110,6 +112,8 @@ type runOptions struct {
 	seed, seeds, report string
 	sets                []string
 	json                bool
+	out                 string
+	outNode             int
 }
 
 // stringList is a repeatable string flag.
@@ -121,7 +125,8 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // scenarioRunOptions reads the flags before FILE|NAME (parsed by cli) and
 // those after it (cli stops at the first argument).
 func scenarioRunOptions(c *cli.Context) (string, runOptions, error) {
-	o := runOptions{sets: c.StringSlice("set"), json: c.Bool("json"), report: c.String("report"), seeds: c.String("seeds")}
+	o := runOptions{sets: c.StringSlice("set"), json: c.Bool("json"), report: c.String("report"), seeds: c.String("seeds"),
+		out: c.String("out"), outNode: c.Int("out-node")}
 	if c.IsSet("seed") {
 		o.seed = strconv.FormatUint(c.Uint64("seed"), 10)
 	}
@@ -134,6 +139,8 @@ func scenarioRunOptions(c *cli.Context) (string, runOptions, error) {
 	fs.StringVar(&o.seeds, "seeds", o.seeds, "")
 	fs.StringVar(&o.report, "report", o.report, "")
 	fs.BoolVar(&o.json, "json", o.json, "")
+	fs.StringVar(&o.out, "out", o.out, "")
+	fs.IntVar(&o.outNode, "out-node", o.outNode, "")
 	sets := stringList(o.sets)
 	fs.Var(&sets, "set", "")
 	if err := fs.Parse(c.Args().Tail()); err != nil {
@@ -192,7 +199,10 @@ func runScenario(c *cli.Context) error {
 		} else {
 			fmt.Fprintf(w, "scenario %s, seed %d\n", sc.Name, seed)
 		}
-		opts := scenario.Options{Replay: replay, Progress: progress}
+		opts := scenario.Options{Replay: replay, Progress: progress, Out: o.out, OutNode: o.outNode}
+		if o.out != "" && len(seeds) > 1 {
+			opts.Out = fmt.Sprintf("%s/seed-%d", o.out, seed)
+		}
 		var bar *progressbar.ProgressBar
 		if showBar(c, asJSON) {
 			opts.Progress = clearLine{w}

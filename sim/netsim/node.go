@@ -80,6 +80,7 @@ func (n *node) open(tr *core.Transition, genesis *types.BeaconState) error {
 		Chain: n.chain, Keys: keys,
 		Sync:  handler.SyncConfig{BatchSize: 64, StatusInterval: 2, MaxParentFetch: 32, RequestTimeout: slot},
 		Hooks: handler.Hooks{AttestationVerified: n.slashAttestation},
+		Eth1:  &n.s.eth1, Behaviour: n.s.behaviour(n),
 	}
 	copy(hc.Graffiti[:], fmt.Sprintf("netsim node %d", i))
 	n.closeShard() // a restart replaces the shard side too

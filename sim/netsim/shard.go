@@ -91,6 +91,7 @@ type shardSim struct {
 	txRng      *rand.Rand
 	txDomain   shardcore.TxDomain
 	nonces     map[[2]uint64]uint64 // next nonce by (shard, account)
+	txGen      int                  // bumped by SetWorkload (workload.go)
 }
 
 // shardPart is the shard side of a simulated shard node.

@@ -37,6 +37,8 @@ type Sim struct {
 	requestTimeout time.Duration
 	nextSlot       types.Slot // the first slot not yet scheduled
 	closed         bool
+	eth1           eth1Chain    // the simulated eth1 chain (registry.go)
+	bad            misbehaviour // validator misbehaviour (misbehave.go)
 }
 
 // New builds a simulation: the interop genesis of cfg.Validators, the nodes
@@ -71,6 +73,7 @@ func New(cfg Config) (*Sim, error) {
 		slot: time.Duration(pc.SecondsPerSlot) * time.Second,
 	}
 	s.requestTimeout = s.slot
+	s.eth1.s = s
 	sh, err := newShared(cfg, pc)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,19 @@ func (s *Sim) startWorkload() error {
 	if s.cfg.Shard.TxRate <= 0 {
 		return nil
 	}
+	if err := s.initWorkload(); err != nil {
+		return err
+	}
+	s.scheduleTx(s.txStart())
+	return nil
+}
+
+// initWorkload sets up the transaction signing domain, randomness and
+// nonces (once).
+func (s *Sim) initWorkload() error {
+	if s.sh.txRng != nil {
+		return nil
+	}
 	v, err := shardhandler.Verifier(s.nodes[0].chain)
 	if err != nil {
 		return err
@@ -30,13 +43,16 @@ func (s *Sim) startWorkload() error {
 	s.sh.txDomain = v.TxDomain(s.pcfg)
 	s.sh.txRng = rand.New(rand.NewPCG(s.cfg.Seed, 0x7478)) // "tx"
 	s.sh.nonces = make(map[[2]uint64]uint64)
-	s.scheduleTx(s.txStart())
 	return nil
 }
 
 // scheduleTx submits one transaction at at and schedules the next.
 func (s *Sim) scheduleTx(at time.Time) {
+	gen := s.sh.txGen
 	s.loop.schedule(at, func() {
+		if gen != s.sh.txGen {
+			return // SetWorkload replaced this schedule
+		}
 		s.submitTx()
 		s.scheduleTx(at.Add(time.Duration(float64(time.Second) / s.cfg.Shard.TxRate)))
 	})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -44,12 +45,19 @@ type Network struct {
 	Slasher bool `json:"slasher"`
 	// Epochs is how long the run lasts.
 	Epochs uint64 `json:"epochs"`
+	// Config overrides chain-config keys of the minimal preset (registry.go).
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // When is a point in time: slot or epoch, or an offset after a named step.
 type When struct {
 	Slot, Epoch *uint64
 	After       string
+	// Time is a simulated time since genesis (rounded up to a slot start).
+	Time *time.Duration
+	// Event, when set, fires after an observed event (registry.go): the
+	// step's slot is known only while running.
+	Event *Trigger
 }
 
 // Step is one timeline entry: a trigger and exactly one action.
@@ -79,6 +87,10 @@ type Action struct {
 	// Link is the degradation of degrade (from a faults entry; restore
 	// lifts it).
 	Link netsim.LinkFault
+	// Count is the number of validators of deposit.
+	Count uint64
+	// Rate and CrossShard are workload's changes (nil: unchanged).
+	Rate, CrossShard *float64
 }
 
 // Expectation is one check.
@@ -105,20 +117,21 @@ type Expectation struct {
 // The accepted keys, for errors that say what was expected.
 var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
-	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}
-	whenKeys    = []string{"slot", "epoch", "after"}
-	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}
+	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs", "config"}
+	whenKeys    = []string{"slot", "epoch", "after", "time"}
+	actionKeys  = append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, registryActions...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
 	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within"}
-	checks      = []string{"finalized", "justified", "head_agreement", "slashed", "participation"}
+	checks      = append([]string{"finalized", "justified", "head_agreement", "slashed", "participation"}, registryChecks...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
 // parser reads one file, keeping positions for errors.
 type parser struct {
-	file string
-	errs []error
+	file    string
+	errs    []error
+	dynamic map[string]bool // names of event-triggered steps (registry.go)
 }
 
 func (p *parser) errf(n *yaml.Node, format string, args ...any) {
@@ -322,6 +335,8 @@ func (p *parser) network(n *yaml.Node, nw *Network) {
 			nw.Slasher = p.boolean(v)
 		case "epochs":
 			nw.Epochs = p.uint(v)
+		case "config":
+			p.chainConfig(v, nw)
 		}
 	})
 }
@@ -337,14 +352,21 @@ func (p *parser) when(n *yaml.Node) When {
 			x := p.uint(v)
 			w.Epoch = &x
 		case "after":
-			w.After = p.str(v)
+			if v.Kind == yaml.MappingNode {
+				p.event(v, &w)
+			} else {
+				w.After = p.str(v)
+			}
+		case "time":
+			d := scalarAs(p, v, "a duration such as 30s", time.ParseDuration)
+			w.Time = &d
 		}
 	})
-	if w.Slot != nil && w.Epoch != nil {
-		p.errf(n, "expected slot or epoch, not both")
+	if (w.Slot != nil && w.Epoch != nil) || (w.Time != nil && (w.Slot != nil || w.Epoch != nil || w.After != "" || w.Event != nil)) {
+		p.errf(n, "expected one of slot, epoch or time (time without after)")
 	}
-	if n.Kind == yaml.MappingNode && w.Slot == nil && w.Epoch == nil && w.After == "" {
-		p.errf(n, "expected slot, epoch or after")
+	if n.Kind == yaml.MappingNode && w.Slot == nil && w.Epoch == nil && w.After == "" && w.Time == nil && w.Event == nil {
+		p.errf(n, "expected slot, epoch, time or after")
 	}
 	return w
 }
@@ -387,20 +409,10 @@ func (p *parser) step(n *yaml.Node) Step {
 		case "loss":
 			a.Loss = p.float(v)
 		case "offline", "online":
-			p.mapping(v, selectKeys, func(k string, v *yaml.Node) {
-				switch k {
-				case "nodes":
-					a.Nodes = p.ints(v)
-				case "validators":
-					a.Validators = p.str(v)
-				case "fraction":
-					if a.Fraction = p.float(v); a.Fraction <= 0 || a.Fraction > 1 {
-						p.errf(v, "expected a fraction in (0, 1]")
-					}
-				}
-			})
-			if len(a.Nodes) == 0 && a.Validators == "" && a.Fraction == 0 {
-				p.errf(v, "expected nodes, validators or fraction")
+			p.selection(v, a, true)
+		default:
+			if slices.Contains(registryActions, k) {
+				p.registryAction(k, v, a)
 			}
 		}
 	})
@@ -451,6 +463,8 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
 	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" || !e.Within.set()):
 		p.errf(n, "expected %s only on finalized or justified, with a within window", e.Op)
+	default:
+		p.checkExpectation(n, &e, hasValue)
 	}
 	if e.Check == "head_agreement" && !hasValue {
 		e.Value = 1
@@ -461,4 +475,6 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 	return e
 }
 
-func (w When) set() bool { return w.Slot != nil || w.Epoch != nil || w.After != "" }
+func (w When) set() bool {
+	return w.Slot != nil || w.Epoch != nil || w.After != "" || w.Time != nil || w.Event != nil
+}

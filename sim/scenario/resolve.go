@@ -26,9 +26,13 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 	}
 	end := nw.Epochs * slotsPerEpoch
 	named := map[string]uint64{}
+	p.resolveTimes(sc)
 	for i := range sc.Timeline {
 		st := &sc.Timeline[i]
 		pos := &yaml.Node{Line: st.line, Column: 3}
+		if p.dynamicStep(i, st, nw) {
+			continue
+		}
 		slot, err := resolveWhen(st.At, named)
 		if err != nil {
 			p.errf(pos, "step %d: %v", i+1, err)
@@ -61,10 +65,16 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 		if err := checkAction(st.Action); err != nil {
 			p.errf(pos, "step %d: %v", i+1, err)
 		}
+		if err := checkRegistry(st.Action, nw); err != nil {
+			p.errf(pos, "step %d: %v", i+1, err)
+		}
 	}
 	for i := range sc.Expect {
 		e := &sc.Expect[i]
 		pos := &yaml.Node{Line: e.line, Column: 3}
+		if p.dynamicRef(e) {
+			continue
+		}
 		var err error
 		if e.From, err = resolveWhen(e.At, named); err != nil {
 			p.errf(pos, "expectation %q: %v", e.Name, err)
@@ -163,6 +173,11 @@ func (nw Network) config() (netsim.Config, error) {
 	c := netsim.DefaultConfig()
 	c.Nodes, c.Validators, c.Epochs, c.Seed, c.Loss, c.MeshDegree = nw.Nodes, nw.Validators, nw.Epochs, nw.Seed, nw.Loss, nw.MeshDegree
 	c.Slasher = nw.Slasher
+	chain, err := nw.chainParams()
+	if err != nil {
+		return c, err
+	}
+	c.Chain = chain
 	d, err := time.ParseDuration(nw.SlotTime)
 	if err != nil {
 		return c, fmt.Errorf("slot_time %q, expected a duration such as 2s", nw.SlotTime)

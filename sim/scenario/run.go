@@ -26,6 +26,10 @@ type NodeSample struct {
 	Slashed   []uint64 `json:"slashed,omitempty"`
 	// Participation is set at epoch starts only.
 	Participation float64 `json:"participation,omitempty"`
+	// Reorg, Registry and Watch serve the registry checks (registry.go).
+	Reorg    uint64             `json:"-"`
+	Registry int                `json:"-"`
+	Watch    map[uint64]watched `json:"-"`
 }
 
 // Sample is every node's view at the start of Slot (after slot Slot-1).
@@ -97,6 +101,10 @@ type Options struct {
 	// run's last slot (for a progress line).
 	OnSlot func(slot, end uint64)
 	Logger *slog.Logger
+	// Out, if set, is where node OutNode's canonical chain is written as a
+	// v0.8.3 sanity/blocks test case at the end (export.go).
+	Out     string
+	OutNode int
 }
 
 // run is one scenario run in progress.
@@ -108,6 +116,10 @@ type run struct {
 	slashed map[uint64]bool
 	out     io.Writer
 	lastFin uint64
+	// armed, prevHead and watch serve registry.go.
+	armed    map[int]uint64
+	prevHead []types.Root
+	watch    map[uint64]bool
 }
 
 // Run runs sc on the simulator and checks its expectations.
@@ -117,6 +129,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
 	cfg.Logger = opt.Logger
+	if opt.Out != "" && (opt.OutNode < 0 || opt.OutNode >= sc.Network.Nodes) {
+		return nil, fmt.Errorf("run scenario %s: export: node %d, expected 0..%d", sc.Name, opt.OutNode, sc.Network.Nodes-1)
+	}
 	s, err := netsim.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
@@ -138,8 +153,8 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		if err := r.sample(slot); err != nil {
 			return nil, err
 		}
-		for _, st := range sc.Timeline {
-			if st.Slot == slot {
+		for i, st := range sc.Timeline {
+			if r.due(i, &st, slot) {
 				if err := r.fire(st); err != nil {
 					return nil, fmt.Errorf("run scenario %s: step at slot %d: %w", sc.Name, slot, err)
 				}
@@ -156,6 +171,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		if r.rep.Windows[i].To == 0 {
 			r.rep.Windows[i].To = end
 		}
+	}
+	if err := export(s, sc, opt); err != nil {
+		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
 	th := s.TraceHash()
 	r.rep.TraceHash = hex.EncodeToString(th[:])
@@ -187,6 +205,7 @@ func (r *run) sample(slot uint64) error {
 		if slot%slotsPerEpoch == 0 {
 			ns.Participation = st.Participation
 		}
+		r.sampleMore(slot, i, &ns, st.Head, hs)
 		smp.Nodes = append(smp.Nodes, ns)
 	}
 	for _, v := range smp.Nodes[0].Slashed {
@@ -280,7 +299,19 @@ func (r *run) fire(st Step) error {
 			}
 		}
 		detail = fmt.Sprint(a.Nodes)
+	case "deposit", "exit", "withhold", "wrong_head", "censor", "workload":
+		var err error
+		if detail, err = r.fireRegistry(st); err != nil {
+			return err
+		}
 	case "offline", "online":
+		if len(a.Nodes) == 0 { // single validators (registry.go)
+			var err error
+			if detail, err = r.fireRegistry(st); err != nil {
+				return err
+			}
+			break
+		}
 		nodes, err := offlineNodes(s, a)
 		if err != nil {
 			return err
@@ -380,6 +411,9 @@ func evaluate(e Expectation, samples []Sample) Outcome {
 		}
 		return nodes(samples[t])
 	}
+	if o, ok := evaluateMore(e, samples, nodes); ok {
+		return o
+	}
 	switch e.Op {
 	case "advancing", "not_advancing":
 		a, b := metric(e.Check, at(e.From)), metric(e.Check, at(e.To))
@@ -409,6 +443,8 @@ func expected(e Expectation) string {
 		s = fmt.Sprintf("%g distinct head(s)", e.Value)
 	case "slashed":
 		s = fmt.Sprintf("slashed = %v", orEmpty(e.Validators))
+	case "active", "exited":
+		s = fmt.Sprintf("%s: %v", e.Check, e.Validators)
 	default:
 		s = fmt.Sprintf("%s %s %g", e.Check, e.Op, e.Value)
 	}
@@ -467,6 +503,8 @@ func holds(e Expectation, ns []NodeSample) (string, bool) {
 			}
 		}
 		return fmt.Sprintf("slashed = %v", orEmpty(want)), true
+	case "active", "exited", "registry":
+		return holdsRegistry(e, ns)
 	}
 	v := metric(e.Check, ns)
 	obs := fmt.Sprintf("%g", v)
