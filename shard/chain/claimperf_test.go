@@ -3,6 +3,7 @@ package chain
 import (
 	"testing"
 
+	"github.com/shardlab/shardlab/beacon/params"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -138,5 +139,18 @@ func TestClaimsForProvesWindowOncePerSource(t *testing.T) {
 	built := f.propose(t, dst, 17)
 	if len(built.Block.Body.Claims) != perfSends {
 		t.Fatalf("block with %d claims, want %d (skipped: %v)", len(built.Block.Body.Claims), perfSends, built.Skipped)
+	}
+}
+
+// TestDefaultClaimPoolHoldsAnEpoch checks the default claims pool bound
+// against the claim cap: a source's receipts become claimable an epoch of
+// blocks at a time, and at MAX_SHARD_CLAIMS per block a pool of fewer than
+// SLOTS_PER_EPOCH x MAX_SHARD_CLAIMS claims refuses part of one crosslink's
+// worth, leaving gaps that stall the stream until the relayer resends.
+func TestDefaultClaimPoolHoldsAnEpoch(t *testing.T) {
+	t.Parallel()
+	spe := params.Minimal().SlotsPerEpoch
+	if got, want := DefaultConfig().MaxPoolClaims, int(spe)*params.MaxShardClaims; got < want {
+		t.Fatalf("MaxPoolClaims %d, want at least %d (SLOTS_PER_EPOCH %d x MAX_SHARD_CLAIMS %d)", got, want, spe, params.MaxShardClaims)
 	}
 }
