@@ -41,8 +41,8 @@ func TestReceiptsTree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rt.Len() != tc.n {
-				t.Fatalf("Len %d, want %d", rt.Len(), tc.n)
+			if rt.Len() != tc.n || rt.Root() != root {
+				t.Fatalf("Len %d, Root %x; want %d, %x", rt.Len(), rt.Root(), tc.n, root)
 			}
 			for i := range rs {
 				p, err := rt.Proof(i)

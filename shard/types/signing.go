@@ -140,18 +140,11 @@ func (p *ShardFraudProof) SigningRoot() (bt.Root, error) {
 // ReceiptsRoot is hash_tree_root(List[Receipt, MAX_SHARD_TRANSACTIONS](receipts)),
 // the receipts_root a block commits to.
 func ReceiptsRoot(receipts []Receipt) (bt.Root, error) {
-	if len(receipts) > params.MaxShardTransactions {
-		return bt.Root{}, fmt.Errorf("%w: %d receipts", ErrInvalidSSZ, len(receipts))
-	}
-	leaves := make([][32]byte, len(receipts))
-	for i := range receipts {
-		leaves[i] = receipts[i].TreeRoot()
-	}
-	t, err := hash.NewTree(leaves, ReceiptsDepth)
+	t, err := NewReceiptsTree(receipts)
 	if err != nil {
 		return bt.Root{}, err
 	}
-	return hash.MixInLength(t.Root(), uint64(len(receipts))), nil
+	return t.Root(), nil
 }
 
 // ReceiptsDepth is the depth of a block's receipts tree (log2 MAX_SHARD_TRANSACTIONS).
@@ -160,15 +153,11 @@ const ReceiptsDepth = 10
 // ReceiptProofs returns the branch of every receipt in ReceiptsRoot(receipts)
 // (the ReceiptsDepth siblings, then the length chunk), from one tree.
 func ReceiptProofs(receipts []Receipt) ([][]bt.Root, error) {
-	leaves := make([][32]byte, len(receipts))
-	for k := range receipts {
-		leaves[k] = receipts[k].TreeRoot()
-	}
-	t, err := hash.NewTree(leaves, ReceiptsDepth)
+	t, err := NewReceiptsTree(receipts)
 	if err != nil {
 		return nil, err
 	}
-	return hash.ListProofs[bt.Root](t)
+	return hash.ListProofs[bt.Root](t.t)
 }
 
 // ReceiptProof returns the branch of receipt i (see ReceiptProofs). To prove
@@ -211,6 +200,11 @@ func NewReceiptsTree(receipts []Receipt) (*ReceiptsTree, error) {
 
 // Len returns the number of receipts.
 func (rt *ReceiptsTree) Len() int { return rt.t.Len() }
+
+// Root returns ReceiptsRoot of the receipts.
+func (rt *ReceiptsTree) Root() bt.Root {
+	return hash.MixInLength(rt.t.Root(), uint64(rt.t.Len()))
+}
 
 // Proof returns the branch of receipt i in ReceiptsRoot: the ReceiptsDepth
 // siblings from the leaf up, then the length chunk.
