@@ -35,7 +35,7 @@ type ShardConfig struct {
 const (
 	MaxShards            = 1024    // SHARD_COUNT may not exceed it (nonce lists)
 	MaxShardTransactions = 1024    // per shard block
-	MaxShardClaims       = 128     // per shard block
+	MaxShardClaims       = 1024    // per shard block, as many as its receipts (docs/protocol.md §2.1)
 	MaxShardAccountsLog2 = 32      // the account list's SSZ limit is 2^32 accounts
 	MaxShardAccounts     = 1 << 22 // SHARD_ACCOUNTS may not exceed it (fraud-proof size)
 	// A fraud proof carries the whole block plus witnesses of everything it
@@ -43,7 +43,7 @@ const (
 	// MaxShardFraudProofBytes (shard/core TestLargestFraudProof), so every
 	// invalid block can be proven.
 	MaxShardFraudProofs      = 2 // per beacon block
-	MaxShardFraudProofBytes  = 2 << 20
+	MaxShardFraudProofBytes  = 8 << 20
 	MaxCrosslinkChain        = 16 // crosslinks in a claim's or a rollback's chain
 	MaxMerkleBranch          = 32
 	MaxFraudEvidence         = 16 // crosslink attestations in one fraud proof
@@ -109,7 +109,7 @@ func (s ShardConfig) validate(c *Config) error {
 	// The account tree is 2^32 leaves deep, but the witnesses of a full
 	// block grow with its occupied depth: up to 2^22 accounts the largest
 	// fraud proof stays under MAX_SHARD_FRAUD_PROOF_BYTES (shard/core
-	// TestLargestFraudProof measures about 1.9 MB there).
+	// TestLargestFraudProof measures about 6.9 MB of 8 MiB there).
 	if s.Accounts == 0 || s.Accounts > MaxShardAccounts {
 		return fmt.Errorf("SHARD_ACCOUNTS must be between 1 and %d (2^22), so that every block stays fraud-provable", MaxShardAccounts)
 	}

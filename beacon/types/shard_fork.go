@@ -20,7 +20,7 @@ type ShardBeaconBlockBody struct {
 	Transfers         []*Transfer         `ssz-max:"0"`
 	// ShardFraudProofs is List[ByteList[MAX_SHARD_FRAUD_PROOF_BYTES], MAX_SHARD_FRAUD_PROOFS],
 	// each an SSZ-encoded shard/types.ShardFraudProof.
-	ShardFraudProofs [][]byte `ssz-max:"2,2097152" ssz-size:"?,?"`
+	ShardFraudProofs [][]byte `ssz-max:"2,8388608" ssz-size:"?,?"`
 }
 
 // ShardBeaconBlock is a beacon block of the shard fork.

@@ -167,13 +167,17 @@ func (s *Service) ClaimsFor(beacon, window *bt.BeaconState) []*st.ReceiptClaim {
 	}
 	s.mu.Unlock()
 	slices.SortFunc(picks, func(a, b pick) int { return int(a.src) - int(b.src) })
+	// One window branch per source shard, not one per claim: each costs a
+	// walk of the window state's tree, and a block takes up to
+	// MAX_SHARD_CLAIMS claims.
+	builder := shardcore.NewClaimBuilder(s.pcfg, window)
 	var out []*st.ReceiptClaim
 	for _, p := range picks {
 		for _, c := range p.claims {
 			if len(out) >= params.MaxShardClaims {
 				return out
 			}
-			rc, ok := s.refreshClaim(c, beacon, window)
+			rc, ok := s.refreshClaim(c, beacon, builder)
 			if !ok {
 				break
 			}
@@ -184,7 +188,7 @@ func (s *Service) ClaimsFor(beacon, window *bt.BeaconState) []*st.ReceiptClaim {
 }
 
 // refreshClaim adapts c to a block referencing beacon (see ClaimsFor).
-func (s *Service) refreshClaim(c *st.ReceiptClaim, beacon, window *bt.BeaconState) (*st.ReceiptClaim, bool) {
+func (s *Service) refreshClaim(c *st.ReceiptClaim, beacon *bt.BeaconState, window *shardcore.ClaimBuilder) (*st.ReceiptClaim, bool) {
 	src := c.Receipt.SrcShard
 	if int(src) >= len(beacon.CurrentCrosslinks) {
 		return nil, false
@@ -197,7 +201,7 @@ func (s *Service) refreshClaim(c *st.ReceiptClaim, beacon, window *bt.BeaconStat
 		}
 		chain = append(slices.Clone(chain), &cur)
 	}
-	idx, branch, err := shardcore.WindowProof(s.pcfg, window, src, chain)
+	idx, branch, err := window.WindowProof(src, chain)
 	if err != nil {
 		return nil, false
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	bcore "github.com/shardlab/shardlab/beacon/core"
+	"github.com/shardlab/shardlab/beacon/params"
 	"github.com/shardlab/shardlab/beacon/store/kv"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/bls"
@@ -58,7 +59,12 @@ type Config struct {
 	// one account (consecutive nonces).
 	MaxPoolTxs       int
 	MaxTxsPerAccount int
-	// MaxPoolClaims bounds the claims pool.
+	// MaxPoolClaims bounds the claims pool. Receipts become claimable a
+	// crosslink (an epoch of source blocks) at a time, and a claim the full
+	// pool refuses leaves a gap that stops the pool's stream from its source
+	// until the relayer resends it, so the default holds an epoch of blocks
+	// at the claim cap (SLOTS_PER_EPOCH 8 of the minimal preset x
+	// MAX_SHARD_CLAIMS).
 	MaxPoolClaims int
 	// RetainEpochs is how many epochs of blocks before the anchor stay in
 	// memory (headers and receipts, for crosslink data and relaying).
@@ -77,7 +83,7 @@ func DefaultConfig() Config {
 	return Config{
 		MaxPoolTxs:       8192,
 		MaxTxsPerAccount: 64,
-		MaxPoolClaims:    2048,
+		MaxPoolClaims:    8 * params.MaxShardClaims,
 		RetainEpochs:     16,
 		MaxInvalid:       256,
 		MaxSentLog:       1024,

@@ -24,8 +24,9 @@ type blockRec struct {
 	header     st.ShardBlockHeader
 	block      *st.ShardBlock // nil for the genesis header
 	receipts   []st.Receipt
-	post       *st.ShardState // never modified or hashed; nil once older than the anchor
-	beaconSlot bt.Slot        // slot of the beacon reference
+	rtree      *st.ReceiptsTree // receipts' tree, built by the first ReceiptProof
+	post       *st.ShardState   // never modified or hashed; nil once older than the anchor
+	beaconSlot bt.Slot          // slot of the beacon reference
 }
 
 func (r *blockRec) slot() bt.Slot { return r.header.Slot }

@@ -82,6 +82,14 @@ func (b *ClaimBuilder) Build(src *ClaimSource) (*st.ReceiptClaim, error) {
 	}, nil
 }
 
+// WindowProof is the package's WindowProof against the builder's window
+// state, with the branch of each source shard computed once: a proposer
+// refreshing many pooled claims for its block uses it (shard/chain
+// ClaimsFor).
+func (b *ClaimBuilder) WindowProof(src bt.Shard, chain []*bt.Crosslink) (uint64, []bt.Root, error) {
+	return b.windowProof(src, chain)
+}
+
 // windowProof is WindowProof with the branch of each shard computed once.
 // The returned branch is a copy: claims never share it.
 func (b *ClaimBuilder) windowProof(shard bt.Shard, chain []*bt.Crosslink) (uint64, []bt.Root, error) {

@@ -19,15 +19,16 @@ import (
 //
 // The config is mainnet's with the shard fork and SHARD_ACCOUNTS = 4096:
 // mainnet has the longest fixed branches (CROSSLINK_HEADERS_DEPTH 12, a
-// current_crosslinks vector of 1024 shards) and lets every claim come from
-// its own source shard, which maximises the beacon witness. The block has
+// current_crosslinks vector of 1024 shards) and lets the claims come from
+// 1023 source shards, which maximises the beacon witness. The block has
 //
 //   - MAX_SHARD_TRANSACTIONS intra-shard transfers, each touching two
 //     accounts no other transfer touches, spread evenly over the account
 //     tree (every other account) so that each one's sibling is a witness
 //     helper;
-//   - MAX_SHARD_CLAIMS claims, one per source shard, each through a chain of
-//     MAX_CROSSLINK_CHAIN crosslinks, crediting accounts no transfer touches;
+//   - MAX_SHARD_CLAIMS claims, round-robin over the 1023 other shards as
+//     sources, each through a chain of MAX_CROSSLINK_CHAIN crosslinks,
+//     crediting accounts no transfer touches;
 //   - a wrong state root.
 //
 // Two shapes of it are proven and verified:
@@ -163,17 +164,21 @@ func buildLargest(t *testing.T, tr *bcore.Transition, maximal bool) *largest {
 	if !ok {
 		t.Fatal("no window slot")
 	}
-	type source struct {
-		header st.ShardBlockHeader
-		chain  []*bt.Crosslink
-		claim  *st.ReceiptClaim
+	// Claims spread over every other shard as source (all 1023 on
+	// mainnet), round-robin: source k's block emits the receipts of its
+	// claims, with consecutive nonces, and one chain of crosslinks leads
+	// from it to the source's current crosslink.
+	nsrc := min(params.MaxShardClaims, int(cfg.ShardCount)-1)
+	srcReceipts := make([][]st.Receipt, nsrc)
+	for i := range params.MaxShardClaims {
+		k := i % nsrc
+		srcReceipts[k] = append(srcReceipts[k], st.Receipt{SrcShard: bt.Shard(k + 1), DstShard: 0, Nonce: uint64(len(srcReceipts[k])),
+			SrcSlot: 1, Sender: 7, Recipient: 2*uint64(i)*stride + stride/2, Amount: 1})
 	}
-	sources := make([]source, params.MaxShardClaims)
-	for i := range sources {
-		src := bt.Shard(i + 1)
-		r := st.Receipt{SrcShard: src, DstShard: 0, Nonce: 0, SrcSlot: 1, Sender: 7, Recipient: 2*uint64(i)*stride + stride/2, Amount: 1}
-		receipts := []st.Receipt{r}
-		rr, err := st.ReceiptsRoot(receipts)
+	claimsOf := make([][]*st.ReceiptClaim, nsrc)
+	for k := range nsrc {
+		src := bt.Shard(k + 1)
+		rr, err := st.ReceiptsRoot(srcReceipts[k])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,26 +191,27 @@ func buildLargest(t *testing.T, tr *bcore.Transition, maximal bool) *largest {
 		}
 		chain := make([]*bt.Crosslink, params.MaxCrosslinkChain)
 		prev := beacon.CurrentCrosslinks[src].TreeRoot()
-		for k := range chain {
-			c := &bt.Crosslink{Shard: src, ParentRoot: prev, StartEpoch: bt.Epoch(k), EndEpoch: bt.Epoch(k + 1),
-				DataRoot: hash.Hash(fmt.Appendf(nil, "data of shard %d epoch %d", src, k))}
-			if k == 0 {
+		for j := range chain {
+			c := &bt.Crosslink{Shard: src, ParentRoot: prev, StartEpoch: bt.Epoch(j), EndEpoch: bt.Epoch(j + 1),
+				DataRoot: hash.Hash(fmt.Appendf(nil, "data of shard %d epoch %d", src, j))}
+			if j == 0 {
 				c.DataRoot = dataRoot
 			}
-			chain[k], prev = c, c.TreeRoot()
+			chain[j], prev = c, c.TreeRoot()
 		}
 		beacon.CurrentCrosslinks[src] = *chain[len(chain)-1]
-		rb, err := st.ReceiptProof(receipts, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
 		hb, err := HeaderProof(cfg, roots, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sources[i] = source{header: h, chain: chain, claim: &st.ReceiptClaim{
-			Receipt: r, ReceiptBranch: rb, Header: h, HeaderBranch: hb, Crosslinks: chain,
-		}}
+		for j, r := range srcReceipts[k] {
+			rb, err := st.ReceiptProof(srcReceipts[k], j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claimsOf[k] = append(claimsOf[k], &st.ReceiptClaim{Receipt: r, ReceiptIndex: uint64(j), ReceiptBranch: rb,
+				Header: h, HeaderBranch: hb, Crosslinks: chain})
+		}
 	}
 	// Every chain's current crosslink was already current at the window slot.
 	window := beacon.Copy()
@@ -215,9 +221,10 @@ func buildLargest(t *testing.T, tr *bcore.Transition, maximal bool) *largest {
 		t.Fatal(err)
 	}
 	beacon.StateRoots[uint64(ws)%cfg.SlotsPerHistoricalRoot] = wroot
+	// In the block's order: claim i is source i mod nsrc's (i / nsrc)-th.
 	var claims []*st.ReceiptClaim
-	for i := range sources {
-		c := sources[i].claim
+	for i := range params.MaxShardClaims {
+		c := claimsOf[i%nsrc][i/nsrc]
 		c.WindowIndex, c.WindowBranch, err = WindowProof(cfg, window, c.Receipt.SrcShard, c.Crosslinks)
 		if err != nil {
 			t.Fatal(err)

@@ -100,7 +100,8 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 			if builder == nil {
 				continue
 			}
-			pending := c.SentReceipts(dst, inbox, params.MaxShardClaims)
+			list := func(from uint64, n int) []chain.SentReceipt { return c.SentReceipts(dst, from, n) }
+			pending := r.dueReceipts(list, src, dst, inbox, slot, curRoot, params.MaxShardClaims)
 			if len(pending) == 0 {
 				continue
 			}
@@ -109,10 +110,7 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 			}
 			for _, rec := range pending {
 				key := relayKey{src: src, dst: dst, nonce: rec.Receipt.Nonce}
-				last, ok := r.sent[key]
-				if ok && last.current == curRoot && slot < last.slot+bt.Slot(h.cfg.ResendSlots) {
-					continue
-				}
+				last := r.sent[key]
 				claim, err := r.claim(c, rec, links, proofs, builder)
 				if err != nil {
 					if !errors.Is(err, shardcore.ErrNotClaimable) {
@@ -132,6 +130,37 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 			}
 		}
 	}
+}
+
+// dueReceipts returns, in nonce order from inbox, up to max receipts of the
+// stream from src to dst (read through list, a page at a time) that are due
+// for publication: never sent, sent while the source had another current
+// crosslink, or sent Relay.ResendSlots slots ago or more. Receipts published
+// recently are skipped without counting toward max: the inbox known for an
+// unserved destination is learned once per crosslink and lags its head by
+// up to a few epochs of claims, and counting them would hide the stream's
+// newer receipts behind max already-relayed ones (at 1,950 claims/s on 8
+// shards, the relayers then fell behind by an epoch's worth every few
+// epochs). r.mu must be held.
+func (r *relayer) dueReceipts(list func(from uint64, n int) []chain.SentReceipt, src, dst bt.Shard, inbox uint64, slot bt.Slot, cur bt.Root, max int) []chain.SentReceipt {
+	var out []chain.SentReceipt
+	for from := inbox; len(out) < max; {
+		page := list(from, max)
+		for _, rec := range page {
+			last, ok := r.sent[relayKey{src: src, dst: dst, nonce: rec.Receipt.Nonce}]
+			if ok && last.current == cur && slot < last.slot+bt.Slot(r.h.cfg.ResendSlots) {
+				continue
+			}
+			if out = append(out, rec); len(out) == max {
+				break
+			}
+		}
+		if len(page) < max {
+			break
+		}
+		from = page[len(page)-1].Receipt.Nonce + 1
+	}
+	return out
 }
 
 // claim builds the claim of rec through links (the source's crosslinks,

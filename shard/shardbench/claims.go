@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/golang/snappy"
+
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/hash"
 	"github.com/shardlab/shardlab/shard/core"
@@ -107,6 +109,19 @@ func NewClaimFixture(c *Chain, n, chainLength int) (*ClaimFixture, error) {
 	return &ClaimFixture{Chain: c, ChainLength: chainLength, Pre: dst, Beacon: beacon, Window: window, Block: b}, nil
 }
 
+// BlockBytes returns the SSZ size of the claiming block and its size as a
+// gossip payload (one snappy block, as p2p's ssz_snappy gossip encoding):
+// what the p2p gossip limits (1 MiB compressed by default) bound. Claims of
+// one source block share their header, crosslinks and window branch, which
+// snappy finds again in the previous claim.
+func (f *ClaimFixture) BlockBytes() (size, compressed int, err error) {
+	data, err := f.Block.MarshalSSZ()
+	if err != nil {
+		return 0, 0, fmt.Errorf("encode claiming block: %w", err)
+	}
+	return len(data), len(snappy.Encode(nil, data)), nil
+}
+
 // Claims is the number of claims in the block.
 func (f *ClaimFixture) Claims() int { return len(f.Block.Body.Claims) }
 
@@ -154,6 +169,12 @@ func benchClaims(c *Chain, opts Options) ([]Result, error) {
 		r.Extra["claims_per_s"] = perSecond(1, r.Median)
 		r.Extra["chain_length"] = float64(l)
 		r.Extra["claim_bytes"] = float64(f.Block.Body.Claims[0].SizeSSZ())
+		size, compressed, err := f.BlockBytes()
+		if err != nil {
+			return nil, err
+		}
+		r.Extra["block_bytes"] = float64(size)
+		r.Extra["block_snappy_bytes"] = float64(compressed)
 		out = append(out, r)
 	}
 	return out, nil

@@ -23,7 +23,8 @@
 //     state's current crosslink, the challenge-window branch of the
 //     crosslink current at the window slot into the state root state_roots
 //     recorded for that slot, then the inbox nonce and the credit), as the
-//     per-claim time of a block of MAX_SHARD_CLAIMS (128) claims. The
+//     per-claim time of a block of MAX_SHARD_CLAIMS (1024) claims, with the
+//     block's SSZ and gossip (snappy) sizes. The
 //     fixture's beacon chain is real: the crosslinks are written one per
 //     epoch and the chain advanced with process_slots, so the window state
 //     is the one whose root the referenced state recorded.

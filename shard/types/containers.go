@@ -61,7 +61,7 @@ type ShardBlockHeader struct {
 // ShardBlockBody holds a block's transactions and receipt claims.
 type ShardBlockBody struct {
 	Transactions []*Transaction  `ssz-max:"1024"`
-	Claims       []*ReceiptClaim `ssz-max:"128"`
+	Claims       []*ReceiptClaim `ssz-max:"1024"`
 }
 
 // ShardBlock is a block of one shard chain.

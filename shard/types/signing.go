@@ -1,6 +1,7 @@
 package types
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	ssz "github.com/ferranbt/fastssz"
@@ -139,18 +140,11 @@ func (p *ShardFraudProof) SigningRoot() (bt.Root, error) {
 // ReceiptsRoot is hash_tree_root(List[Receipt, MAX_SHARD_TRANSACTIONS](receipts)),
 // the receipts_root a block commits to.
 func ReceiptsRoot(receipts []Receipt) (bt.Root, error) {
-	if len(receipts) > params.MaxShardTransactions {
-		return bt.Root{}, fmt.Errorf("%w: %d receipts", ErrInvalidSSZ, len(receipts))
-	}
-	leaves := make([][32]byte, len(receipts))
-	for i := range receipts {
-		leaves[i] = receipts[i].TreeRoot()
-	}
-	t, err := hash.NewTree(leaves, ReceiptsDepth)
+	t, err := NewReceiptsTree(receipts)
 	if err != nil {
 		return bt.Root{}, err
 	}
-	return hash.MixInLength(t.Root(), uint64(len(receipts))), nil
+	return t.Root(), nil
 }
 
 // ReceiptsDepth is the depth of a block's receipts tree (log2 MAX_SHARD_TRANSACTIONS).
@@ -159,6 +153,37 @@ const ReceiptsDepth = 10
 // ReceiptProofs returns the branch of every receipt in ReceiptsRoot(receipts)
 // (the ReceiptsDepth siblings, then the length chunk), from one tree.
 func ReceiptProofs(receipts []Receipt) ([][]bt.Root, error) {
+	t, err := NewReceiptsTree(receipts)
+	if err != nil {
+		return nil, err
+	}
+	return hash.ListProofs[bt.Root](t.t)
+}
+
+// ReceiptProof returns the branch of receipt i (see ReceiptProofs). To prove
+// several receipts of one block, build a ReceiptsTree once.
+func ReceiptProof(receipts []Receipt, i int) ([]bt.Root, error) {
+	t, err := NewReceiptsTree(receipts)
+	if err != nil {
+		return nil, err
+	}
+	return t.Proof(i)
+}
+
+// ReceiptsTree is the tree of one block's receipts, for proving many of
+// them: hashing the receipts (the leaves) costs far more than reading a
+// branch, so a relayer builds it once per block instead of once per claim.
+// It is not modified after NewReceiptsTree: concurrent Proof calls are safe.
+type ReceiptsTree struct {
+	t      *hash.Tree
+	length bt.Root // the length chunk of the list
+}
+
+// NewReceiptsTree hashes receipts into the tree of ReceiptsRoot(receipts).
+func NewReceiptsTree(receipts []Receipt) (*ReceiptsTree, error) {
+	if len(receipts) > params.MaxShardTransactions {
+		return nil, fmt.Errorf("%w: %d receipts", ErrInvalidSSZ, len(receipts))
+	}
 	leaves := make([][32]byte, len(receipts))
 	for k := range receipts {
 		leaves[k] = receipts[k].TreeRoot()
@@ -167,17 +192,34 @@ func ReceiptProofs(receipts []Receipt) ([][]bt.Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hash.ListProofs[bt.Root](t)
+	rt := &ReceiptsTree{t: t}
+	binary.LittleEndian.PutUint64(rt.length[:], uint64(len(receipts)))
+	t.Root() // settles the tree: Proof then only reads it
+	return rt, nil
 }
 
-// ReceiptProof returns the branch of receipt i (see ReceiptProofs).
-func ReceiptProof(receipts []Receipt, i int) ([]bt.Root, error) {
-	if i < 0 || i >= len(receipts) {
-		return nil, fmt.Errorf("receipt %d of %d: %w", i, len(receipts), hash.ErrIndex)
+// Len returns the number of receipts.
+func (rt *ReceiptsTree) Len() int { return rt.t.Len() }
+
+// Root returns ReceiptsRoot of the receipts.
+func (rt *ReceiptsTree) Root() bt.Root {
+	return hash.MixInLength(rt.t.Root(), uint64(rt.t.Len()))
+}
+
+// Proof returns the branch of receipt i in ReceiptsRoot: the ReceiptsDepth
+// siblings from the leaf up, then the length chunk.
+func (rt *ReceiptsTree) Proof(i int) ([]bt.Root, error) {
+	if i < 0 || i >= rt.t.Len() {
+		return nil, fmt.Errorf("receipt %d of %d: %w", i, rt.t.Len(), hash.ErrIndex)
 	}
-	all, err := ReceiptProofs(receipts)
+	p, err := rt.t.Proof(i)
 	if err != nil {
 		return nil, err
 	}
-	return all[i], nil
+	out := make([]bt.Root, len(p)+1)
+	for j := range p {
+		out[j] = p[j]
+	}
+	out[len(p)] = rt.length
+	return out, nil
 }
