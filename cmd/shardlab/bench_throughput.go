@@ -62,6 +62,7 @@ func benchThroughputCommand() *cli.Command {
 			&cli.StringFlag{Name: "node-log-level", Usage: "the nodes' --log-level", Value: tn.LogLevel, Category: categoryBench},
 			&cli.PathFlag{Name: "out", Usage: "directory of results.json, results.csv and report.html", Value: "bench-results", Category: categoryOutput},
 			&cli.PathFlag{Name: "compare", Usage: "an earlier results.json to compare with", Category: categoryOutput},
+			&cli.PathFlag{Name: "cpuprofile", Usage: "write CPU profiles of every node and of the benchmark over the measured window into this directory (one subdirectory per sweep point); the nodes serve pprof on 127.0.0.1", Category: categoryOutput},
 			&cli.BoolFlag{Name: "plain", Usage: "print progress as lines even on a terminal", Category: categoryOutput},
 		},
 		Action: runBenchThroughput,
@@ -133,15 +134,26 @@ func benchPoints(c *cli.Context) ([]bench.Config, error) {
 	}
 	var out []bench.Config
 	for _, sh := range shards {
-		if sh < preset.SlotsPerEpoch {
-			return nil, fmt.Errorf("--shards %d: the %s preset needs at least SLOTS_PER_EPOCH = %d shards (the genesis requires it)",
-				sh, base.Testnet.Preset, preset.SlotsPerEpoch)
+		if sh == 0 {
+			return nil, fmt.Errorf("--shards 0: at least 1 (the %s preset's SLOTS_PER_EPOCH is %d; fewer shards get their own chain config)",
+				base.Testnet.Preset, preset.SlotsPerEpoch)
 		}
 		for _, x := range cross {
 			for _, st := range slots {
 				cfg := base
-				cfg.Testnet.Shards, cfg.Testnet.SlotTime, cfg.Workload.CrossShard = sh, st, x
+				// Below SLOTS_PER_EPOCH shards the point gets its own chain
+				// config, written next to the results.
+				if _, err := bench.FitShards(&cfg, sh, filepath.Join(c.Path("out"), "chain")); err != nil {
+					return nil, err
+				}
+				cfg.Testnet.SlotTime, cfg.Workload.CrossShard = st, x
 				cfg.Testnet.ShardNodes = min(c.Int("shard-nodes"), int(sh))
+				if p := c.Path("cpuprofile"); p != "" {
+					cfg.CPUProfile = p
+					if len(shards)*len(cross)*len(slots) > 1 {
+						cfg.CPUProfile = filepath.Join(p, fmt.Sprintf("%dshards-%ds-x%.0f", sh, int(st/time.Second), 100*x))
+					}
+				}
 				if err := cfg.Validate(); err != nil {
 					return nil, err
 				}
@@ -175,7 +187,11 @@ func runBenchThroughput(c *cli.Context) error {
 	defer stop()
 	rs := &bench.Results{Created: time.Now().UTC(), Command: strings.Join(os.Args, " "), Machine: bench.ThisMachine()}
 	for i, cfg := range points {
-		label := fmt.Sprintf("[%d/%d] %d shards, %v slots, %.0f%% cross-shard", i+1, len(points), cfg.Testnet.Shards, cfg.Testnet.SlotTime, 100*cfg.Workload.CrossShard)
+		shards := fmt.Sprintf("%d shards", cfg.Testnet.Shards)
+		if cfg.LoadShards > 0 {
+			shards = fmt.Sprintf("%d loaded of %d shards", cfg.LoadShards, cfg.Testnet.Shards)
+		}
+		label := fmt.Sprintf("[%d/%d] %s, %v slots, %.0f%% cross-shard", i+1, len(points), shards, cfg.Testnet.SlotTime, 100*cfg.Workload.CrossShard)
 		fmt.Fprintf(errw, "bench throughput %s\n", label)
 		cfg.Testnet.Out = testnetLines{w: errw}
 		cfg.Log = slog.Default()

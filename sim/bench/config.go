@@ -52,6 +52,15 @@ type Config struct {
 	BatchSize int
 	Flush     time.Duration
 
+	// LoadShards, when set, loads only shards 0 to LoadShards-1 (the rest
+	// of the chain's shards stay idle) and the cap counts those (see
+	// FitShards); 0 loads every shard.
+	LoadShards uint64
+	// CPUProfile, when set, is a directory: every node serves pprof
+	// (testnet.Config.Pprof) and a CPU profile of each, and of the
+	// benchmark, is written there for the measured window.
+	CPUProfile string
+
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 	// Log receives diagnostics (nil: none).
@@ -115,6 +124,8 @@ func (c Config) Validate() error {
 		return bad("%d lanes: 1 to 64", c.Lanes)
 	case c.BatchSize < 1 || c.BatchSize > 1024:
 		return bad("batch size %d: 1 to 1024 (the node's batch bound)", c.BatchSize)
+	case c.LoadShards > c.Testnet.Shards:
+		return bad("%d loaded shards of %d", c.LoadShards, c.Testnet.Shards)
 	case c.Flush <= 0:
 		return bad("flush interval %v: positive", c.Flush)
 	}
