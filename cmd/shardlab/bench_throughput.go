@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,7 @@ func benchThroughputCommand() *cli.Command {
 			"and --slot-time make a sweep: one network per combination, with a scaling table.\n" +
 			"Writes results.json, results.csv and report.html into --out.",
 		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "engine", Usage: "testnet (real processes) or sim (the deterministic simulator: protocol-level throughput and latency on virtual time, no CPU; fixed --rate only)", Value: bench.EngineTestnet, Category: categoryBench},
 			&cli.StringFlag{Name: "shards", Usage: "SHARD_COUNT, or a comma-separated list to sweep", Value: strconv.FormatUint(tn.Shards, 10), Category: categoryBench},
 			&cli.StringFlag{Name: "cross-shard", Usage: "fraction of cross-shard transfers, or a list to sweep", Value: "0.5", Category: categoryLoad},
 			&cli.StringFlag{Name: "slot-time", Usage: "slot time in whole seconds (2 or 2s), or a list to sweep", Value: "2", Category: categoryBench},
@@ -178,7 +180,11 @@ func runBenchThroughput(c *cli.Context) error {
 			return cli.Exit("bench throughput: --compare: "+err.Error(), 2)
 		}
 	}
-	if !testnet.HasShardCommand(points[0].Testnet.Binary) {
+	run, err := benchEngine(c.String("engine"))
+	if err != nil {
+		return cli.Exit("bench throughput: "+err.Error(), 2)
+	}
+	if c.String("engine") == bench.EngineTestnet && !testnet.HasShardCommand(points[0].Testnet.Binary) {
 		return cli.Exit("bench throughput: this shardlab binary has no shard command", 2)
 	}
 	out, errw := c.App.Writer, c.App.ErrWriter
@@ -196,7 +202,7 @@ func runBenchThroughput(c *cli.Context) error {
 		cfg.Testnet.Out = testnetLines{w: errw}
 		cfg.Log = slog.Default()
 		cfg.Progress = benchProgress(errw, tty)
-		r, err := bench.Run(ctx, cfg)
+		r, err := run(ctx, cfg)
 		if tty {
 			fmt.Fprintln(errw)
 		}
@@ -219,6 +225,17 @@ func runBenchThroughput(c *cli.Context) error {
 	}
 	fmt.Fprintf(out, "\nwrote %s/{%s,%s,%s}\n", c.Path("out"), bench.ResultsJSON, bench.ResultsCSV, bench.ReportHTML)
 	return nil
+}
+
+// benchEngine returns the run function of --engine.
+func benchEngine(name string) (func(context.Context, bench.Config) (*bench.Result, error), error) {
+	switch name {
+	case bench.EngineTestnet:
+		return bench.Run, nil
+	case bench.EngineSim:
+		return bench.RunSim, nil
+	}
+	return nil, fmt.Errorf("--engine %q: testnet or sim", name)
 }
 
 // testnetLines prefixes the testnet's progress lines.

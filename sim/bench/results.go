@@ -122,6 +122,9 @@ type Result struct {
 	// NetBytesPerTx is it per included transaction.
 	NetBytes      uint64  `json:"net_bytes"`
 	NetBytesPerTx float64 `json:"net_bytes_per_tx"`
+	// SimTrace is the simulator's trace hash (engine sim): the same
+	// config and seeds give the same hash and figures.
+	SimTrace string `json:"sim_trace_hash,omitempty"`
 	// Profiles are the CPU profiles of the window (Config.CPUProfile).
 	Profiles []Profile `json:"cpu_profiles,omitempty"`
 	// Notes say what could not be measured.
