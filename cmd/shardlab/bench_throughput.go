@@ -39,6 +39,7 @@ func benchThroughputCommand() *cli.Command {
 			&cli.StringFlag{Name: "cross-shard", Usage: "fraction of cross-shard transfers, or a list to sweep", Value: "0.5", Category: categoryLoad},
 			&cli.StringFlag{Name: "slot-time", Usage: "slot time in whole seconds (2 or 2s), or a list to sweep", Value: "2", Category: categoryBench},
 			&cli.Float64Flag{Name: "rate", Usage: "offered transactions per second (find-max: the first rate tried; 0 an eighth of the cap)", Value: def.Rate, Category: categoryLoad},
+			&cli.Float64Flag{Name: "cap-fraction", Usage: "offer this fraction of each point's protocol cap instead of --rate (e.g. 0.9 in a shard sweep)", Category: categoryLoad},
 			&cli.DurationFlag{Name: "ramp", Usage: "raise the rate linearly from 0 over this long before the warm-up", Category: categoryLoad},
 			&cli.BoolFlag{Name: "find-max", Usage: "search the highest sustainable rate, then measure it", Category: categoryLoad},
 			&cli.DurationFlag{Name: "step", Usage: "find-max: how long each rate is tried (0: one epoch)", Category: categoryLoad},
@@ -118,6 +119,7 @@ func benchPoints(c *cli.Context) ([]bench.Config, error) {
 	base.Testnet.BasePort = c.Int("base-port")
 	base.Testnet.LogLevel = c.String("node-log-level")
 	base.Rate = c.Float64("rate")
+	base.CapFraction = c.Float64("cap-fraction")
 	base.Ramp = c.Duration("ramp")
 	base.FindMax = c.Bool("find-max")
 	base.Step = c.Duration("step")

@@ -22,7 +22,11 @@ type Config struct {
 	// Rate is the offered rate (transactions per second); Ramp, when set,
 	// raises it linearly from 0 over that long before the warm-up.
 	Rate float64
-	Ramp time.Duration
+	// CapFraction, when set, replaces Rate with that fraction of the
+	// run's protocol cap (Cap): a sweep offers each point the same share
+	// of its own cap.
+	CapFraction float64
+	Ramp        time.Duration
 	// FindMax searches the highest sustainable rate: from Rate (0: an
 	// eighth of the protocol cap) it raises the rate by StepFactor every
 	// Step until the included rate falls below 95% of the offered one,
@@ -108,7 +112,11 @@ func (c Config) Validate() error {
 		return bad("no shard nodes or no shards: nothing to load")
 	case c.Rate < 0 || c.Rate > 1e6:
 		return bad("rate %v: 0 to 1e6 per second", c.Rate)
-	case c.Rate == 0 && !c.FindMax:
+	case c.CapFraction < 0 || c.CapFraction > 4:
+		return bad("cap fraction %v: 0 to 4", c.CapFraction)
+	case c.CapFraction > 0 && c.FindMax:
+		return bad("a cap fraction and find-max exclude each other")
+	case c.Rate == 0 && !c.FindMax && c.CapFraction == 0:
 		return bad("rate 0 without find-max")
 	case c.Workload.CrossShard < 0 || c.Workload.CrossShard > 1:
 		return bad("cross-shard fraction %v: 0 to 1", c.Workload.CrossShard)

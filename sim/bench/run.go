@@ -96,6 +96,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 
 	capTPS := Cap(loaded, r.slot)
+	if f := r.cfg.CapFraction; f > 0 {
+		r.cfg.Rate = f * capTPS
+	}
 	peak := r.cfg.Rate
 	if r.cfg.FindMax {
 		peak = max(peak, 2*capTPS)
@@ -286,7 +289,8 @@ const maxSteps = 16
 func (r *runner) findMax(ctx context.Context, capTPS float64, prog *progress) ([]Step, float64, error) {
 	step := r.cfg.Step
 	if step <= 0 {
-		step = time.Duration(r.chain.SlotsPerEpoch) * r.slot
+		// One epoch, at least 8 slots (short epochs of small sweep points).
+		step = time.Duration(max(r.chain.SlotsPerEpoch, 8)) * r.slot
 	}
 	bound := r.cfg.MaxP99
 	if bound <= 0 {

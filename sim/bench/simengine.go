@@ -129,6 +129,9 @@ func newSimRun(s *netsim.Sim, cfg Config) (*simRun, error) {
 	}
 	r := &simRun{cfg: cfg, s: s, chain: chain, slot: s.SlotDuration(), shards: shards, loaded: loaded,
 		fetched: make(map[uint64]uint64), linked: make(map[uint64]uint64)}
+	if f := cfg.CapFraction; f > 0 {
+		r.cfg.Rate = f * Cap(loaded, r.slot)
+	}
 	r.gen = newGenerator(chain, cfg.Workload, domain, shards, 1, 1)
 	// The load starts at slot 1, as on the testnet.
 	r.start = s.GenesisTime().Add(r.slot)

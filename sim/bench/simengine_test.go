@@ -66,6 +66,8 @@ func TestRunSimRefuses(t *testing.T) {
 		{"ramp", func(c *Config) { c.Ramp = time.Second }},
 		{"bursts", func(c *Config) { c.BurstFactor, c.BurstEvery, c.BurstLength = 2, 10*time.Second, time.Second }},
 		{"cpu profile", func(c *Config) { c.CPUProfile = t.TempDir() }},
+		{"cap fraction with find-max", func(c *Config) { c.CapFraction, c.FindMax = 0.5, true }},
+		{"cap fraction out of range", func(c *Config) { c.CapFraction = 5 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -75,5 +77,20 @@ func TestRunSimRefuses(t *testing.T) {
 				t.Fatalf("got %v, want ErrInvalidConfig", err)
 			}
 		})
+	}
+}
+
+// TestRunSimCapFraction: a cap fraction offers that share of the point's
+// cap (2 shards, 2 s slots: 1,024 tx/s).
+func TestRunSimCapFraction(t *testing.T) {
+	cfg := simTestConfig(t)
+	cfg.Rate, cfg.CapFraction = 0, 0.25
+	cfg.Drain = 0
+	r, err := RunSim(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.HeldRate != 256 || r.Counts.Offered != 2048 {
+		t.Fatalf("held %v, offered %d; want 256 tx/s, 2048 in 8 s", r.HeldRate, r.Counts.Offered)
 	}
 }
