@@ -56,18 +56,31 @@ func (s *Sim) SubmitTransaction(tx *st.Transaction) error {
 	if n.down {
 		return fmt.Errorf("%w: the node serving shard %d is down", ErrTxRefused, tx.Shard)
 	}
+	pooled, err := s.submit(n, tx)
+	if err != nil {
+		return err
+	}
+	if !pooled {
+		return ErrTxRefused
+	}
+	return nil
+}
+
+// submit hands tx to shard node n's pool, as its API would, and gossips
+// it when pooled; it reports whether the pool took it.
+func (s *Sim) submit(n *node, tx *st.Transaction) (bool, error) {
 	data, err := (&shardhandler.ShardMessage{Transaction: []*st.Transaction{tx}}).MarshalSSZ()
 	if err != nil {
-		return fmt.Errorf("submit transaction: %w", err)
+		return false, fmt.Errorf("submit transaction: %w", err)
 	}
 	topic := p2p.ShardTxTopic(uint64(tx.Shard))
 	s.trace.record(recGossip, s.loop.now, n.index, n.index, "submit "+topic, data)
 	if n.shard.h.ValidateMessage(tx.Shard, data) != handler.Accept {
-		return ErrTxRefused
+		return false, nil
 	}
 	s.sh.txAccepted++
 	s.publish(n.index, topic, data)
-	return nil
+	return true, nil
 }
 
 // ShardNonce is an account's nonce in the head state of its shard (false
