@@ -144,8 +144,8 @@ func writeRun(w io.Writer, m Machine, r *Result) {
 	for _, pr := range r.Processes {
 		rss = max(rss, pr.MaxRSS)
 	}
-	fmt.Fprintf(w, "CPU: nodes %.1fs + benchmark %.1fs in the window = %.0f%% of %d cores; %.2f CPU-s per 1,000 included tx; largest RSS %.0f MiB\n",
-		r.CPUSeconds, r.BenchCPUSeconds, 100*r.CPUUtil, m.CPUs, r.CPUPer1000, float64(rss)/(1<<20))
+	fmt.Fprintf(w, "CPU: nodes %.1fs + benchmark %.1fs in the window = %.0f%% of %d cores (the machine: %.0f%% busy); %.2f CPU-s per 1,000 included tx; largest RSS %.0f MiB\n",
+		r.CPUSeconds, r.BenchCPUSeconds, 100*r.CPUUtil, m.CPUs, 100*r.MachineCPUUtil, r.CPUPer1000, float64(rss)/(1<<20))
 	fmt.Fprintf(w, "shard slots in the window: %d, %d without a canonical block, %d blocks full (%d transactions)\n",
 		r.ShardSlots, r.EmptySlots, r.FullBlocks, params.MaxShardTransactions)
 	fmt.Fprintf(w, "network: nodes sent %.1f MiB of libp2p stream bytes in the window (%.0f B per included tx)\n",

@@ -101,6 +101,10 @@ type Result struct {
 	CPUUtil         float64 `json:"cpu_utilisation"`
 	CPUPer1000      float64 `json:"cpu_seconds_per_1000_tx"`
 	BenchCPUSeconds float64 `json:"bench_cpu_seconds"`
+	// MachineCPUUtil is the share of the machine's CPU time (/proc/stat,
+	// every process) that was busy in the window: near 1 while CPUUtil is
+	// low means other processes held the cores.
+	MachineCPUUtil float64 `json:"machine_cpu_utilisation,omitempty"`
 	// SubmitLagMax is the largest backlog of transactions due but not yet
 	// offered (generator or submission behind); Starved the pacer ticks
 	// that found no signed transaction.

@@ -164,6 +164,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	from := time.Now()
 	before := res.read(ctx)
+	machineBefore, machineOK := readMachineCPU()
 	var prof *profiler
 	if r.cfg.CPUProfile != "" {
 		if prof, err = newProfiler(r.cfg.CPUProfile); err != nil {
@@ -182,6 +183,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	to := time.Now()
 	after := res.read(ctx)
+	machineAfter, machineOK2 := readMachineCPU()
 	stopBursts()
 	stopLoad()
 	var profiles []Profile
@@ -213,6 +215,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	w := to.Sub(from).Seconds()
 	out.CPUUtil = (out.CPUSeconds + out.BenchCPUSeconds) / (w * float64(runtime.NumCPU()))
+	if machineOK && machineOK2 {
+		out.MachineCPUUtil = machineBefore.busy(machineAfter)
+	}
 	if n := out.Rates.Included * w; n > 0 {
 		out.CPUPer1000 = out.CPUSeconds / n * 1000
 		out.NetBytesPerTx = float64(out.NetBytes) / n
@@ -432,6 +437,9 @@ func saturated(r *Result) string {
 	switch {
 	case r.CPUUtil >= 0.9:
 		return fmt.Sprintf("CPU: nodes and benchmark used %.0f%% of the machine's cores", 100*r.CPUUtil)
+	case r.MachineCPUUtil >= 0.9:
+		return fmt.Sprintf("CPU: the machine's cores were %.0f%% busy in the window, the nodes and benchmark using %.0f%% of them: other processes took the rest",
+			100*r.MachineCPUUtil, 100*r.CPUUtil)
 	case r.Rates.Included >= 0.95*r.Cap:
 		return fmt.Sprintf("protocol cap: %.0f of %.0f tx/s included", r.Rates.Included, r.Cap)
 	case r.Rates.Offered < 0.95*held:

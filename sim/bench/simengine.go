@@ -170,22 +170,14 @@ func (r *simRun) progress() {
 	if r.cfg.Progress == nil {
 		return
 	}
-	p := Progress{Phase: "sim warm-up", Elapsed: r.end.Sub(r.start), Total: r.cfg.Warmup, Rate: r.cfg.Rate, Offered: r.taken}
+	p := Progress{Phase: "sim warm-up", Elapsed: r.end.Sub(r.start), Total: r.cfg.Warmup, Rate: r.cfg.Rate}
 	switch {
 	case !r.end.Before(r.to):
 		p.Phase, p.Elapsed, p.Total, p.Rate = "sim drain", r.end.Sub(r.to), r.cfg.Drain, 0
 	case !r.end.Before(r.from):
 		p.Phase, p.Elapsed, p.Total = "sim measure", r.end.Sub(r.from), r.cfg.Duration
 	}
-	recs, rej, _ := r.tr.snapshot()
-	for _, rec := range recs {
-		if rec.included != never {
-			p.Included++
-		}
-	}
-	for _, n := range rej {
-		p.Rejected += n
-	}
+	p.Offered, p.Included, p.Rejected = r.tr.totals()
 	r.cfg.Progress(p)
 }
 
