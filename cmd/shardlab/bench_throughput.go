@@ -186,6 +186,13 @@ func runBenchThroughput(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit("bench throughput: "+err.Error(), 2)
 	}
+	if c.String("engine") == bench.EngineSim {
+		for _, p := range points {
+			if err := p.ValidateSim(); err != nil {
+				return cli.Exit("bench throughput: "+err.Error(), 2)
+			}
+		}
+	}
 	if c.String("engine") == bench.EngineTestnet && !testnet.HasShardCommand(points[0].Testnet.Binary) {
 		return cli.Exit("bench throughput: this shardlab binary has no shard command", 2)
 	}

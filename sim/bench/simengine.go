@@ -32,14 +32,8 @@ const simTick = 10 * time.Millisecond
 // no CPU, memory or network bytes, and no find-max, ramp or bursts (fixed
 // rate only). The result depends only on cfg (seeds included).
 func RunSim(ctx context.Context, cfg Config) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateSim(); err != nil {
 		return nil, err
-	}
-	if cfg.FindMax || cfg.Ramp > 0 || cfg.BurstFactor > 0 {
-		return nil, fmt.Errorf("%w: engine sim: a fixed --rate only (find-max, ramp and bursts pace by the wall clock)", ErrInvalidConfig)
-	}
-	if cfg.CPUProfile != "" {
-		return nil, fmt.Errorf("%w: engine sim: no CPU profile (the simulator measures the protocol, not CPU)", ErrInvalidConfig)
 	}
 	chain, err := simChain(cfg)
 	if err != nil {
@@ -69,6 +63,21 @@ func RunSim(ctx context.Context, cfg Config) (*Result, error) {
 	out.Notes = append(out.Notes, fmt.Sprintf("engine sim: deterministic simulator (sim/netsim), %v of virtual time in %.1fs of wall time: "+
 		"protocol-level throughput and latency with %s links; no CPU, memory or network bytes measured", r.end.Sub(s.GenesisTime()), time.Since(wallStart).Seconds(), ncfg.Latency))
 	return out, nil
+}
+
+// ValidateSim checks cfg for RunSim: Validate, and a fixed rate without
+// CPU profiles.
+func (c Config) ValidateSim() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.FindMax || c.Ramp > 0 || c.BurstFactor > 0 {
+		return fmt.Errorf("%w: engine sim: a fixed --rate or --cap-fraction only (find-max, ramp and bursts pace by the wall clock)", ErrInvalidConfig)
+	}
+	if c.CPUProfile != "" {
+		return fmt.Errorf("%w: engine sim: no CPU profile (the simulator measures the protocol, not CPU)", ErrInvalidConfig)
+	}
+	return nil
 }
 
 // simChain is the chain config of cfg's network: the preset, or the
