@@ -173,8 +173,8 @@ BENCH_OUT  ?= bench-results
 bench-throughput: build #? throughput and latency of a real-process testnet (bin/shardlab bench throughput BENCH_ARGS=...; several minutes; not in make test)
 	$(BIN) bench throughput --out '$(BENCH_OUT)' $(BENCH_ARGS)
 
-bench-sweep: build #? the scaling sweep: 8 and 16 shards (the minimal preset's smallest is 8) x 0/50/100% cross-shard, one testnet per point
-	$(BIN) bench throughput --out '$(BENCH_OUT)' --shards 8,16 --cross-shard 0,0.5,1 --warmup 16s --duration 32s --drain 64s $(BENCH_ARGS)
+bench-sweep: build #? the scaling sweep: 1, 2, 4, 8, 16 shards at 90% of each point's cap, one testnet per point (about 10 minutes)
+	$(BIN) bench throughput --out '$(BENCH_OUT)' --shards 1,2,4,8,16 --cap-fraction 0.9 --warmup 16s --duration 32s --drain 40s $(BENCH_ARGS)
 
 bench-e2e: build #? a one-minute benchmark run on real processes, checked by a Go test (not in make test)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_BENCH_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '^TestRunEndToEnd$$' ./sim/bench

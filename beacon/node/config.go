@@ -72,6 +72,11 @@ type Config struct {
 	// 127.0.0.1). Run serves it and shuts it down gracefully.
 	HTTPPort int
 	HTTPHost string
+	// PprofAddr, when set (host:port, an empty host meaning 127.0.0.1),
+	// serves Go's net/http/pprof profiles there (PprofPrefix) while Run
+	// runs; empty: off. Anyone reaching it can profile the process and
+	// read its command line: keep it on a loopback address.
+	PprofAddr string
 	// Version is reported by /eth/v1/node/version ("" for the default,
 	// shardlab/dev/<os>-<arch>).
 	Version string
@@ -162,6 +167,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPPort < 0 || c.HTTPPort > 65535 {
 		return fmt.Errorf("%w: http port %d", ErrInvalidConfig, c.HTTPPort)
+	}
+	if err := validatePprofAddr(c.PprofAddr); err != nil {
+		return err
 	}
 	if c.Chain.MaxPoolAttestations < 0 || c.Chain.MaxPendingAttestations < 0 || c.Chain.MaxPoolOperations < 0 || c.Chain.CheckpointStates < 0 {
 		return fmt.Errorf("%w: negative chain pool bound", ErrInvalidConfig)

@@ -57,6 +57,8 @@ type Node struct {
 
 	api      *api.Server // nil without Config.HTTPPort
 	httpAddr atomic.Pointer[net.Addr]
+	// pprofAddr is the profiling endpoint's address (pprof.go).
+	pprofAddr atomic.Pointer[net.Addr]
 
 	ctx    context.Context // ends at Close (and when Run's context ends)
 	cancel context.CancelFunc
@@ -226,6 +228,11 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.ctx.Err() != nil {
 		return fmt.Errorf("run beacon node: %w", p2p.ErrClosed)
 	}
+	stopPprof, err := n.startPprof()
+	if err != nil {
+		return fmt.Errorf("run beacon node: %w", err)
+	}
+	defer stopPprof()
 	var httpLn net.Listener
 	if n.api != nil {
 		var err error

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,10 +35,12 @@ func benchThroughputCommand() *cli.Command {
 			"and --slot-time make a sweep: one network per combination, with a scaling table.\n" +
 			"Writes results.json, results.csv and report.html into --out.",
 		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "engine", Usage: "testnet (real processes) or sim (the deterministic simulator: protocol-level throughput and latency on virtual time, no CPU; fixed --rate only)", Value: bench.EngineTestnet, Category: categoryBench},
 			&cli.StringFlag{Name: "shards", Usage: "SHARD_COUNT, or a comma-separated list to sweep", Value: strconv.FormatUint(tn.Shards, 10), Category: categoryBench},
 			&cli.StringFlag{Name: "cross-shard", Usage: "fraction of cross-shard transfers, or a list to sweep", Value: "0.5", Category: categoryLoad},
 			&cli.StringFlag{Name: "slot-time", Usage: "slot time in whole seconds (2 or 2s), or a list to sweep", Value: "2", Category: categoryBench},
 			&cli.Float64Flag{Name: "rate", Usage: "offered transactions per second (find-max: the first rate tried; 0 an eighth of the cap)", Value: def.Rate, Category: categoryLoad},
+			&cli.Float64Flag{Name: "cap-fraction", Usage: "offer this fraction of each point's protocol cap instead of --rate (e.g. 0.9 in a shard sweep)", Category: categoryLoad},
 			&cli.DurationFlag{Name: "ramp", Usage: "raise the rate linearly from 0 over this long before the warm-up", Category: categoryLoad},
 			&cli.BoolFlag{Name: "find-max", Usage: "search the highest sustainable rate, then measure it", Category: categoryLoad},
 			&cli.DurationFlag{Name: "step", Usage: "find-max: how long each rate is tried (0: one epoch)", Category: categoryLoad},
@@ -63,6 +66,7 @@ func benchThroughputCommand() *cli.Command {
 			&cli.StringFlag{Name: "node-log-level", Usage: "the nodes' --log-level", Value: tn.LogLevel, Category: categoryBench},
 			&cli.PathFlag{Name: "out", Usage: "directory of results.json, results.csv and report.html", Value: "bench-results", Category: categoryOutput},
 			&cli.PathFlag{Name: "compare", Usage: "an earlier results.json to compare with", Category: categoryOutput},
+			&cli.PathFlag{Name: "cpuprofile", Usage: "write CPU profiles of every node and of the benchmark over the measured window into this directory (one subdirectory per sweep point); the nodes serve pprof on 127.0.0.1", Category: categoryOutput},
 			&cli.BoolFlag{Name: "plain", Usage: "print progress as lines even on a terminal", Category: categoryOutput},
 		},
 		Action: runBenchThroughput,
@@ -116,6 +120,7 @@ func benchPoints(c *cli.Context) ([]bench.Config, error) {
 	base.Testnet.BasePort = c.Int("base-port")
 	base.Testnet.LogLevel = c.String("node-log-level")
 	base.Rate = c.Float64("rate")
+	base.CapFraction = c.Float64("cap-fraction")
 	base.Ramp = c.Duration("ramp")
 	base.FindMax = c.Bool("find-max")
 	base.Step = c.Duration("step")
@@ -134,15 +139,26 @@ func benchPoints(c *cli.Context) ([]bench.Config, error) {
 	}
 	var out []bench.Config
 	for _, sh := range shards {
-		if sh < preset.SlotsPerEpoch {
-			return nil, fmt.Errorf("--shards %d: the %s preset needs at least SLOTS_PER_EPOCH = %d shards (the genesis requires it)",
-				sh, base.Testnet.Preset, preset.SlotsPerEpoch)
+		if sh == 0 {
+			return nil, fmt.Errorf("--shards 0: at least 1 (the %s preset's SLOTS_PER_EPOCH is %d; fewer shards get their own chain config)",
+				base.Testnet.Preset, preset.SlotsPerEpoch)
 		}
 		for _, x := range cross {
 			for _, st := range slots {
 				cfg := base
-				cfg.Testnet.Shards, cfg.Testnet.SlotTime, cfg.Workload.CrossShard = sh, st, x
+				// Below SLOTS_PER_EPOCH shards the point gets its own chain
+				// config, written next to the results.
+				if _, err := bench.FitShards(&cfg, sh, filepath.Join(c.Path("out"), "chain")); err != nil {
+					return nil, err
+				}
+				cfg.Testnet.SlotTime, cfg.Workload.CrossShard = st, x
 				cfg.Testnet.ShardNodes = min(c.Int("shard-nodes"), int(sh))
+				if p := c.Path("cpuprofile"); p != "" {
+					cfg.CPUProfile = p
+					if len(shards)*len(cross)*len(slots) > 1 {
+						cfg.CPUProfile = filepath.Join(p, fmt.Sprintf("%dshards-%ds-x%.0f", sh, int(st/time.Second), 100*x))
+					}
+				}
 				if err := cfg.Validate(); err != nil {
 					return nil, err
 				}
@@ -167,7 +183,18 @@ func runBenchThroughput(c *cli.Context) error {
 			return cli.Exit("bench throughput: --compare: "+err.Error(), 2)
 		}
 	}
-	if !testnet.HasShardCommand(points[0].Testnet.Binary) {
+	run, err := benchEngine(c.String("engine"))
+	if err != nil {
+		return cli.Exit("bench throughput: "+err.Error(), 2)
+	}
+	if c.String("engine") == bench.EngineSim {
+		for _, p := range points {
+			if err := p.ValidateSim(); err != nil {
+				return cli.Exit("bench throughput: "+err.Error(), 2)
+			}
+		}
+	}
+	if c.String("engine") == bench.EngineTestnet && !testnet.HasShardCommand(points[0].Testnet.Binary) {
 		return cli.Exit("bench throughput: this shardlab binary has no shard command", 2)
 	}
 	out, errw := c.App.Writer, c.App.ErrWriter
@@ -176,12 +203,16 @@ func runBenchThroughput(c *cli.Context) error {
 	defer stop()
 	rs := &bench.Results{Created: time.Now().UTC(), Command: strings.Join(os.Args, " "), Machine: bench.ThisMachine()}
 	for i, cfg := range points {
-		label := fmt.Sprintf("[%d/%d] %d shards, %v slots, %.0f%% cross-shard", i+1, len(points), cfg.Testnet.Shards, cfg.Testnet.SlotTime, 100*cfg.Workload.CrossShard)
+		shards := fmt.Sprintf("%d shards", cfg.Testnet.Shards)
+		if cfg.LoadShards > 0 {
+			shards = fmt.Sprintf("%d loaded of %d shards", cfg.LoadShards, cfg.Testnet.Shards)
+		}
+		label := fmt.Sprintf("[%d/%d] %s, %v slots, %.0f%% cross-shard", i+1, len(points), shards, cfg.Testnet.SlotTime, 100*cfg.Workload.CrossShard)
 		fmt.Fprintf(errw, "bench throughput %s\n", label)
 		cfg.Testnet.Out = testnetLines{w: errw}
 		cfg.Log = slog.Default()
 		cfg.Progress = benchProgress(errw, tty)
-		r, err := bench.Run(ctx, cfg)
+		r, err := run(ctx, cfg)
 		if tty {
 			fmt.Fprintln(errw)
 		}
@@ -204,6 +235,17 @@ func runBenchThroughput(c *cli.Context) error {
 	}
 	fmt.Fprintf(out, "\nwrote %s/{%s,%s,%s}\n", c.Path("out"), bench.ResultsJSON, bench.ResultsCSV, bench.ReportHTML)
 	return nil
+}
+
+// benchEngine returns the run function of --engine.
+func benchEngine(name string) (func(context.Context, bench.Config) (*bench.Result, error), error) {
+	switch name {
+	case bench.EngineTestnet:
+		return bench.Run, nil
+	case bench.EngineSim:
+		return bench.RunSim, nil
+	}
+	return nil, fmt.Errorf("--engine %q: testnet or sim", name)
 }
 
 // testnetLines prefixes the testnet's progress lines.

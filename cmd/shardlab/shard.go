@@ -58,6 +58,7 @@ func shardNodeFlags(beaconDuties bool) []cli.Flag {
 	}
 	flags = append(flags, slasherFlags()...)
 	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on --http-host; 0 disables it")...)
+	flags = append(flags, pprofFlags()...)
 	if beaconDuties {
 		flags = append(flags, &cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed beacon blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator})
 	}
@@ -136,6 +137,10 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 		return cfg, err
 	}
 	cfg.HTTPHost = c.String("http-host")
+	// The embedded beacon node serves the profile of the whole process.
+	if cfg.Beacon.PprofAddr, err = pprofAddrFlag(c); err != nil {
+		return cfg, err
+	}
 	cfg.Version = nodeVersion()
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

@@ -22,7 +22,11 @@ type Config struct {
 	// Rate is the offered rate (transactions per second); Ramp, when set,
 	// raises it linearly from 0 over that long before the warm-up.
 	Rate float64
-	Ramp time.Duration
+	// CapFraction, when set, replaces Rate with that fraction of the
+	// run's protocol cap (Cap): a sweep offers each point the same share
+	// of its own cap.
+	CapFraction float64
+	Ramp        time.Duration
 	// FindMax searches the highest sustainable rate: from Rate (0: an
 	// eighth of the protocol cap) it raises the rate by StepFactor every
 	// Step until the included rate falls below 95% of the offered one,
@@ -51,6 +55,15 @@ type Config struct {
 	Lanes     int
 	BatchSize int
 	Flush     time.Duration
+
+	// LoadShards, when set, loads only shards 0 to LoadShards-1 (the rest
+	// of the chain's shards stay idle) and the cap counts those (see
+	// FitShards); 0 loads every shard.
+	LoadShards uint64
+	// CPUProfile, when set, is a directory: every node serves pprof
+	// (testnet.Config.Pprof) and a CPU profile of each, and of the
+	// benchmark, is written there for the measured window.
+	CPUProfile string
 
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
@@ -99,7 +112,11 @@ func (c Config) Validate() error {
 		return bad("no shard nodes or no shards: nothing to load")
 	case c.Rate < 0 || c.Rate > 1e6:
 		return bad("rate %v: 0 to 1e6 per second", c.Rate)
-	case c.Rate == 0 && !c.FindMax:
+	case c.CapFraction < 0 || c.CapFraction > 4:
+		return bad("cap fraction %v: 0 to 4", c.CapFraction)
+	case c.CapFraction > 0 && c.FindMax:
+		return bad("a cap fraction and find-max exclude each other")
+	case c.Rate == 0 && !c.FindMax && c.CapFraction == 0:
 		return bad("rate 0 without find-max")
 	case c.Workload.CrossShard < 0 || c.Workload.CrossShard > 1:
 		return bad("cross-shard fraction %v: 0 to 1", c.Workload.CrossShard)
@@ -115,6 +132,8 @@ func (c Config) Validate() error {
 		return bad("%d lanes: 1 to 64", c.Lanes)
 	case c.BatchSize < 1 || c.BatchSize > 1024:
 		return bad("batch size %d: 1 to 1024 (the node's batch bound)", c.BatchSize)
+	case c.LoadShards > c.Testnet.Shards:
+		return bad("%d loaded shards of %d", c.LoadShards, c.Testnet.Shards)
 	case c.Flush <= 0:
 		return bad("flush interval %v: positive", c.Flush)
 	}

@@ -171,6 +171,8 @@ func TestBottleneck(t *testing.T) {
 	}{
 		{"none", func(r *Result) {}, "none"},
 		{"cpu", func(r *Result) { r.CPUUtil = 0.95 }, "CPU"},
+		{"machine busy", func(r *Result) { r.CPUUtil, r.MachineCPUUtil = 0.3, 0.97 }, "CPU: the machine's cores were 97% busy in the window, the nodes and benchmark using 30%"},
+		{"machine busy but below", func(r *Result) { r.MachineCPUUtil = 0.85 }, "none"},
 		{"cap", func(r *Result) { r.HeldRate, r.Rates = 4000, Rates{Offered: 4000, Accepted: 4000, Included: 3950} }, "protocol cap"},
 		{"submission", func(r *Result) { r.Rates.Offered, r.Rates.Accepted, r.Rates.Included = 800, 800, 800 }, "submission"},
 		{"admission", func(r *Result) {

@@ -61,7 +61,7 @@ var csvHeader = []string{"shards", "slot_s", "cross_shard", "mode", "held_rate",
 	"offered_tps", "accepted_tps", "included_tps", "crosslinked_tps", "finalized_tps", "claimed_tps",
 	"inclusion_p50_s", "inclusion_p90_s", "inclusion_p99_s", "crosslink_p50_s", "crosslink_p90_s", "crosslink_p99_s",
 	"finality_p50_s", "finality_p90_s", "finality_p99_s", "claim_p50_s", "claim_p90_s", "claim_p99_s",
-	"rejected", "failed", "cpu_seconds", "cpu_utilisation", "cpu_s_per_1000_tx", "max_rss_bytes", "net_bytes", "net_bytes_per_tx", "bottleneck"}
+	"rejected", "failed", "cpu_seconds", "cpu_utilisation", "cpu_s_per_1000_tx", "max_rss_bytes", "net_bytes", "net_bytes_per_tx", "bottleneck", "engine", "chain_shards", "slots_per_epoch"}
 
 // WriteCSV writes one row per run.
 func (rs *Results) WriteCSV(w io.Writer) error {
@@ -82,7 +82,8 @@ func (rs *Results) WriteCSV(w io.Writer) error {
 			f(l.Inclusion.P50), f(l.Inclusion.P90), f(l.Inclusion.P99), f(l.Crosslink.P50), f(l.Crosslink.P90), f(l.Crosslink.P99),
 			f(l.Finality.P50), f(l.Finality.P90), f(l.Finality.P99), f(l.Claim.P50), f(l.Claim.P90), f(l.Claim.P99),
 			strconv.FormatUint(r.Counts.Rejected, 10), strconv.FormatUint(r.Counts.Failed, 10), f(r.CPUSeconds), f(r.CPUUtil),
-			f(r.CPUPer1000), strconv.FormatUint(rss, 10), strconv.FormatUint(r.NetBytes, 10), f(r.NetBytesPerTx), r.Bottleneck}
+			f(r.CPUPer1000), strconv.FormatUint(rss, 10), strconv.FormatUint(r.NetBytes, 10), f(r.NetBytesPerTx), r.Bottleneck,
+			r.Point.Engine, strconv.FormatUint(r.Point.ChainShards, 10), strconv.FormatUint(r.Point.SlotsPerEpoch, 10)}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -105,8 +106,8 @@ func (rs *Results) WriteTable(w io.Writer) {
 
 func writeRun(w io.Writer, m Machine, r *Result) {
 	p := r.Point
-	fmt.Fprintf(w, "\n%d shards, %ds slots, %.0f%% cross-shard, %s at %.0f tx/s (protocol cap %.0f tx/s, claims %.0f/s); window %.0fs-%.0fs\n",
-		p.Shards, p.SlotSeconds, 100*p.CrossShard, p.Mode, r.HeldRate, r.Cap, r.ClaimCap, r.WindowStart, r.WindowEnd)
+	fmt.Fprintf(w, "\n%s%s, %ds slots, %.0f%% cross-shard, %s at %.0f tx/s (protocol cap %.0f tx/s, claims %.0f/s); window %.0fs-%.0fs\n",
+		engineLabel(p), shardsLabel(p), p.SlotSeconds, 100*p.CrossShard, p.Mode, r.HeldRate, r.Cap, r.ClaimCap, r.WindowStart, r.WindowEnd)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "stage\ttx/s\tcount\tp50\tp90\tp99")
 	rate := func(name string, v float64, n uint64, l *Latency) {
@@ -135,12 +136,16 @@ func writeRun(w io.Writer, m Machine, r *Result) {
 		}
 		fmt.Fprintf(w, "refused or failed (whole run): %s\n", strings.Join(parts, ", "))
 	}
+	if p.Engine == EngineSim {
+		writeSimLines(w, r)
+		return
+	}
 	var rss uint64
 	for _, pr := range r.Processes {
 		rss = max(rss, pr.MaxRSS)
 	}
-	fmt.Fprintf(w, "CPU: nodes %.1fs + benchmark %.1fs in the window = %.0f%% of %d cores; %.2f CPU-s per 1,000 included tx; largest RSS %.0f MiB\n",
-		r.CPUSeconds, r.BenchCPUSeconds, 100*r.CPUUtil, m.CPUs, r.CPUPer1000, float64(rss)/(1<<20))
+	fmt.Fprintf(w, "CPU: nodes %.1fs + benchmark %.1fs in the window = %.0f%% of %d cores (the machine: %.0f%% busy); %.2f CPU-s per 1,000 included tx; largest RSS %.0f MiB\n",
+		r.CPUSeconds, r.BenchCPUSeconds, 100*r.CPUUtil, m.CPUs, 100*r.MachineCPUUtil, r.CPUPer1000, float64(rss)/(1<<20))
 	fmt.Fprintf(w, "shard slots in the window: %d, %d without a canonical block, %d blocks full (%d transactions)\n",
 		r.ShardSlots, r.EmptySlots, r.FullBlocks, params.MaxShardTransactions)
 	fmt.Fprintf(w, "network: nodes sent %.1f MiB of libp2p stream bytes in the window (%.0f B per included tx)\n",
@@ -193,7 +198,7 @@ func ScalingRows(m Machine, runs []Result) []Scaling {
 		if b := base[[2]float64{r.Point.CrossShard, float64(r.Point.SlotSeconds)}]; b > 0 {
 			s.Efficiency = r.Rates.Included / (float64(r.Point.Shards) * b)
 		}
-		if m.CPUs > 0 {
+		if m.CPUs > 0 && r.Point.Engine != EngineSim { // the simulator measures no CPU
 			s.PerCore = r.Rates.Included / float64(m.CPUs)
 			if r.CPUUtil >= 0.9 {
 				s.Projection = s.PerCore * float64(max(1, r.Point.ShardNodes))
@@ -217,8 +222,12 @@ func WriteScaling(w io.Writer, m Machine, runs []Result) {
 		if s.Projection > 0 {
 			proj = fmt.Sprintf("%.0f", s.Projection)
 		}
-		fmt.Fprintf(tw, "%d\t%.0f%%\t%ds\t%.1f\t%.2fs\t%.2fs\t%.2f\t%s\t%.1f\t%s\n", s.Shards, 100*s.CrossShard, s.SlotSeconds,
-			s.Included, s.P50, s.P99, s.CPUPer1000, eff, s.PerCore, proj)
+		cpu, core := fmt.Sprintf("%.2f", s.CPUPer1000), fmt.Sprintf("%.1f", s.PerCore)
+		if s.PerCore == 0 {
+			cpu, core = "-", "-"
+		}
+		fmt.Fprintf(tw, "%d\t%.0f%%\t%ds\t%.1f\t%.2fs\t%.2fs\t%s\t%s\t%s\t%s\n", s.Shards, 100*s.CrossShard, s.SlotSeconds,
+			s.Included, s.P50, s.P99, cpu, eff, core, proj)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "* projection, not a measurement: per-core included tx/s x shard nodes, assuming one core per shard node\n  and linear scaling; shown only for CPU-bound runs.")

@@ -63,6 +63,14 @@ type Point struct {
 	Preset      string  `json:"preset"`
 	Warmup      float64 `json:"warmup_s"`
 	Duration    float64 `json:"duration_s"`
+	// Engine is "testnet" (real processes) or "sim" (the deterministic
+	// simulator: protocol-level figures, no CPU); empty in older results.
+	Engine string `json:"engine,omitempty"`
+	// ChainShards and SlotsPerEpoch are the chain's SHARD_COUNT and
+	// SLOTS_PER_EPOCH: below the preset's SLOTS_PER_EPOCH a point gets its
+	// own config and, at 1 shard, a chain of 2 with 1 loaded (FitShards).
+	ChainShards   uint64 `json:"chain_shards,omitempty"`
+	SlotsPerEpoch uint64 `json:"slots_per_epoch,omitempty"`
 }
 
 // Result is the outcome of one run.
@@ -93,6 +101,10 @@ type Result struct {
 	CPUUtil         float64 `json:"cpu_utilisation"`
 	CPUPer1000      float64 `json:"cpu_seconds_per_1000_tx"`
 	BenchCPUSeconds float64 `json:"bench_cpu_seconds"`
+	// MachineCPUUtil is the share of the machine's CPU time (/proc/stat,
+	// every process) that was busy in the window: near 1 while CPUUtil is
+	// low means other processes held the cores.
+	MachineCPUUtil float64 `json:"machine_cpu_utilisation,omitempty"`
 	// SubmitLagMax is the largest backlog of transactions due but not yet
 	// offered (generator or submission behind); Starved the pacer ticks
 	// that found no signed transaction.
@@ -114,6 +126,11 @@ type Result struct {
 	// NetBytesPerTx is it per included transaction.
 	NetBytes      uint64  `json:"net_bytes"`
 	NetBytesPerTx float64 `json:"net_bytes_per_tx"`
+	// SimTrace is the simulator's trace hash (engine sim): the same
+	// config and seeds give the same hash and figures.
+	SimTrace string `json:"sim_trace_hash,omitempty"`
+	// Profiles are the CPU profiles of the window (Config.CPUProfile).
+	Profiles []Profile `json:"cpu_profiles,omitempty"`
 	// Notes say what could not be measured.
 	Notes []string `json:"notes,omitempty"`
 }

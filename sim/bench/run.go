@@ -26,6 +26,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	tcfg := cfg.Testnet
 	tcfg.TxRate, tcfg.Epochs = 0, 0
+	tcfg.Pprof = tcfg.Pprof || cfg.CPUProfile != ""
 	tn, err := testnet.New(tcfg, cfg.Log)
 	if err != nil {
 		return nil, fmt.Errorf("run benchmark: %w", err)
@@ -85,12 +86,19 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		shards = append(shards, s)
 	}
 	slices.Sort(shards)
+	loaded := r.chain.ShardCount
+	if n := r.cfg.LoadShards; n > 0 && n < uint64(len(shards)) {
+		shards, loaded = shards[:n], n
+	}
 	domain, err := r.txDomain(ctx, beacon)
 	if err != nil {
 		return nil, err
 	}
 
-	capTPS := Cap(r.chain.ShardCount, r.slot)
+	capTPS := Cap(loaded, r.slot)
+	if f := r.cfg.CapFraction; f > 0 {
+		r.cfg.Rate = f * capTPS
+	}
 	peak := r.cfg.Rate
 	if r.cfg.FindMax {
 		peak = max(peak, 2*capTPS)
@@ -156,15 +164,33 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	from := time.Now()
 	before := res.read(ctx)
+	machineBefore, machineOK := readMachineCPU()
+	var prof *profiler
+	if r.cfg.CPUProfile != "" {
+		if prof, err = newProfiler(r.cfg.CPUProfile); err != nil {
+			stopBursts()
+			return nil, err
+		}
+		prof.start(ctx, procs, r.cfg.Duration)
+	}
 	prog.set("measure", r.cfg.Duration)
 	if err := sleepFor(ctx, r.cfg.Duration); err != nil {
 		stopBursts()
+		if prof != nil {
+			prof.stop()
+		}
 		return nil, err
 	}
 	to := time.Now()
 	after := res.read(ctx)
+	machineAfter, machineOK2 := readMachineCPU()
 	stopBursts()
 	stopLoad()
+	var profiles []Profile
+	var profNotes []string
+	if prof != nil {
+		profiles, profNotes = prof.stop()
+	}
 
 	prog.set("drain", r.cfg.Drain)
 	r.drain(ctx, r.tr.at(from), r.tr.at(to))
@@ -173,6 +199,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	wg.Wait()
 
 	out := r.result(capTPS, from, to, held, steps)
+	out.Point.Shards = loaded
+	out.Profiles, out.Notes = profiles, append(out.Notes, profNotes...)
 	ss := r.tr.slotTotals(r.beaconSlot(from)+1, r.beaconSlot(to))
 	out.ShardSlots, out.EmptySlots, out.FullBlocks = ss.blocks+ss.empty, ss.empty, ss.full
 	stats, netOK := res.usage(before, after)
@@ -187,6 +215,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	w := to.Sub(from).Seconds()
 	out.CPUUtil = (out.CPUSeconds + out.BenchCPUSeconds) / (w * float64(runtime.NumCPU()))
+	if machineOK && machineOK2 {
+		out.MachineCPUUtil = machineBefore.busy(machineAfter)
+	}
 	if n := out.Rates.Included * w; n > 0 {
 		out.CPUPer1000 = out.CPUSeconds / n * 1000
 		out.NetBytesPerTx = float64(out.NetBytes) / n
@@ -263,7 +294,8 @@ const maxSteps = 16
 func (r *runner) findMax(ctx context.Context, capTPS float64, prog *progress) ([]Step, float64, error) {
 	step := r.cfg.Step
 	if step <= 0 {
-		step = time.Duration(r.chain.SlotsPerEpoch) * r.slot
+		// One epoch, at least 8 slots (short epochs of small sweep points).
+		step = time.Duration(max(r.chain.SlotsPerEpoch, 8)) * r.slot
 	}
 	bound := r.cfg.MaxP99
 	if bound <= 0 {
@@ -360,10 +392,10 @@ func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps 
 	}
 	tc := r.cfg.Testnet
 	out := &Result{
-		Point: Point{Shards: r.chain.ShardCount, SlotSeconds: r.chain.SecondsPerSlot, CrossShard: r.cfg.Workload.CrossShard,
+		Point: Point{Shards: r.chain.ShardCount, ChainShards: r.chain.ShardCount, SlotsPerEpoch: r.chain.SlotsPerEpoch, Engine: "testnet", SlotSeconds: r.chain.SecondsPerSlot, CrossShard: r.cfg.Workload.CrossShard,
 			Mode: mode, Rate: r.cfg.Rate, Accounts: r.sub.gen.accounts, Zipf: r.cfg.Workload.Zipf, BeaconNodes: tc.BeaconNodes,
 			ShardNodes: tc.ShardNodes, Validators: tc.Validators, Preset: tc.Preset, Warmup: r.cfg.Warmup.Seconds(), Duration: r.cfg.Duration.Seconds()},
-		Cap: capTPS, ClaimCap: ClaimCap(r.chain.ShardCount, r.slot), WindowStart: from.Sub(r.tr.start).Seconds(), WindowEnd: to.Sub(r.tr.start).Seconds(), HeldRate: held,
+		Cap: capTPS, ClaimCap: ClaimCap(claimShards(r.chain.ShardCount, r.cfg.LoadShards), r.slot), WindowStart: from.Sub(r.tr.start).Seconds(), WindowEnd: to.Sub(r.tr.start).Seconds(), HeldRate: held,
 		Rates: rates, Counts: c, Latency: lat, Rejections: rej, Steps: steps, Timeline: timeline,
 		SubmitLagMax: r.sub.lagMax.Load(), Starved: r.sub.starved.Load(), BatchRTT: r.sub.batchRTT(),
 	}
@@ -374,6 +406,15 @@ func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps 
 // MAX_SHARD_CLAIMS claims per shard block, one block per shard and slot.
 func ClaimCap(shards uint64, slot time.Duration) float64 {
 	return float64(params.MaxShardClaims) * float64(shards) / slot.Seconds()
+}
+
+// claimShards is the number of shards that claim the load's receipts:
+// every shard, but with a single loaded shard (FitShards) only the others.
+func claimShards(chain, loaded uint64) uint64 {
+	if loaded == 1 && chain > 1 {
+		return chain - 1
+	}
+	return chain
 }
 
 // bottleneck names what saturated first; after find-max, also why the
@@ -396,6 +437,9 @@ func saturated(r *Result) string {
 	switch {
 	case r.CPUUtil >= 0.9:
 		return fmt.Sprintf("CPU: nodes and benchmark used %.0f%% of the machine's cores", 100*r.CPUUtil)
+	case r.MachineCPUUtil >= 0.9:
+		return fmt.Sprintf("CPU: the machine's cores were %.0f%% busy in the window, the nodes and benchmark using %.0f%% of them: other processes took the rest",
+			100*r.MachineCPUUtil, 100*r.CPUUtil)
 	case r.Rates.Included >= 0.95*r.Cap:
 		return fmt.Sprintf("protocol cap: %.0f of %.0f tx/s included", r.Rates.Included, r.Cap)
 	case r.Rates.Offered < 0.95*held:

@@ -4,9 +4,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/p2p"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	shardhandler "github.com/shardlab/shardlab/shard/handler"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -78,13 +76,11 @@ func (s *Sim) submitTx() {
 	tx := &st.Transaction{Shard: types.Shard(shard), From: from, Nonce: s.sh.nonces[key], ToShard: types.Shard(toShard), To: to,
 		Amount: types.Gwei(1 + r.Uint64N(1000))}
 	shardcore.SignTx(s.sh.txDomain, tx, shardcore.AccountKey(tx.Shard, from))
-	data, err := (&shardhandler.ShardMessage{Transaction: []*st.Transaction{tx}}).MarshalSSZ()
+	pooled, err := s.submit(n, tx)
 	if err != nil {
 		return
 	}
-	topic := p2p.ShardTxTopic(shard)
-	s.trace.record(recGossip, s.loop.now, n.index, n.index, "submit "+topic, data)
-	if n.shard.h.ValidateMessage(tx.Shard, data) != handler.Accept {
+	if !pooled {
 		// Out of step with the chain (a dropped transaction): take the
 		// account's nonce from the head state.
 		if a, ok := n.shard.chains[tx.Shard].Account(from, nil); ok {
@@ -93,8 +89,6 @@ func (s *Sim) submitTx() {
 		return
 	}
 	s.sh.nonces[key] = tx.Nonce + 1
-	s.sh.txAccepted++
-	s.publish(n.index, topic, data)
 }
 
 // firstServing is the first shard node serving shard (nil: none).

@@ -47,6 +47,13 @@ type Config struct {
 	Validators uint64
 	Shards     uint64
 	SlotTime   time.Duration
+	// ChainConfig, when set, is a consensus-specs style YAML chain config
+	// (PRESET_BASE picks the preset it amends) the genesis is written
+	// from, instead of Preset; Shards and SlotTime still apply.
+	ChainConfig string
+	// Pprof gives every node a pprof endpoint on 127.0.0.1 (NodeSpec's
+	// PprofPort: BasePort+300+i in the layout, or a free port).
+	Pprof bool
 	// GenesisDelay is how far ahead of the start the genesis time is set,
 	// so that every process is up before slot 0. 0: 4 s plus 0.5 s per
 	// process.
@@ -114,6 +121,8 @@ func (c Config) Validate() error {
 		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes, MaxProcesses/2)
 	case c.BasePort < 0 || (c.BasePort > 0 && c.BasePort < 1024) || c.BasePort+metricsPortOffset+MaxProcesses > 65536:
 		return bad("base port %d: 1024 to %d, or 0 for free ports", c.BasePort, 65536-metricsPortOffset-MaxProcesses)
+	case c.Pprof && c.BasePort > 0 && c.BasePort+pprofPortOffset+MaxProcesses > 65536:
+		return bad("base port %d with pprof: at most %d", c.BasePort, 65536-pprofPortOffset-MaxProcesses)
 	}
 	return c.ValidateNetwork()
 }

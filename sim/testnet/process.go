@@ -20,14 +20,16 @@ import (
 // NodeSpec describes one process of the testnet, as testnet.json records
 // it.
 type NodeSpec struct {
-	Name        string   `json:"name"`
-	Role        string   `json:"role"`
-	Index       int      `json:"index"`
-	P2PPort     int      `json:"p2p_port"`
-	HTTPPort    int      `json:"http_port"`
-	MetricsPort int      `json:"metrics_port"`
-	Validators  string   `json:"validators,omitempty"` // interop keys A-B
-	Shards      []uint64 `json:"shards,omitempty"`
+	Name        string `json:"name"`
+	Role        string `json:"role"`
+	Index       int    `json:"index"`
+	P2PPort     int    `json:"p2p_port"`
+	HTTPPort    int    `json:"http_port"`
+	MetricsPort int    `json:"metrics_port"`
+	// PprofPort serves the node's pprof profiles on 127.0.0.1 (0: off).
+	PprofPort  int      `json:"pprof_port,omitempty"`
+	Validators string   `json:"validators,omitempty"` // interop keys A-B
+	Shards     []uint64 `json:"shards,omitempty"`
 	// Host is the address the node listens on (p2p, HTTP API, metrics);
 	// empty: 127.0.0.1. Containers on their own network use 0.0.0.0.
 	Host string `json:"host,omitempty"`
@@ -73,6 +75,9 @@ func (s NodeSpec) Args(genesisDir string, bootnodes []string, logLevel string) [
 		"--http-port", strconv.Itoa(s.HTTPPort), "--metrics-port", strconv.Itoa(s.MetricsPort)}
 	if s.Host != "" {
 		args = append(args, "--http-host", s.Host)
+	}
+	if s.PprofPort > 0 {
+		args = append(args, "--pprof-port", strconv.Itoa(s.PprofPort))
 	}
 	if s.Validators != "" {
 		args = append(args, "--validators", s.Validators)

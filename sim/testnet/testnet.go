@@ -245,6 +245,9 @@ func (c Config) GenesisArgs(out string) []string {
 		"--slot-time", strconv.Itoa(int(c.SlotTime / time.Second)),
 		"--genesis-delay", strconv.Itoa(int((delay + time.Second - 1) / time.Second)),
 		"--out", out}
+	if c.ChainConfig != "" {
+		args[1], args[2] = "--config", c.ChainConfig
+	}
 	if c.Shards > 0 {
 		args = append(args, "--shards", strconv.FormatUint(c.Shards, 10))
 	}
@@ -266,6 +269,9 @@ func (t *Testnet) layout(s NodeSpec) (NodeSpec, error) {
 		return NodeSpec{}, fmt.Errorf("start %s: more than %d processes", s.Name, MaxProcesses)
 	}
 	s.Index, s.Dir = i, filepath.Join(t.cfg.Dir, s.Name)
+	if err := t.cfg.layoutPprof(&s); err != nil {
+		return s, err
+	}
 	if t.cfg.BasePort > 0 {
 		s.P2PPort, s.HTTPPort, s.MetricsPort = t.cfg.ports(i)
 		return s, nil
