@@ -73,6 +73,7 @@ type ShardFraud struct {
 type shardByzantine struct {
 	frauds    []ShardFraud
 	complicit []types.ValidatorIndex // wrong data root voters, in vote order
+	wrong     []types.Root           // the wrong data roots voted
 	fishOff   map[int]bool           // shard nodes whose fisherman is off
 	claims    claimStats
 	garbage   garbageStats
@@ -89,6 +90,9 @@ func (s *Sim) ComplicitVoters() []types.ValidatorIndex {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// WrongDataRoots returns the wrong crosslink data roots voted so far.
+func (s *Sim) WrongDataRoots() []types.Root { return slices.Clone(s.byz.wrong) }
 
 // SetFisherman turns the fisherman of shard node i (an index among all
 // nodes) on or off: off, the node still refuses invalid shard blocks but
@@ -318,6 +322,9 @@ func (s *Sim) castWrongVote(n *node, slot types.Slot, sc validator.SlotCommittee
 		return err
 	}
 	_ = n.chain.OnAttestation(a)
+	if !slices.Contains(s.byz.wrong, d.Crosslink.DataRoot) {
+		s.byz.wrong = append(s.byz.wrong, d.Crosslink.DataRoot)
+	}
 	n.log.Info("wrong data root vote", "slot", slot, "shard", uint64(sc.Shard), "validators", len(signed), "root", d.Crosslink.DataRoot)
 	s.publish(n.index, p2p.BeaconAttestationTopic, data)
 	return nil

@@ -3,7 +3,6 @@ package netsim
 import (
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/shard/chain"
@@ -15,6 +14,8 @@ type ShardStatus struct {
 	// Crosslinks are the end epochs of the shards' current crosslinks in
 	// the first beacon node's head state, by shard.
 	Crosslinks []uint64
+	// DataRoots are those crosslinks' data roots.
+	DataRoots []types.Root
 	// Sent and Claimed count receipts as ShardReport does.
 	Sent, Claimed uint64
 	// FraudProofs counts the fraud proofs in the first beacon node's
@@ -53,6 +54,7 @@ func (s *Sim) ShardStatus() (*ShardStatus, error) {
 	b := s.nodes[0].chain
 	for _, c := range b.HeadState().CurrentCrosslinks {
 		out.Crosslinks = append(out.Crosslinks, uint64(c.EndEpoch))
+		out.DataRoots = append(out.DataRoots, c.DataRoot)
 	}
 	_, headSlot := b.Head()
 	for slot := types.Slot(1); slot <= headSlot; slot++ {
@@ -104,19 +106,3 @@ func inFlight(src, dst *chain.Service, s, d types.Shard) (uint64, bool) {
 	}
 	return amount, false
 }
-
-// reasons formats counts by reason, sorted by reason.
-func reasons(m map[string]uint64) string {
-	keys := slices.Sorted(maps.Keys(m))
-	out := ""
-	for i, k := range keys {
-		if i > 0 {
-			out += ", "
-		}
-		out += fmt.Sprintf("%s %d", k, m[k])
-	}
-	return out
-}
-
-// Reasons formats the refused claims by reason ("already claimed 1").
-func (st *ShardStatus) Reasons() string { return reasons(st.ClaimsRefused) }

@@ -44,6 +44,8 @@ type Network struct {
 	Slasher bool `json:"slasher"`
 	// Epochs is how long the run lasts.
 	Epochs uint64 `json:"epochs"`
+	// ShardNetwork is the shard side (shard.go).
+	ShardNetwork
 }
 
 // When is a point in time: slot or epoch, or an offset after a named step.
@@ -79,6 +81,8 @@ type Action struct {
 	// Link is the degradation of degrade (from a faults entry; restore
 	// lifts it).
 	Link netsim.LinkFault
+	// Shard holds a shard-layer action's arguments (shard.go).
+	Shard *ShardAction
 }
 
 // Expectation is one check.
@@ -100,18 +104,21 @@ type Expectation struct {
 	// From and To are the resolved slots (equal without a window).
 	From, To uint64
 	line     int
+	// Shard and Reason narrow shard-layer checks (shard_expect.go).
+	Shard  uint64
+	Reason string
 }
 
 // The accepted keys, for errors that say what was expected.
 var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
-	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}
+	networkKeys = append([]string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}, shardNetworkKeys...)
 	whenKeys    = []string{"slot", "epoch", "after"}
-	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}
+	actionKeys  = append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, shardActionKeys...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
-	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within"}
-	checks      = []string{"finalized", "justified", "head_agreement", "slashed", "participation"}
+	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason"}
+	checks      = append([]string{"finalized", "justified", "head_agreement", "slashed", "participation"}, shardChecks...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -322,6 +329,8 @@ func (p *parser) network(n *yaml.Node, nw *Network) {
 			nw.Slasher = p.boolean(v)
 		case "epochs":
 			nw.Epochs = p.uint(v)
+		default:
+			p.shardNetwork(k, v, nw)
 		}
 	})
 }
@@ -402,6 +411,8 @@ func (p *parser) step(n *yaml.Node) Step {
 			if len(a.Nodes) == 0 && a.Validators == "" && a.Fraction == 0 {
 				p.errf(v, "expected nodes, validators or fraction")
 			}
+		default:
+			p.shardAction(k, v, a)
 		}
 	})
 	if !hasAt {
@@ -440,6 +451,8 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 			e.At, hasAt = p.when(v), true
 		case "within":
 			e.Within = p.when(v)
+		default:
+			p.shardExpectKey(k, v, &e)
 		}
 	})
 	switch {
@@ -452,7 +465,7 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" || !e.Within.set()):
 		p.errf(n, "expected %s only on finalized or justified, with a within window", e.Op)
 	}
-	if e.Check == "head_agreement" && !hasValue {
+	if (e.Check == "head_agreement" || slices.Contains(boolChecks, e.Check)) && !hasValue {
 		e.Value = 1
 	}
 	if e.Name == "" {

@@ -74,6 +74,8 @@ type Report struct {
 	Slashings     []Slashing `json:"slashings"`
 	Expectations  []Outcome  `json:"expectations"`
 	Samples       []Sample   `json:"samples"`
+	// Shard is the shard layer's series (shard.go; nil without shards).
+	Shard *ShardSeries `json:"shard,omitempty"`
 }
 
 // Hash is the sha256 of the report's JSON.
@@ -127,6 +129,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		rep: &Report{Name: sc.Name, Description: sc.Description, File: sc.File, Seed: sc.Network.Seed,
 			Network: sc.Network, SlotsPerEpoch: slotsPerEpoch, Replay: opt.Replay,
 			Steps: []Fired{}, Windows: []Window{}, Slashings: []Slashing{}}}
+	if err := r.startShard(); err != nil {
+		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
+	}
 	end := sc.Network.Epochs * slotsPerEpoch
 	for slot := uint64(0); slot <= end; slot++ {
 		if err := ctx.Err(); err != nil {
@@ -159,6 +164,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 	r.rep.Pass = true
 	for _, e := range sc.Expect {
 		o := evaluate(e, r.rep.Samples)
+		if isShardCheck(e.Check) {
+			o = evaluateShard(e, r.rep)
+		}
 		r.rep.Expectations = append(r.rep.Expectations, o)
 		r.rep.Pass = r.rep.Pass && o.Pass
 	}
@@ -198,7 +206,7 @@ func (r *run) sample(slot uint64) error {
 		r.lastFin = fin
 	}
 	r.rep.Samples = append(r.rep.Samples, smp)
-	return nil
+	return r.sampleShard(slot)
 }
 
 // openWindow starts a fault window; closeWindow ends it.
@@ -318,6 +326,12 @@ func (r *run) fire(st Step) error {
 		detail = fmt.Sprintf("proposer of slot %d", slot)
 		r.openWindow("byzantine", fmt.Sprintf("equivocate %d", slot), "double proposal", slot)
 		r.closeWindow(fmt.Sprintf("equivocate %d", slot), slot+1)
+	case "shard_fraud", "wrong_data_root", "fishermen_off", "fishermen_on", "claim_attack", "garbage_peer":
+		d, err := r.fireShard(a, slot)
+		if err != nil {
+			return err
+		}
+		detail = d
 	case "double_vote", "surround_vote":
 		for _, v := range a.Indices {
 			var err error
