@@ -75,6 +75,7 @@ type shardByzantine struct {
 	complicit []types.ValidatorIndex // wrong data root voters, in vote order
 	wrong     []types.Root           // the wrong data roots voted
 	fishOff   map[int]bool           // shard nodes whose fisherman is off
+	censored  map[types.Shard]bool   // shards whose proposers leave claims out
 	claims    claimStats
 	garbage   garbageStats
 	initial   uint64 // the shards' genesis balance total (0: not yet read)
@@ -105,6 +106,19 @@ func (s *Sim) SetFisherman(i int, on bool) error {
 		s.byz.fishOff = make(map[int]bool)
 	}
 	s.byz.fishOff[i] = !on
+	return nil
+}
+
+// CensorClaims makes the proposers of shard leave every receipt claim out
+// of their blocks (on) or include them again (off).
+func (s *Sim) CensorClaims(shard types.Shard, on bool) error {
+	if uint64(shard) >= s.pcfg.ShardCount {
+		return fmt.Errorf("censor claims: %w: shard %d of %d", ErrByzantine, shard, s.pcfg.ShardCount)
+	}
+	if s.byz.censored == nil {
+		s.byz.censored = make(map[types.Shard]bool)
+	}
+	s.byz.censored[shard] = on
 	return nil
 }
 

@@ -18,6 +18,9 @@ type ShardStatus struct {
 	DataRoots []types.Root
 	// Sent and Claimed count receipts as ShardReport does.
 	Sent, Claimed uint64
+	// ClaimedBy counts the receipts each shard claimed (its head's inbox
+	// nonces summed), by shard.
+	ClaimedBy []uint64
 	// FraudProofs counts the fraud proofs in the first beacon node's
 	// canonical blocks.
 	FraudProofs uint64
@@ -76,11 +79,13 @@ func (s *Sim) ShardStatus() (*ShardStatus, error) {
 		s.byz.initial = out.Balances
 	}
 	out.Genesis = s.byz.initial
+	out.ClaimedBy = make([]uint64, len(chains))
 	for src, c := range chains {
 		for dst, d := range chains {
 			if src == dst {
 				continue
 			}
+			out.ClaimedBy[dst] += d.Inbox(types.Shard(src))
 			amount, over := inFlight(c, d, types.Shard(src), types.Shard(dst))
 			out.InFlight += amount
 			if over {

@@ -326,12 +326,6 @@ func (r *run) fire(st Step) error {
 		detail = fmt.Sprintf("proposer of slot %d", slot)
 		r.openWindow("byzantine", fmt.Sprintf("equivocate %d", slot), "double proposal", slot)
 		r.closeWindow(fmt.Sprintf("equivocate %d", slot), slot+1)
-	case "shard_fraud", "wrong_data_root", "fishermen_off", "fishermen_on", "claim_attack", "garbage_peer":
-		d, err := r.fireShard(a, slot)
-		if err != nil {
-			return err
-		}
-		detail = d
 	case "double_vote", "surround_vote":
 		for _, v := range a.Indices {
 			var err error
@@ -348,6 +342,12 @@ func (r *run) fire(st Step) error {
 		key := a.Kind + fmt.Sprint(slot)
 		r.openWindow("byzantine", key, strings.ReplaceAll(a.Kind, "_", " ")+" "+detail, slot)
 		r.closeWindow(key, slot+slotsPerEpoch)
+	default: // the shard layer's (shard.go)
+		d, err := r.fireShard(a, slot)
+		if err != nil {
+			return err
+		}
+		detail = d
 	}
 	r.rep.Steps = append(r.rep.Steps, Fired{Slot: slot, Name: st.Name, Action: a.Kind, Detail: detail})
 	fmt.Fprintf(r.out, "slot %4d  step %s: %s %s\n", slot, cmp(st.Name, "-"), a.Kind, detail)

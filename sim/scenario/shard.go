@@ -34,10 +34,10 @@ type ShardNetwork struct {
 
 var (
 	shardNetworkKeys = []string{"shard_nodes", "shards", "tx_rate", "cross_shard", "fishermen"}
-	shardActionKeys  = []string{"shard_fraud", "wrong_data_root", "fishermen_off", "fishermen_on", "claim_attack", "garbage_peer"}
+	shardActionKeys  = []string{"shard_fraud", "wrong_data_root", "fishermen_off", "fishermen_on", "claim_attack", "garbage_peer", "censor_claims", "end_censor"}
 	shardActionArgs  = []string{"shard", "kind", "share", "node"}
 	garbageArgs      = []string{"node", "per_slot", "slots"}
-	shardChecks      = []string{"fraud_proofs", "crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved", "receipts_claimed", "claims_rejected", "garbage"}
+	shardChecks      = []string{"fraud_proofs", "crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved", "receipts_claimed", "claims_rejected", "garbage", "shard_claims"}
 	// boolChecks hold or not; value 0 expects that they do not.
 	boolChecks = []string{"crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved"}
 )
@@ -168,7 +168,7 @@ func checkShardExpectation(e Expectation, nw Network) error {
 	if nw.ShardNodes == 0 {
 		return fmt.Errorf("check %s needs shard nodes (network.shard_nodes)", e.Check)
 	}
-	if (e.Check == "crosslink_rolled_back" || e.Check == "fraud_crosslinked") && e.Shard >= nw.Shards {
+	if (e.Check == "crosslink_rolled_back" || e.Check == "fraud_crosslinked" || e.Check == "shard_claims") && e.Shard >= nw.Shards {
 		return fmt.Errorf("check %s names shard %d, expected 0..%d", e.Check, e.Shard, nw.Shards-1)
 	}
 	if !slices.Contains(boolChecks, e.Check) && e.Op == "" {
@@ -233,6 +233,14 @@ func (r *run) fireShard(a Action, slot uint64) (string, error) {
 			err = s.ReplayClaim(sa.Node, types.Shard(sa.Shard), kind)
 		}
 		return fmt.Sprintf("node %d replays a claim of shard %d: %s", sa.Node, sa.Shard, sa.Kind), err
+	case "censor_claims", "end_censor":
+		key := fmt.Sprintf("censor %d", sa.Shard)
+		if a.Kind == "censor_claims" {
+			r.openWindow("byzantine", key, fmt.Sprintf("shard %d proposers censor claims", sa.Shard), slot)
+		} else {
+			r.closeWindow(key, slot)
+		}
+		return fmt.Sprintf("shard %d", sa.Shard), s.CensorClaims(types.Shard(sa.Shard), a.Kind == "censor_claims")
 	case "garbage_peer":
 		key := fmt.Sprintf("garbage %d", slot)
 		r.openWindow("byzantine", key, fmt.Sprintf("node %d sends garbage", sa.Node), slot)
@@ -274,7 +282,9 @@ type ShardSample struct {
 	// proofs in node 0's canonical beacon blocks.
 	ReceiptsSent    uint64 `json:"receipts_sent"`
 	ReceiptsClaimed uint64 `json:"receipts_claimed"`
-	FraudProofs     uint64 `json:"fraud_proofs"`
+	// ClaimedBy counts the receipts each shard claimed, by shard.
+	ClaimedBy   []uint64 `json:"claimed_by"`
+	FraudProofs uint64   `json:"fraud_proofs"`
 	// Conserved says balances + receipts in flight equal the genesis
 	// total and no receipt was claimed twice; InFlight is the amount in
 	// flight (Gwei).
@@ -297,7 +307,7 @@ func (r *run) sampleShard(slot uint64) error {
 	if err != nil {
 		return err
 	}
-	smp := ShardSample{Slot: slot, Crosslinks: st.Crosslinks, ReceiptsSent: st.Sent, ReceiptsClaimed: st.Claimed,
+	smp := ShardSample{Slot: slot, Crosslinks: st.Crosslinks, ReceiptsSent: st.Sent, ReceiptsClaimed: st.Claimed, ClaimedBy: st.ClaimedBy,
 		FraudProofs: st.FraudProofs, Conserved: st.Conserved, InFlight: st.InFlight,
 		ClaimsRefused: st.ClaimsRefused, ClaimsAccepted: st.ClaimsAccepted, Garbage: st.Garbage}
 	for _, d := range st.DataRoots {

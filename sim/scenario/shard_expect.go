@@ -89,6 +89,15 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 				break
 			}
 		}
+	case "shard_claims":
+		if e.Op == "advancing" || e.Op == "not_advancing" {
+			a, b := ser.Samples[e.From].ClaimedBy[e.Shard], ser.Samples[e.To].ClaimedBy[e.Shard]
+			o.Expected = fmt.Sprintf("claims on shard %d %s over slots %d..%d", e.Shard, strings.ReplaceAll(e.Op, "_", " "), e.From, e.To)
+			o.Observed = fmt.Sprintf("%d -> %d", a, b)
+			o.Pass = (e.Op == "advancing") == (b > a)
+			return o
+		}
+		fallthrough
 	default:
 		o.Expected = fmt.Sprintf("%s %s %g %s", checkLabel(e), e.Op, e.Value, window)
 		for t := e.From; t <= e.To; t++ {
@@ -153,6 +162,8 @@ func shardValue(e Expectation, s ShardSample) (float64, string) {
 		return countOf(s.ClaimsRefused, e.Reason), "refused: " + describe(s.ClaimsRefused) + fmt.Sprintf("; accepted %d", s.ClaimsAccepted)
 	case "garbage":
 		return countOf(s.Garbage, e.Reason), "garbage: " + describe(s.Garbage)
+	case "shard_claims":
+		return float64(s.ClaimedBy[e.Shard]), fmt.Sprint(s.ClaimedBy[e.Shard])
 	}
 	return 0, "unknown check"
 }
