@@ -230,7 +230,9 @@ func (h *Handler) publish(topic string, v interface{ MarshalSSZ() ([]byte, error
 }
 
 // censorClaims reports whether Config.CensorClaims censors shard's claims.
-func (h *Handler) censorClaims(s bt.Shard) bool { return h.cfg.CensorClaims != nil && h.cfg.CensorClaims(s) }
+func (h *Handler) censorClaims(s bt.Shard) bool {
+	return h.cfg.CensorClaims != nil && h.cfg.CensorClaims(s)
+}
 
 // fishermanOff reports whether Config.FishermanOff stops the fisherman.
 func (h *Handler) fishermanOff() bool { return h.cfg.FishermanOff != nil && h.cfg.FishermanOff() }
