@@ -34,6 +34,10 @@ const (
 	FraudOverdraft
 	// FraudReceiptsRoot commits to a wrong receipts root.
 	FraudReceiptsRoot
+	// Withheld is a valid block whose proposer gossips nothing: only its
+	// header reaches the beacon chain, through complicit crosslink votes
+	// (WrongDataRootVotes); its body stays unavailable.
+	Withheld
 )
 
 // String is the kind's scenario name.
@@ -43,21 +47,24 @@ func (k ShardFraudKind) String() string {
 		return "overdraft"
 	case FraudReceiptsRoot:
 		return "receipts_root"
+	case Withheld:
+		return "withheld"
 	}
 	return "state_root"
 }
 
 // ParseShardFraudKind reads a kind's scenario name.
 func ParseShardFraudKind(s string) (ShardFraudKind, error) {
-	for _, k := range []ShardFraudKind{FraudStateRoot, FraudOverdraft, FraudReceiptsRoot} {
+	for _, k := range []ShardFraudKind{FraudStateRoot, FraudOverdraft, FraudReceiptsRoot, Withheld} {
 		if k.String() == s {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: fraud kind %q, expected state_root, overdraft or receipts_root", ErrByzantine, s)
+	return 0, fmt.Errorf("%w: fraud kind %q, expected state_root, overdraft, receipts_root or withheld", ErrByzantine, s)
 }
 
-// ShardFraud is a fraudulent shard block the simulation published.
+// ShardFraud is a fraudulent shard block the simulation published (or,
+// Withheld, built and kept).
 type ShardFraud struct {
 	Kind     ShardFraudKind
 	Shard    types.Shard
@@ -131,7 +138,8 @@ func (s *Sim) fishermanOff(i int) bool { return s.byz.fishOff[i] }
 // first shard node serving the shard, with one valid cross-shard transfer
 // (so that it sends a receipt), then made fraudulent and signed; it is
 // gossiped from another node, so that the serving node's handler judges it
-// as any gossip block. Call it before the slot runs.
+// as any gossip block. A Withheld block is built and signed but gossiped to
+// nobody. Call it before the slot runs.
 func (s *Sim) PublishFraudulentShardBlock(shard types.Shard, kind ShardFraudKind) error {
 	slot := s.nextSlot
 	if slot == 0 {
@@ -207,6 +215,10 @@ func (s *Sim) publishFraud(n *node, from int, shard types.Shard, slot types.Slot
 	}
 	s.byz.frauds = append(s.byz.frauds, ShardFraud{Kind: kind, Shard: shard, Slot: slot, Root: root,
 		Proposer: b.ProposerIndex, Receipts: len(built.Receipts), block: b})
+	if kind == Withheld {
+		n.log.Info("withholding shard block", "shard", uint64(shard), "slot", slot, "root", root, "validator", uint64(b.ProposerIndex))
+		return nil
+	}
 	n.log.Info("publishing fraudulent shard block", "shard", uint64(shard), "slot", slot, "root", root,
 		"validator", uint64(b.ProposerIndex), "kind", kind.String())
 	s.publish(from, p2p.ShardBlockTopic(uint64(shard)), data)

@@ -21,6 +21,8 @@ type ShardStatus struct {
 	// ClaimedBy counts the receipts each shard claimed (its head's inbox
 	// nonces summed), by shard.
 	ClaimedBy []uint64
+	// ClaimedFrom counts the receipts of each shard claimed, by shard.
+	ClaimedFrom []uint64
 	// FraudProofs counts the fraud proofs in the first beacon node's
 	// canonical blocks.
 	FraudProofs uint64
@@ -79,13 +81,14 @@ func (s *Sim) ShardStatus() (*ShardStatus, error) {
 		s.byz.initial = out.Balances
 	}
 	out.Genesis = s.byz.initial
-	out.ClaimedBy = make([]uint64, len(chains))
+	out.ClaimedBy, out.ClaimedFrom = make([]uint64, len(chains)), make([]uint64, len(chains))
 	for src, c := range chains {
 		for dst, d := range chains {
 			if src == dst {
 				continue
 			}
 			out.ClaimedBy[dst] += d.Inbox(types.Shard(src))
+			out.ClaimedFrom[src] += d.Inbox(types.Shard(src))
 			amount, over := inFlight(c, d, types.Shard(src), types.Shard(dst))
 			out.InFlight += amount
 			if over {

@@ -462,8 +462,8 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 		p.errf(n, "expected key at")
 	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation") && e.Op == "":
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
-	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" && e.Check != "shard_claims" || !e.Within.set()):
-		p.errf(n, "expected %s only on finalized, justified or shard_claims, with a within window", e.Op)
+	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" && !slices.Contains(countChecks, e.Check) || !e.Within.set()):
+		p.errf(n, "expected %s only on finalized, justified, %s, with a within window", e.Op, strings.Join(countChecks, ", "))
 	}
 	if (e.Check == "head_agreement" || slices.Contains(boolChecks, e.Check)) && !hasValue {
 		e.Value = 1

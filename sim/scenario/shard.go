@@ -37,7 +37,10 @@ var (
 	shardActionKeys  = []string{"shard_fraud", "wrong_data_root", "fishermen_off", "fishermen_on", "claim_attack", "garbage_peer", "censor_claims", "end_censor"}
 	shardActionArgs  = []string{"shard", "kind", "share", "node"}
 	garbageArgs      = []string{"node", "per_slot", "slots"}
-	shardChecks      = []string{"fraud_proofs", "crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved", "receipts_claimed", "claims_rejected", "garbage", "shard_claims"}
+	shardChecks      = []string{"fraud_proofs", "crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved", "receipts_claimed", "claims_rejected", "garbage", "shard_claims", "claims_from_shard"}
+	// countChecks are per-shard counts, which may also be advancing or
+	// not_advancing over a window.
+	countChecks = []string{"shard_claims", "claims_from_shard"}
 	// boolChecks hold or not; value 0 expects that they do not.
 	boolChecks = []string{"crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved"}
 )
@@ -168,7 +171,7 @@ func checkShardExpectation(e Expectation, nw Network) error {
 	if nw.ShardNodes == 0 {
 		return fmt.Errorf("check %s needs shard nodes (network.shard_nodes)", e.Check)
 	}
-	if (e.Check == "crosslink_rolled_back" || e.Check == "fraud_crosslinked" || e.Check == "shard_claims") && e.Shard >= nw.Shards {
+	if (e.Check == "crosslink_rolled_back" || e.Check == "fraud_crosslinked" || slices.Contains(countChecks, e.Check)) && e.Shard >= nw.Shards {
 		return fmt.Errorf("check %s names shard %d, expected 0..%d", e.Check, e.Shard, nw.Shards-1)
 	}
 	if !slices.Contains(boolChecks, e.Check) && e.Op == "" {
@@ -282,8 +285,10 @@ type ShardSample struct {
 	// proofs in node 0's canonical beacon blocks.
 	ReceiptsSent    uint64 `json:"receipts_sent"`
 	ReceiptsClaimed uint64 `json:"receipts_claimed"`
-	// ClaimedBy counts the receipts each shard claimed, by shard.
+	// ClaimedBy counts the receipts each shard claimed, ClaimedFrom
+	// those claimed of each shard's, by shard.
 	ClaimedBy   []uint64 `json:"claimed_by"`
+	ClaimedFrom []uint64 `json:"claimed_from"`
 	FraudProofs uint64   `json:"fraud_proofs"`
 	// Conserved says balances + receipts in flight equal the genesis
 	// total and no receipt was claimed twice; InFlight is the amount in
@@ -307,7 +312,7 @@ func (r *run) sampleShard(slot uint64) error {
 	if err != nil {
 		return err
 	}
-	smp := ShardSample{Slot: slot, Crosslinks: st.Crosslinks, ReceiptsSent: st.Sent, ReceiptsClaimed: st.Claimed, ClaimedBy: st.ClaimedBy,
+	smp := ShardSample{Slot: slot, Crosslinks: st.Crosslinks, ReceiptsSent: st.Sent, ReceiptsClaimed: st.Claimed, ClaimedBy: st.ClaimedBy, ClaimedFrom: st.ClaimedFrom,
 		FraudProofs: st.FraudProofs, Conserved: st.Conserved, InFlight: st.InFlight,
 		ClaimsRefused: st.ClaimsRefused, ClaimsAccepted: st.ClaimsAccepted, Garbage: st.Garbage}
 	for _, d := range st.DataRoots {

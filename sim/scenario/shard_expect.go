@@ -89,11 +89,12 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 				break
 			}
 		}
-	case "shard_claims":
+	case "shard_claims", "claims_from_shard":
 		if e.Op == "advancing" || e.Op == "not_advancing" {
-			a, b := ser.Samples[e.From].ClaimedBy[e.Shard], ser.Samples[e.To].ClaimedBy[e.Shard]
-			o.Expected = fmt.Sprintf("claims on shard %d %s over slots %d..%d", e.Shard, strings.ReplaceAll(e.Op, "_", " "), e.From, e.To)
-			o.Observed = fmt.Sprintf("%d -> %d", a, b)
+			a, _ := shardValue(e, ser.Samples[e.From])
+			b, _ := shardValue(e, ser.Samples[e.To])
+			o.Expected = fmt.Sprintf("%s of shard %d %s over slots %d..%d", e.Check, e.Shard, strings.ReplaceAll(e.Op, "_", " "), e.From, e.To)
+			o.Observed = fmt.Sprintf("%g -> %g", a, b)
 			o.Pass = (e.Op == "advancing") == (b > a)
 			return o
 		}
@@ -164,6 +165,8 @@ func shardValue(e Expectation, s ShardSample) (float64, string) {
 		return countOf(s.Garbage, e.Reason), "garbage: " + describe(s.Garbage)
 	case "shard_claims":
 		return float64(s.ClaimedBy[e.Shard]), fmt.Sprint(s.ClaimedBy[e.Shard])
+	case "claims_from_shard":
+		return float64(s.ClaimedFrom[e.Shard]), fmt.Sprint(s.ClaimedFrom[e.Shard])
 	}
 	return 0, "unknown check"
 }
