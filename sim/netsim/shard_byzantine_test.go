@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"testing"
@@ -88,5 +89,173 @@ func TestFraudulentShardBlockCaught(t *testing.T) {
 	}
 	if st.FraudProofs < 2 {
 		t.Errorf("%d fraud proofs included, want 2", st.FraudProofs)
+	}
+}
+
+// runShardSim builds a 4 + 4 node shard network of epochs epochs at 2
+// transactions a second and reads its genesis balances.
+func runShardSim(t *testing.T, epochs uint64) *Sim {
+	t.Helper()
+	c := shardTestConfig(1)
+	c.Epochs, c.Shard.TxRate = epochs, 2
+	s, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.ShardStatus(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestFraudKinds publishes each kind of fraudulent block at slot 17: the
+// serving node refuses it, its fisherman proves it and the proposer, and
+// nobody else, is slashed on every beacon node.
+func TestFraudKinds(t *testing.T) {
+	for _, kind := range []ShardFraudKind{FraudStateRoot, FraudOverdraft, FraudReceiptsRoot} {
+		t.Run(kind.String(), func(t *testing.T) {
+			s := runShardSim(t, 3)
+			s.RunSlots(16)
+			if err := s.PublishFraudulentShardBlock(3, kind); err != nil {
+				t.Fatal(err)
+			}
+			s.RunSlots(23)
+			f := s.ShardFrauds()
+			if len(f) != 1 || f[0].Kind != kind || f[0].Receipts != 1 {
+				t.Fatalf("frauds %+v, want one %s block sending one receipt", f, kind)
+			}
+			if n := s.firstServing(3); !n.shard.chains[3].IsInvalid(f[0].Root) {
+				t.Error("the block is not marked invalid")
+			}
+			for i := range s.cfg.Nodes {
+				if got := slashedSet(s, i); !slices.Equal(got, []types.ValidatorIndex{f[0].Proposer}) {
+					t.Errorf("node %d: slashed %v, want [%d]", i, got, f[0].Proposer)
+				}
+			}
+			st, err := s.ShardStatus()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.FraudProofs != 1 || !st.Conserved {
+				t.Errorf("%d fraud proofs, conserved %v; want 1, true", st.FraudProofs, st.Conserved)
+			}
+		})
+	}
+}
+
+// TestFishermanOff switches off the fisherman of the node serving shard
+// 2: the fraudulent block is refused but never proven, nobody is slashed.
+func TestFishermanOff(t *testing.T) {
+	s := runShardSim(t, 3)
+	n := s.firstServing(2)
+	if err := s.SetFisherman(n.index, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFisherman(0, false); err == nil {
+		t.Error("a beacon node's fisherman was switched")
+	}
+	s.RunSlots(16)
+	if err := s.PublishFraudulentShardBlock(2, FraudStateRoot); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(23)
+	if !n.shard.chains[2].IsInvalid(s.ShardFrauds()[0].Root) {
+		t.Error("the block is not marked invalid")
+	}
+	if n.shard.h.ProofsSeen() != 0 {
+		t.Errorf("%d proofs seen with the fisherman off", n.shard.h.ProofsSeen())
+	}
+	if got := slashedSet(s, 0); len(got) != 0 {
+		t.Errorf("slashed %v, want nobody", got)
+	}
+}
+
+// TestClaimAttacks replays an included claim to its destination and to
+// another shard: both are refused, for their reasons, and nothing is
+// credited twice.
+func TestClaimAttacks(t *testing.T) {
+	s := runShardSim(t, 5)
+	s.RunSlots(35)
+	if err := s.ReplayClaim(0, 3, ClaimTwice); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplayClaim(0, 3, ClaimWrongShard); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(39)
+	st, err := s.ShardStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint64{"already claimed": 1, "wrong shard": 1}
+	if st.ClaimsSent != 2 || st.ClaimsAccepted != 0 || !maps.Equal(st.ClaimsRefused, want) {
+		t.Errorf("sent %d, accepted %d, refused %v; want 2, 0, %v", st.ClaimsSent, st.ClaimsAccepted, st.ClaimsRefused, want)
+	}
+	if !st.Conserved {
+		t.Error("receipts not conserved")
+	}
+	if err := s.ReplayClaim(99, 3, ClaimTwice); err == nil {
+		t.Error("an unknown sender was accepted")
+	}
+}
+
+// TestGarbagePeer has beacon node 0 send garbage for two epochs: no node
+// accepts any, and the network finalizes as usual.
+func TestGarbagePeer(t *testing.T) {
+	s := runShardSim(t, 4)
+	s.RunSlots(7)
+	if err := s.GarbagePeer(0, 8, 16); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(32)
+	st, err := s.ShardStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GarbageSent != 128 || st.Garbage["accepted"] != 0 || st.Garbage["rejected"] == 0 {
+		t.Errorf("sent %d, verdicts %v; want 128 sent, none accepted", st.GarbageSent, st.Garbage)
+	}
+	for _, n := range s.nodes {
+		if f := n.chain.Finalized().Epoch; f < 2 {
+			t.Errorf("node %d finalized epoch %d at slot 32, want >= 2", n.index, f)
+		}
+	}
+	if err := s.GarbagePeer(0, 0, 1); err == nil {
+		t.Error("zero messages a slot were accepted")
+	}
+}
+
+// TestCensorClaims censors shard 1's claims from slot 24 to 40: its
+// claimed count stands still meanwhile, other shards' grows, and it grows
+// again after.
+func TestCensorClaims(t *testing.T) {
+	s := runShardSim(t, 7)
+	s.RunSlots(23)
+	if err := s.CensorClaims(1, true); err != nil {
+		t.Fatal(err)
+	}
+	at := func(slot types.Slot) *ShardStatus {
+		s.RunSlots(slot)
+		st, err := s.ShardStatus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	a := at(24)
+	b := at(39)
+	if err := s.CensorClaims(1, false); err != nil {
+		t.Fatal(err)
+	}
+	c := at(55)
+	if b.ClaimedBy[1] != a.ClaimedBy[1] || c.ClaimedBy[1] <= b.ClaimedBy[1] {
+		t.Errorf("shard 1 claimed %d, %d, %d at slots 24, 39, 55; want equal, then more", a.ClaimedBy[1], b.ClaimedBy[1], c.ClaimedBy[1])
+	}
+	if b.ClaimedBy[2] <= a.ClaimedBy[2] {
+		t.Errorf("shard 2 claimed %d then %d while shard 1 was censored", a.ClaimedBy[2], b.ClaimedBy[2])
+	}
+	if !c.Conserved {
+		t.Error("receipts not conserved")
 	}
 }
