@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -34,6 +35,10 @@ const (
 	FraudOverdraft
 	// FraudReceiptsRoot commits to a wrong receipts root.
 	FraudReceiptsRoot
+	// FraudEarlyClaim includes the claim of a receipt whose crosslink is
+	// current but not yet past the challenge window (its window proof made
+	// against the head instead of the window state).
+	FraudEarlyClaim
 	// Withheld is a valid block whose proposer gossips nothing: only its
 	// header reaches the beacon chain, through complicit crosslink votes
 	// (WrongDataRootVotes); its body stays unavailable.
@@ -49,18 +54,20 @@ func (k ShardFraudKind) String() string {
 		return "receipts_root"
 	case Withheld:
 		return "withheld"
+	case FraudEarlyClaim:
+		return "early_claim"
 	}
 	return "state_root"
 }
 
 // ParseShardFraudKind reads a kind's scenario name.
 func ParseShardFraudKind(s string) (ShardFraudKind, error) {
-	for _, k := range []ShardFraudKind{FraudStateRoot, FraudOverdraft, FraudReceiptsRoot, Withheld} {
+	for _, k := range []ShardFraudKind{FraudStateRoot, FraudOverdraft, FraudReceiptsRoot, FraudEarlyClaim, Withheld} {
 		if k.String() == s {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: fraud kind %q, expected state_root, overdraft, receipts_root or withheld", ErrByzantine, s)
+	return 0, fmt.Errorf("%w: fraud kind %q, expected state_root, overdraft, receipts_root, early_claim or withheld", ErrByzantine, s)
 }
 
 // ShardFraud is a fraudulent shard block the simulation published (or,
@@ -188,6 +195,12 @@ func (s *Sim) publishFraud(n *node, from int, shard types.Shard, slot types.Slot
 		b.StateRoot = fraudRoot("state root", slot)
 	case FraudReceiptsRoot:
 		b.ReceiptsRoot = fraudRoot("receipts root", slot)
+	case FraudEarlyClaim:
+		claim, err := s.earlyClaim(n.shard.h.WindowState(beaconRoot, beacon), beacon, pre)
+		if err != nil {
+			return err
+		}
+		b.Body.Claims = append(b.Body.Claims, claim)
 	case FraudOverdraft:
 		over := s.signedTx(pre, 1, dst, 0, domain)
 		over.Amount = pre.Accounts[1].Balance + 1_000_000_000
@@ -387,4 +400,55 @@ func (s *Sim) wrongDataRoot(c types.Crosslink) (types.Root, error) {
 		return shardcore.CrosslinkDataRoot(s.pcfg, list)
 	}
 	return fraudRoot(fmt.Sprintf("data root of shard %d", c.Shard), types.Slot(c.EndEpoch)), nil
+}
+
+// earlyClaim builds, for the shard of pre (a destination head state), the
+// claim of its next receipt from some source (its inbox nonce) whose block
+// is in the source's current crosslink in beacon but whose crosslink is
+// not past the challenge window: the window proof is made against beacon
+// itself rather than the state at the window slot, which a destination
+// block must not accept.
+func (s *Sim) earlyClaim(window, beacon *types.BeaconState, pre *st.ShardState) (*st.ReceiptClaim, error) {
+	dst := pre.Shard
+	for src := range types.Shard(s.pcfg.ShardCount) {
+		n := s.firstServing(src)
+		if src == dst || n == nil {
+			continue
+		}
+		ch := n.shard.chains[src]
+		cur := beacon.CurrentCrosslinks[src]
+		links := ch.CrosslinkChain(cur, 1)
+		if len(links) == 0 || !links[0].Resolved || len(links[0].Headers) == 0 {
+			continue
+		}
+		for pos, root := range links[0].Headers {
+			_, receipts, found := ch.Block(root)
+			if !found {
+				continue
+			}
+			for i, r := range receipts {
+				if r.DstShard != dst || r.Nonce != pre.InboxNonces[src] {
+					continue
+				}
+				header, rb, err := ch.ReceiptProof(root, i)
+				if err != nil {
+					return nil, err
+				}
+				hb, err := shardcore.HeaderProof(s.pcfg, links[0].Headers, pos)
+				if err != nil {
+					return nil, err
+				}
+				c := cur
+				cs := &shardcore.ClaimSource{Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
+					Header: header, HeaderIndex: uint64(pos), HeaderBranch: hb, Chain: []*types.Crosslink{&c}}
+				if window != nil {
+					if _, err := shardcore.NewClaimBuilder(s.pcfg, window.Copy()).Build(cs); !errors.Is(err, shardcore.ErrNotClaimable) {
+						continue // claimable already (or broken): not an early claim
+					}
+				}
+				return shardcore.NewClaimBuilder(s.pcfg, beacon.Copy()).Build(cs)
+			}
+		}
+	}
+	return nil, fmt.Errorf("no receipt to shard %d is next in its inbox and in a crosslink inside the challenge window", dst)
 }

@@ -98,6 +98,9 @@ func runShardSim(t *testing.T, epochs uint64) *Sim {
 	t.Helper()
 	c := shardTestConfig(1)
 	c.Epochs, c.Shard.TxRate = epochs, 2
+	if testing.Verbose() {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	s, err := New(c)
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +259,36 @@ func TestCensorClaims(t *testing.T) {
 		t.Errorf("shard 2 claimed %d then %d while shard 1 was censored", a.ClaimedBy[2], b.ClaimedBy[2])
 	}
 	if !c.Conserved {
+		t.Error("receipts not conserved")
+	}
+}
+
+// TestEarlyClaim has shard 6's proposer include, at slot 36, the claim of
+// a receipt whose crosslink is not past the challenge window: the serving
+// node refuses the block, its fisherman proves it and the proposer alone
+// is slashed; receipts stay conserved (none credited twice).
+func TestEarlyClaim(t *testing.T) {
+	s := runShardSim(t, 6)
+	s.RunSlots(35)
+	if err := s.PublishFraudulentShardBlock(6, FraudEarlyClaim); err != nil {
+		t.Fatal(err)
+	}
+	s.RunSlots(39)
+	f := s.ShardFrauds()
+	if len(f) != 1 {
+		t.Fatal("no early claim block was published")
+	}
+	if n := s.firstServing(6); !n.shard.chains[6].IsInvalid(f[0].Root) {
+		t.Error("the block is not marked invalid")
+	}
+	if got := slashedSet(s, 0); !slices.Equal(got, []types.ValidatorIndex{f[0].Proposer}) {
+		t.Errorf("slashed %v, want [%d]", got, f[0].Proposer)
+	}
+	st, err := s.ShardStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Conserved {
 		t.Error("receipts not conserved")
 	}
 }

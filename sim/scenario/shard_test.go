@@ -16,7 +16,7 @@ func TestShardParseErrors(t *testing.T) {
 		{"shard action without shard nodes", beaconNet + "timeline:\n  - at: {slot: 3}\n    shard_fraud: {shard: 0, kind: state_root}\n",
 			"step 1: shard_fraud needs shard nodes (network.shard_nodes)"},
 		{"unknown fraud kind", shardNet + "timeline:\n  - at: {slot: 3}\n    shard_fraud: {shard: 0, kind: minting}\n",
-			"fraud kind \"minting\", expected state_root, overdraft, receipts_root or withheld"},
+			"fraud kind \"minting\", expected state_root, overdraft, receipts_root, early_claim or withheld"},
 		{"shard out of range", shardNet + "timeline:\n  - at: {slot: 3}\n    shard_fraud: {shard: 8, kind: state_root}\n",
 			"shard_fraud names shard 8, expected 0..7"},
 		{"bad share", shardNet + "timeline:\n  - at: {epoch: 1}\n    wrong_data_root: {shard: 1, share: 1.5}\n",
