@@ -375,16 +375,7 @@ type Outcome struct {
 // evaluate checks e against the samples.
 func evaluate(e Expectation, samples []Sample) Outcome {
 	o := Outcome{Name: e.Name, Check: e.Check, From: e.From, To: e.To}
-	nodes := func(s Sample) []NodeSample {
-		if len(e.Nodes) == 0 {
-			return s.Nodes
-		}
-		var out []NodeSample
-		for _, i := range e.Nodes {
-			out = append(out, s.Nodes[i])
-		}
-		return out
-	}
+	nodes := func(s Sample) []NodeSample { return nodesOf(e, s) }
 	at := func(t uint64) []NodeSample {
 		if e.Check == "participation" {
 			t -= t % slotsPerEpoch // measured at epoch starts

@@ -128,7 +128,7 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 	return o
 }
 
-// nodesOf is the nodes of s the expectation looks at.
+// nodesOf is the nodes of s the expectation looks at (all without nodes).
 func nodesOf(e Expectation, s Sample) []NodeSample {
 	if len(e.Nodes) == 0 {
 		return s.Nodes
