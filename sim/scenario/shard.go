@@ -28,8 +28,9 @@ type ShardNetwork struct {
 	// another shard.
 	TxRate     float64 `json:"tx_rate,omitempty"`
 	CrossShard float64 `json:"cross_shard,omitempty"`
-	// Fishermen are the shard nodes running a fisherman (nil: all).
-	Fishermen []int `json:"fishermen,omitempty"`
+	// Fishermen are the shard nodes running a fisherman (nil, null in
+	// JSON: all; empty: none).
+	Fishermen []int `json:"fishermen"`
 }
 
 var (
