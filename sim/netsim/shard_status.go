@@ -100,6 +100,20 @@ func (s *Sim) ShardStatus() (*ShardStatus, error) {
 	return out, nil
 }
 
+// ShardBalance returns the balance of account j on shard's head (the
+// first shard node serving it).
+func (s *Sim) ShardBalance(shard types.Shard, j uint64) (uint64, error) {
+	n := s.firstServing(shard)
+	if n == nil {
+		return 0, fmt.Errorf("shard balance: %w: no shard node serves shard %d", ErrInvalidConfig, shard)
+	}
+	a, ok := n.shard.chains[shard].Account(j, nil)
+	if !ok {
+		return 0, fmt.Errorf("shard balance: %w: shard %d has no account %d", ErrInvalidConfig, shard, j)
+	}
+	return uint64(a.Balance), nil
+}
+
 // inFlight is the amount of the receipts src's head sent to dst that dst's
 // head has not claimed, and whether dst claimed more than src sent.
 func inFlight(src, dst *chain.Service, s, d types.Shard) (uint64, bool) {

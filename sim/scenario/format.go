@@ -104,9 +104,10 @@ type Expectation struct {
 	// From and To are the resolved slots (equal without a window).
 	From, To uint64
 	line     int
-	// Shard and Reason narrow shard-layer checks (shard_expect.go).
-	Shard  uint64
-	Reason string
+	// Shard, Reason and Account narrow shard-layer checks
+	// (shard_expect.go).
+	Shard, Account uint64
+	Reason         string
 }
 
 // The accepted keys, for errors that say what was expected.
@@ -117,7 +118,7 @@ var (
 	actionKeys  = append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, shardActionKeys...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
-	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason"}
+	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account"}
 	checks      = append([]string{"finalized", "justified", "head_agreement", "slashed", "participation"}, shardChecks...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )

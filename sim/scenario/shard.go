@@ -38,7 +38,7 @@ var (
 	shardActionKeys  = []string{"shard_fraud", "wrong_data_root", "fishermen_off", "fishermen_on", "claim_attack", "garbage_peer", "censor_claims", "end_censor"}
 	shardActionArgs  = []string{"shard", "kind", "share", "node"}
 	garbageArgs      = []string{"node", "per_slot", "slots"}
-	shardChecks      = []string{"fraud_proofs", "crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved", "receipts_claimed", "claims_rejected", "garbage", "shard_claims", "claims_from_shard"}
+	shardChecks      = []string{"fraud_proofs", "crosslink_rolled_back", "fraud_crosslinked", "offenders_slashed", "receipts_conserved", "receipts_claimed", "claims_rejected", "garbage", "shard_claims", "claims_from_shard", "balance_change"}
 	// countChecks are per-shard counts, which may also be advancing or
 	// not_advancing over a window.
 	countChecks = []string{"shard_claims", "claims_from_shard"}
@@ -172,7 +172,7 @@ func checkShardExpectation(e Expectation, nw Network) error {
 	if nw.ShardNodes == 0 {
 		return fmt.Errorf("check %s needs shard nodes (network.shard_nodes)", e.Check)
 	}
-	if (e.Check == "crosslink_rolled_back" || e.Check == "fraud_crosslinked" || slices.Contains(countChecks, e.Check)) && e.Shard >= nw.Shards {
+	if (e.Check == "crosslink_rolled_back" || e.Check == "fraud_crosslinked" || slices.Contains(countChecks, e.Check) || e.Check == "balance_change") && e.Shard >= nw.Shards {
 		return fmt.Errorf("check %s names shard %d, expected 0..%d", e.Check, e.Shard, nw.Shards-1)
 	}
 	if !slices.Contains(boolChecks, e.Check) && e.Op == "" {
@@ -302,6 +302,9 @@ type ShardSample struct {
 	ClaimsAccepted uint64            `json:"claims_accepted"`
 	// Garbage counts the garbage deliveries by verdict.
 	Garbage map[string]uint64 `json:"garbage,omitempty"`
+	// Balances are the balances of the accounts balance_change checks
+	// name, by "shard/account".
+	Balances map[string]uint64 `json:"balances,omitempty"`
 }
 
 // sampleShard records the shard layer at slot's start.
@@ -318,6 +321,19 @@ func (r *run) sampleShard(slot uint64) error {
 		ClaimsRefused: st.ClaimsRefused, ClaimsAccepted: st.ClaimsAccepted, Garbage: st.Garbage}
 	for _, d := range st.DataRoots {
 		smp.DataRoots = append(smp.DataRoots, hex.EncodeToString(d[:4]))
+	}
+	for _, e := range r.sc.Expect {
+		if e.Check != "balance_change" {
+			continue
+		}
+		b, err := r.sim.ShardBalance(types.Shard(e.Shard), e.Account)
+		if err != nil {
+			return err
+		}
+		if smp.Balances == nil {
+			smp.Balances = make(map[string]uint64)
+		}
+		smp.Balances[accountKey(e.Shard, e.Account)] = b
 	}
 	ser := r.rep.Shard
 	if n := len(ser.Samples); n > 0 && ser.Samples[n-1].FraudProofs < smp.FraudProofs {

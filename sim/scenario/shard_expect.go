@@ -21,6 +21,8 @@ func (p *parser) shardExpectKey(k string, v *yaml.Node, e *Expectation) {
 		e.Shard = p.uint(v)
 	case "reason":
 		e.Reason = p.str(v)
+	case "account":
+		e.Account = p.uint(v)
 	}
 }
 
@@ -89,6 +91,14 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 				break
 			}
 		}
+	case "balance_change":
+		key := accountKey(e.Shard, e.Account)
+		a, b := ser.Samples[e.From].Balances[key], ser.Samples[e.To].Balances[key]
+		change := float64(int64(b - a))
+		o.Expected = fmt.Sprintf("balance of account %s changes by %s %g Gwei over slots %d..%d", key, e.Op, e.Value, e.From, e.To)
+		o.Observed = fmt.Sprintf("%d -> %d (%+g)", a, b, change)
+		o.Pass = compare(e.Op, change, e.Value)
+		return o
 	case "shard_claims", "claims_from_shard":
 		if e.Op == "advancing" || e.Op == "not_advancing" {
 			a, _ := shardValue(e, ser.Samples[e.From])
@@ -104,15 +114,7 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 		for t := e.From; t <= e.To; t++ {
 			v, obs := shardValue(e, ser.Samples[t])
 			o.Observed = obs
-			switch e.Op {
-			case ">=":
-				o.Pass = v >= e.Value
-			case "<=":
-				o.Pass = v <= e.Value
-			default:
-				o.Pass = v == e.Value
-			}
-			if o.Pass {
+			if o.Pass = compare(e.Op, v, e.Value); o.Pass {
 				if e.To > e.From {
 					o.Observed += fmt.Sprintf(" (at slot %d)", t)
 				}
@@ -194,3 +196,17 @@ func describe(m map[string]uint64) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// compare reports whether v op want holds (op >=, <= or =).
+func compare(op string, v, want float64) bool {
+	switch op {
+	case ">=":
+		return v >= want
+	case "<=":
+		return v <= want
+	}
+	return v == want
+}
+
+// accountKey names account j of shard ("3/0").
+func accountKey(shard, j uint64) string { return fmt.Sprintf("%d/%d", shard, j) }

@@ -38,6 +38,8 @@ func TestShardParseErrors(t *testing.T) {
 			"check receipts_claimed needs op"},
 		{"advancing on a value check", shardNet + "expect:\n  - check: fraud_proofs\n    op: advancing\n    at: {epoch: 1}\n    within: {epoch: 2}\n",
 			"expected advancing only on finalized, justified, shard_claims, claims_from_shard"},
+		{"balance change without op", shardNet + "expect:\n  - check: balance_change\n    shard: 1\n    account: 3\n    at: {epoch: 1}\n",
+			"check balance_change needs op"},
 		{"check shard out of range", shardNet + "expect:\n  - check: crosslink_rolled_back\n    shard: 9\n    at: {epoch: 1}\n",
 			"check crosslink_rolled_back names shard 9, expected 0..7"},
 	}
