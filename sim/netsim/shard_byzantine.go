@@ -306,11 +306,7 @@ func (s *Sim) WrongDataRootVotes(shard types.Shard, share float64) error {
 func (s *Sim) castWrongDataRoot(slot types.Slot, sc validator.SlotCommittee, voters []types.ValidatorIndex) {
 	for i := range s.cfg.Nodes {
 		n := s.nodes[i]
-		if n.keys == nil {
-			continue
-		}
-		// The node's own keys: ValidatorRange splits among shard nodes too.
-		first, count := n.keys.Start(), uint64(n.keys.Len())
+		first, count, _ := s.ValidatorRange(i)
 		var mine []types.ValidatorIndex
 		for _, v := range voters {
 			if uint64(v) >= first && uint64(v) < first+count {

@@ -292,3 +292,20 @@ func TestEarlyClaim(t *testing.T) {
 		t.Error("receipts not conserved")
 	}
 }
+
+// TestValidatorRangeWithShardNodes checks that the beacon nodes host the
+// validators and the shard nodes none, so that byzantine votes and offline
+// selections find the right hosts in a shard network.
+func TestValidatorRangeWithShardNodes(t *testing.T) {
+	s := runShardSim(t, 1)
+	for i := range s.NodeCount() {
+		first, count, err := s.ValidatorRange(i)
+		want := [2]uint64{uint64(16 * i), 16}
+		if s.isShardNode(i) {
+			want = [2]uint64{}
+		}
+		if err != nil || [2]uint64{first, count} != want {
+			t.Errorf("node %d: range %d+%d (%v), want %d+%d", i, first, count, err, want[0], want[1])
+		}
+	}
+}

@@ -100,6 +100,9 @@ func (s *Sim) ShardStatus() (*ShardStatus, error) {
 	return out, nil
 }
 
+// ShardNodeCount returns the number of shard nodes (the last nodes).
+func (s *Sim) ShardNodeCount() int { return s.cfg.Shard.Nodes }
+
 // ShardBalance returns the balance of account j on shard's head (the
 // first shard node serving it).
 func (s *Sim) ShardBalance(shard types.Shard, j uint64) (uint64, error) {

@@ -194,7 +194,7 @@ func offlineNodes(s *netsim.Sim, a Action) ([]int, error) {
 	if len(a.Nodes) > 0 {
 		return a.Nodes, nil
 	}
-	n := s.NodeCount()
+	n := s.NodeCount() - s.ShardNodeCount() // validators are on beacon nodes
 	if a.Validators != "" {
 		lo, hi, err := parseRange(a.Validators)
 		if err != nil {

@@ -2,8 +2,11 @@ package scenario
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shardlab/shardlab/sim/netsim"
 )
 
 // TestShardParseErrors checks the errors about the shard layer's keys.
@@ -76,6 +79,31 @@ func TestShardNetworkConfig(t *testing.T) {
 		}
 		if e.Check == "crosslink_rolled_back" && e.Value != 0 {
 			t.Errorf("%s: value %g, want 0 as written", e.Name, e.Value)
+		}
+	}
+}
+
+// TestOfflineWithShardNodes checks that offline selections in a shard
+// network take beacon nodes only (the shard nodes host no validator and
+// must keep their slot work).
+func TestOfflineWithShardNodes(t *testing.T) {
+	sc, err := Parse("x.yaml", []byte("name: x\nnetwork:\n  nodes: 4\n  epochs: 1\n  shard_nodes: 4\n  shards: 8\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sc.Network.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := netsim.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, a := range []Action{{Kind: "offline", Fraction: 0.25}, {Kind: "offline", Validators: "48..64"}} {
+		got, err := offlineNodes(s, a)
+		if err != nil || !slices.Equal(got, []int{3}) {
+			t.Errorf("%+v: nodes %v (%v), want [3]", a, got, err)
 		}
 	}
 }
