@@ -121,6 +121,9 @@ func (h *Handler) propose(s bt.Shard, slot bt.Slot, headRoot bt.Root, head, wind
 	if window != nil {
 		window = window.Copy()
 	}
+	if h.censorClaims(s) {
+		window = nil // without a window state no claim is includable
+	}
 	built, err := c.Propose(slot, headRoot, head, window, sk)
 	if err != nil {
 		h.cfg.Hooks.block(s, "failed")

@@ -101,6 +101,9 @@ func (f *fisherman) whistleblower(exclude map[bt.ValidatorIndex]bool) (bt.Valida
 // prove builds the first proof of a fraudulent block and queues it.
 func (f *fisherman) prove(ferr *chain.FraudError) {
 	h := f.h
+	if h.fishermanOff() {
+		return
+	}
 	root, err := ferr.Block.SigningRoot()
 	if err != nil || ferr.Pre == nil {
 		return
@@ -278,6 +281,11 @@ func (f *fisherman) onBeaconBlock(root bt.Root) {
 // the shard's current crosslink chain, the rollback.
 func (f *fisherman) secondProofs(epoch bt.Epoch) {
 	h := f.h
+	// The epoch is over for the beacon state only once the head state is
+	// past its transition (which writes the crosslink the evidence votes):
+	// at the next epoch's first slot start the head is usually still the
+	// last block of the epoch, and the rollback would not be found.
+	epoch = min(epoch, bcore.ComputeEpochOfSlot(h.pcfg, h.bchain.HeadState().Slot))
 	f.mu.Lock()
 	var due []provenBlock       // snapshots: the event loop appends evidence under f.mu
 	for _, r := range f.order { // proof order, not map order

@@ -61,6 +61,14 @@ type Config struct {
 	// ServingPeers returns the connected peers whose beacon status lists
 	// shard, sorted (required).
 	ServingPeers func(shard bt.Shard) []peer.ID
+	// FishermanOff, when set and true, stops the fisherman: invalid blocks
+	// are still refused, but no fraud proof is built (a node without a
+	// fisherman, as scenarios stage them); nil: always on.
+	FishermanOff func() bool
+	// CensorClaims, when set and true for a shard, makes the node's
+	// proposer leave every receipt claim out of its blocks of that shard
+	// (a censoring proposer, as scenarios stage them); nil: never.
+	CensorClaims func(shard bt.Shard) bool
 	// Background runs f, long work of the slot (a relay pass: a Merkle
 	// proof per claim, up to MAX_SHARD_CLAIMS per pair of shards), beside
 	// the host's other calls into the handler, so that the slot's other
@@ -220,3 +228,11 @@ func (h *Handler) setBehind(s bt.Shard, v bool) {
 func (h *Handler) publish(topic string, v interface{ MarshalSSZ() ([]byte, error) }) {
 	handler.PublishSSZ(h.env, h.log, topic, v)
 }
+
+// censorClaims reports whether Config.CensorClaims censors shard's claims.
+func (h *Handler) censorClaims(s bt.Shard) bool {
+	return h.cfg.CensorClaims != nil && h.cfg.CensorClaims(s)
+}
+
+// fishermanOff reports whether Config.FishermanOff stops the fisherman.
+func (h *Handler) fishermanOff() bool { return h.cfg.FishermanOff != nil && h.cfg.FishermanOff() }

@@ -65,23 +65,14 @@ func (s *Sim) HeadState(i int) (*types.BeaconState, error) {
 	return n.chain.HeadState(), nil
 }
 
-// ValidatorRange is the first validator index node i hosts and how many.
+// ValidatorRange is the first validator index node i hosts and how many
+// (none on a shard node: the beacon nodes split the validators).
 func (s *Sim) ValidatorRange(i int) (first, count uint64, err error) {
-	if _, err := s.node(i); err != nil {
+	n, err := s.node(i)
+	if err != nil || n.keys == nil {
 		return 0, 0, err
 	}
-	per, extra := s.cfg.Validators/uint64(len(s.nodes)), s.cfg.Validators%uint64(len(s.nodes))
-	for j := range i {
-		first += per
-		if uint64(j) < extra {
-			first++
-		}
-	}
-	count = per
-	if uint64(i) < extra {
-		count++
-	}
-	return first, count, nil
+	return n.keys.Start(), uint64(n.keys.Len()), nil
 }
 
 func (s *Sim) node(i int) (*node, error) {

@@ -148,6 +148,8 @@ func (s *Sim) openShard(n *node, hc *handler.Config) error {
 		Beacon: n.chain, Chains: sp.chains, Keys: keys, Verifier: v, MaxPendingBlocks: 256, ResendSlots: 4,
 		BeaconSyncing: func() bool { return n.h.Syncing() },
 		ServingPeers:  func(sh types.Shard) []peer.ID { return s.servingPeers(n, sh) },
+		FishermanOff:  func() bool { return s.fishermanOff(n.index) },
+		CensorClaims:  func(sh types.Shard) bool { return s.byz.censored[sh] },
 	}
 	if sp.h, err = shardhandler.New(sc, simEnv{n}); err != nil {
 		return fmt.Errorf("open node %d shard handler: %w", n.index, err)

@@ -30,6 +30,7 @@ type Sim struct {
 	shared         *shared
 	nodes          []*node
 	sh             shardSim
+	byz            shardByzantine // shard_byzantine.go
 	genesis        time.Time
 	genesisState   *types.BeaconState // for restarts
 	linkFaults     map[int]LinkFault  // per-node extra delay and loss

@@ -47,6 +47,8 @@ type Network struct {
 	Epochs uint64 `json:"epochs"`
 	// Config overrides chain-config keys of the minimal preset (registry.go).
 	Config map[string]string `json:"config,omitempty"`
+	// ShardNetwork is the shard side (shard.go).
+	ShardNetwork
 }
 
 // When is a point in time: slot or epoch, or an offset after a named step.
@@ -91,6 +93,8 @@ type Action struct {
 	Count uint64
 	// Rate and CrossShard are workload's changes (nil: unchanged).
 	Rate, CrossShard *float64
+	// Shard holds a shard-layer action's arguments (shard.go).
+	Shard *ShardAction
 }
 
 // Expectation is one check.
@@ -112,18 +116,22 @@ type Expectation struct {
 	// From and To are the resolved slots (equal without a window).
 	From, To uint64
 	line     int
+	// Shard, Reason and Account narrow shard-layer checks
+	// (shard_expect.go).
+	Shard, Account uint64
+	Reason         string
 }
 
 // The accepted keys, for errors that say what was expected.
 var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
-	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs", "config"}
+	networkKeys = append([]string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs", "config"}, shardNetworkKeys...)
 	whenKeys    = []string{"slot", "epoch", "after", "time"}
-	actionKeys  = append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, registryActions...)
+	actionKeys  = append(append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, registryActions...), shardActionKeys...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
-	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within"}
-	checks      = append([]string{"finalized", "justified", "head_agreement", "slashed", "participation"}, registryChecks...)
+	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account"}
+	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation"}, registryChecks...), shardChecks...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -337,6 +345,8 @@ func (p *parser) network(n *yaml.Node, nw *Network) {
 			nw.Epochs = p.uint(v)
 		case "config":
 			p.chainConfig(v, nw)
+		default:
+			p.shardNetwork(k, v, nw)
 		}
 	})
 }
@@ -413,6 +423,8 @@ func (p *parser) step(n *yaml.Node) Step {
 		default:
 			if slices.Contains(registryActions, k) {
 				p.registryAction(k, v, a)
+			} else {
+				p.shardAction(k, v, a)
 			}
 		}
 	})
@@ -452,6 +464,8 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 			e.At, hasAt = p.when(v), true
 		case "within":
 			e.Within = p.when(v)
+		default:
+			p.shardExpectKey(k, v, &e)
 		}
 	})
 	switch {
@@ -461,12 +475,12 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 		p.errf(n, "expected key at")
 	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation") && e.Op == "":
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
-	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" || !e.Within.set()):
-		p.errf(n, "expected %s only on finalized or justified, with a within window", e.Op)
+	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" && !slices.Contains(countChecks, e.Check) || !e.Within.set()):
+		p.errf(n, "expected %s only on finalized, justified, %s, with a within window", e.Op, strings.Join(countChecks, ", "))
 	default:
 		p.checkExpectation(n, &e, hasValue)
 	}
-	if e.Check == "head_agreement" && !hasValue {
+	if (e.Check == "head_agreement" || slices.Contains(boolChecks, e.Check)) && !hasValue {
 		e.Value = 1
 	}
 	if e.Name == "" {

@@ -584,6 +584,7 @@ func epochText(exists bool, e uint64) string {
 	return fmt.Sprint(e)
 }
 
+// compare reports whether v op want holds (op >=, <= or =).
 func compare(v float64, op string, want float64) bool {
 	switch op {
 	case ">=":

@@ -68,6 +68,9 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 		if err := checkRegistry(st.Action, nw); err != nil {
 			p.errf(pos, "step %d: %v", i+1, err)
 		}
+		if err := checkShardAction(st.Action, nw); err != nil {
+			p.errf(pos, "step %d: %v", i+1, err)
+		}
 	}
 	for i := range sc.Expect {
 		e := &sc.Expect[i]
@@ -94,6 +97,9 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 			if n >= nw.Nodes {
 				p.errf(pos, "expectation %q names node %d, expected 0..%d", e.Name, n, nw.Nodes-1)
 			}
+		}
+		if err := checkShardExpectation(*e, nw); err != nil {
+			p.errf(pos, "expectation %q: %v", e.Name, err)
 		}
 	}
 }
@@ -183,6 +189,9 @@ func (nw Network) config() (netsim.Config, error) {
 		return c, fmt.Errorf("slot_time %q, expected a duration such as 2s", nw.SlotTime)
 	}
 	c.SlotTime = d
+	if err := nw.shardConfig(&c); err != nil {
+		return c, err
+	}
 	if c.Latency, err = netsim.ParseLatency(nw.Latency); err != nil {
 		return c, err
 	}
@@ -200,7 +209,7 @@ func offlineNodes(s *netsim.Sim, a Action) ([]int, error) {
 	if len(a.Nodes) > 0 {
 		return a.Nodes, nil
 	}
-	n := s.NodeCount()
+	n := s.NodeCount() - s.ShardNodeCount() // validators are on beacon nodes
 	if a.Validators != "" {
 		lo, hi, err := parseRange(a.Validators)
 		if err != nil {

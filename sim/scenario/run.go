@@ -81,6 +81,8 @@ type Report struct {
 	// Optional chart series and timeline events (see report.go).
 	Series []Series `json:"series,omitempty"`
 	Events []Event  `json:"events,omitempty"`
+	// Shard is the shard layer's series (shard.go; nil without shards).
+	Shard *ShardSeries `json:"shard,omitempty"`
 }
 
 // Hash is the sha256 of the report's JSON.
@@ -145,6 +147,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		rep: &Report{Name: sc.Name, Description: sc.Description, File: sc.File, Seed: sc.Network.Seed,
 			Network: sc.Network, SlotsPerEpoch: slotsPerEpoch, Replay: opt.Replay,
 			Steps: []Fired{}, Windows: []Window{}, Slashings: []Slashing{}}}
+	if err := r.startShard(); err != nil {
+		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
+	}
 	end := sc.Network.Epochs * slotsPerEpoch
 	for slot := uint64(0); slot <= end; slot++ {
 		if err := ctx.Err(); err != nil {
@@ -180,6 +185,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 	r.rep.Pass = true
 	for _, e := range sc.Expect {
 		o := evaluate(e, r.rep.Samples)
+		if isShardCheck(e.Check) {
+			o = evaluateShard(e, r.rep)
+		}
 		r.rep.Expectations = append(r.rep.Expectations, o)
 		r.rep.Pass = r.rep.Pass && o.Pass
 	}
@@ -220,7 +228,7 @@ func (r *run) sample(slot uint64) error {
 		r.lastFin = fin
 	}
 	r.rep.Samples = append(r.rep.Samples, smp)
-	return nil
+	return r.sampleShard(slot)
 }
 
 // openWindow starts a fault window; closeWindow ends it.
@@ -368,6 +376,12 @@ func (r *run) fire(st Step) error {
 		key := a.Kind + fmt.Sprint(slot)
 		r.openWindow("byzantine", key, strings.ReplaceAll(a.Kind, "_", " ")+" "+detail, slot)
 		r.closeWindow(key, slot+slotsPerEpoch)
+	default: // the shard layer's (shard.go)
+		d, err := r.fireShard(a, slot)
+		if err != nil {
+			return err
+		}
+		detail = d
 	}
 	r.rep.Steps = append(r.rep.Steps, Fired{Slot: slot, Name: st.Name, Action: a.Kind, Detail: detail})
 	fmt.Fprintf(r.out, "slot %4d  step %s: %s %s\n", slot, cmp(st.Name, "-"), a.Kind, detail)
@@ -395,16 +409,7 @@ type Outcome struct {
 // evaluate checks e against the samples.
 func evaluate(e Expectation, samples []Sample) Outcome {
 	o := Outcome{Name: e.Name, Check: e.Check, From: e.From, To: e.To}
-	nodes := func(s Sample) []NodeSample {
-		if len(e.Nodes) == 0 {
-			return s.Nodes
-		}
-		var out []NodeSample
-		for _, i := range e.Nodes {
-			out = append(out, s.Nodes[i])
-		}
-		return out
-	}
+	nodes := func(s Sample) []NodeSample { return nodesOf(e, s) }
 	at := func(t uint64) []NodeSample {
 		if e.Check == "participation" {
 			t -= t % slotsPerEpoch // measured at epoch starts

@@ -24,7 +24,7 @@ func TestParseErrors(t *testing.T) {
 		{"node out of range", head + "timeline:\n  - at: {slot: 1}\n    crash: [4]\n", "step 1 names node 4, expected 0..3"},
 		{"step after the end", head + "timeline:\n  - at: {epoch: 5}\n    heal: true\n", "step 1 fires at slot 40, expected at most the run's end, slot 32"},
 		{"bad check", head + "expect:\n  - check: finality\n    at: {epoch: 1}\n", "x.yaml:6:12: invalid scenario: unknown check \"finality\", expected one of finalized"},
-		{"advancing without window", head + "expect:\n  - check: finalized\n    op: advancing\n    at: {epoch: 1}\n", "expected advancing only on finalized or justified, with a within window"},
+		{"advancing without window", head + "expect:\n  - check: finalized\n    op: advancing\n    at: {epoch: 1}\n", "expected advancing only on finalized, justified, shard_claims, claims_from_shard, with a within window"},
 		{"bad range", head + "timeline:\n  - at: {slot: 1}\n    offline: {validators: 9..3}\n", "validators \"9..3\", expected a range a..b"},
 		{"bad latency", head + "timeline:\n  - at: {slot: 1}\n    latency: fast\n", "step 1: invalid simulation config"},
 		{"too few validators", "name: x\nnetwork:\n  validators: 8\n", "x.yaml:3:3: invalid scenario: 8 validators, expected at least 64"},
