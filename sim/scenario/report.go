@@ -64,7 +64,8 @@ func timelineRows(r *Report) []Fired {
 	for _, s := range r.Slashings {
 		rows = append(rows, Fired{Slot: s.Slot, Action: "slashed", Detail: fmt.Sprintf("validator %d (slashing included by this slot)", s.Validator)})
 	}
-	for _, e := range r.Events {
+	_, events := shardCharts(r)
+	for _, e := range append(slices.Clone(r.Events), events...) {
 		rows = append(rows, Fired{Slot: e.Slot, Action: e.Kind, Detail: e.Label})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Slot < rows[j].Slot })
@@ -227,11 +228,12 @@ func charts(r *Report) []chart.Chart {
 		part.Series = append(part.Series, p)
 	}
 	out := []chart.Chart{fin, part}
-	for _, c := range seriesCharts(r.Series, bands) {
+	series, events := shardCharts(r)
+	for _, c := range seriesCharts(append(append([]Series(nil), r.Series...), series...), bands) {
 		c.FixX, c.XMax = true, end
 		out = append(out, c)
 	}
-	tl := timeline(r, bands)
+	tl := timeline(r, append(append([]Event(nil), r.Events...), events...), bands)
 	tl.FixX, tl.XMax = true, end
 	return append(out, tl)
 }
@@ -262,7 +264,7 @@ func seriesCharts(series []Series, bands []chart.Band) []chart.Chart {
 
 // timeline draws the fault windows, the slashings (grouped by slot) and
 // the events, one row per kind.
-func timeline(r *Report, bands []chart.Band) chart.Chart {
+func timeline(r *Report, events []Event, bands []chart.Band) chart.Chart {
 	c := chart.Chart{ID: "chart-timeline", Title: "Fault windows, slashings (included in node 0's chain) and events", XLabel: "slot", Bands: bands}
 	rows := map[string]int{}
 	row := func(kind string) float64 {
@@ -289,7 +291,7 @@ func timeline(r *Report, bands []chart.Band) chart.Chart {
 		c.Events = append(c.Events, chart.Event{X: float64(first.Slot), Y: row("slashing"), Kind: "slashing", Label: strings.Join(vs, ","), Colour: chart.Colour(4)})
 	}
 	colours := map[string]color.Color{"slashing": chart.Colour(4), EventFraudProof: chart.Colour(1), EventRollback: chart.Colour(3)}
-	for _, e := range r.Events {
+	for _, e := range events {
 		col, ok := colours[e.Kind]
 		if !ok {
 			col = chart.Colour(5 + len(colours))
