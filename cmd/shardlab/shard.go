@@ -57,6 +57,7 @@ func shardNodeFlags(beaconDuties bool) []cli.Flag {
 		&cli.StringFlag{Name: "validators", Usage: vals, Category: categoryValidator},
 	}
 	flags = append(flags, slasherFlags()...)
+	flags = append(flags, debugAPIFlag())
 	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on --http-host; 0 disables it")...)
 	if beaconDuties {
 		flags = append(flags, &cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed beacon blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator})
@@ -132,6 +133,7 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 	if err := applySlasherFlags(c, &cfg.Beacon.Slasher); err != nil {
 		return cfg, err
 	}
+	cfg.Beacon.DebugAPI = c.Bool("debug-api")
 	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {
 		return cfg, err
 	}
