@@ -43,6 +43,7 @@ format is in docs/scenarios.md.`,
 				&cli.StringSliceFlag{Name: "set", Usage: "override a field, key=value (repeatable)", Category: categorySimulation},
 				&cli.BoolFlag{Name: "json", Usage: "print the report (or, with --seeds, one report per seed) as JSON", Category: categoryOutput},
 				&cli.StringFlag{Name: "report", Usage: "write report.json and report.html into `DIR` (with --seeds: DIR/seed-N)", Category: categoryOutput},
+				engineFlag, testnetDirFlag, testnetKeepFlag,
 			},
 			Action: runScenario,
 		}, {
@@ -109,6 +110,8 @@ type runOptions struct {
 	seed, seeds, report string
 	sets                []string
 	json                bool
+	engine, testnetDir  string
+	keep                bool
 }
 
 // stringList is a repeatable string flag.
@@ -120,7 +123,8 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // scenarioRunOptions reads the flags before FILE|NAME (parsed by cli) and
 // those after it (cli stops at the first argument).
 func scenarioRunOptions(c *cli.Context) (string, runOptions, error) {
-	o := runOptions{sets: c.StringSlice("set"), json: c.Bool("json"), report: c.String("report"), seeds: c.String("seeds")}
+	o := runOptions{sets: c.StringSlice("set"), json: c.Bool("json"), report: c.String("report"), seeds: c.String("seeds"),
+		engine: c.String("engine"), testnetDir: c.String("testnet-dir"), keep: c.Bool("keep")}
 	if c.IsSet("seed") {
 		o.seed = strconv.FormatUint(c.Uint64("seed"), 10)
 	}
@@ -133,6 +137,9 @@ func scenarioRunOptions(c *cli.Context) (string, runOptions, error) {
 	fs.StringVar(&o.seeds, "seeds", o.seeds, "")
 	fs.StringVar(&o.report, "report", o.report, "")
 	fs.BoolVar(&o.json, "json", o.json, "")
+	fs.StringVar(&o.engine, "engine", o.engine, "")
+	fs.StringVar(&o.testnetDir, "testnet-dir", o.testnetDir, "")
+	fs.BoolVar(&o.keep, "keep", o.keep, "")
 	sets := stringList(o.sets)
 	fs.Var(&sets, "set", "")
 	if err := fs.Parse(c.Args().Tail()); err != nil {
@@ -184,7 +191,7 @@ func runScenario(c *cli.Context) error {
 		if err != nil {
 			return cli.Exit("scenario run: "+err.Error(), 2)
 		}
-		replay := replayCommand(arg, sets, seed)
+		replay := replayCommand(arg, sets, seed) + engineReplay(o)
 		var progress io.Writer = w
 		if asJSON {
 			progress = nil
@@ -198,7 +205,7 @@ func runScenario(c *cli.Context) error {
 				fmt.Fprintf(c.App.ErrWriter, "\r\033[Kscenario %s seed %d: slot %d/%d", sc.Name, seed, slot+1, end)
 			}
 		}
-		r, err := scenario.Run(ctx, sc, opts)
+		r, err := runOnEngine(ctx, c, o, sc, opts)
 		if opts.OnSlot != nil {
 			fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 		}

@@ -79,6 +79,8 @@ type Action struct {
 	// Link is the degradation of degrade (from a faults entry; restore
 	// lifts it).
 	Link netsim.LinkFault
+	// Shard is the shard of invalid_state_root (testnet engine).
+	Shard uint64
 }
 
 // Expectation is one check.
@@ -99,7 +101,11 @@ type Expectation struct {
 	At, Within When
 	// From and To are the resolved slots (equal without a window).
 	From, To uint64
-	line     int
+	// Metric is the Prometheus metric of a metric check (a name, or a name
+	// with label matchers) and Role the nodes it is read from: "beacon"
+	// (default) or "shard" (testnet engine: the shard nodes).
+	Metric, Role string
+	line         int
 }
 
 // The accepted keys, for errors that say what was expected.
@@ -107,11 +113,11 @@ var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
 	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}
 	whenKeys    = []string{"slot", "epoch", "after"}
-	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}
+	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote", "invalid_state_root"}
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
-	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within"}
-	checks      = []string{"finalized", "justified", "head_agreement", "slashed", "participation"}
+	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "metric", "role"}
+	checks      = []string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric"}
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -386,6 +392,8 @@ func (p *parser) step(n *yaml.Node) Step {
 			a.Latency = p.str(v)
 		case "loss":
 			a.Loss = p.float(v)
+		case "invalid_state_root":
+			a.Shard = p.uint(v)
 		case "offline", "online":
 			p.mapping(v, selectKeys, func(k string, v *yaml.Node) {
 				switch k {
@@ -440,14 +448,17 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 			e.At, hasAt = p.when(v), true
 		case "within":
 			e.Within = p.when(v)
+		case "metric", "role":
+			p.metricKey(k, v, &e)
 		}
 	})
+	p.checkMetric(n, &e)
 	switch {
 	case e.Check == "":
 		p.errf(n, "expected key check: %s", strings.Join(checks, ", "))
 	case !hasAt:
 		p.errf(n, "expected key at")
-	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation") && e.Op == "":
+	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation" || e.Check == "metric") && e.Op == "":
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
 	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" || !e.Within.set()):
 		p.errf(n, "expected %s only on finalized or justified, with a within window", e.Op)

@@ -26,12 +26,18 @@ type NodeSample struct {
 	Slashed   []uint64 `json:"slashed,omitempty"`
 	// Participation is set at epoch starts only.
 	Participation float64 `json:"participation,omitempty"`
+	// Metrics are the values of the scenario's metric checks (testnet
+	// engine).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // Sample is every node's view at the start of Slot (after slot Slot-1).
 type Sample struct {
 	Slot  uint64       `json:"slot"`
 	Nodes []NodeSample `json:"nodes"`
+	// ShardNodes are the shard nodes' views (testnet engine, metric checks
+	// with role shard).
+	ShardNodes []NodeSample `json:"shard_nodes,omitempty"`
 }
 
 // Fired is a step as it ran.
@@ -61,6 +67,7 @@ type Slashing struct {
 // scenario and the seed, so equal runs give equal Hash.
 type Report struct {
 	Name          string     `json:"name"`
+	Engine        string     `json:"engine,omitempty"` // "testnet" on real processes; empty: the simulator
 	Description   string     `json:"description,omitempty"`
 	File          string     `json:"file"`
 	Seed          uint64     `json:"seed"`
@@ -110,6 +117,9 @@ type run struct {
 // Run runs sc on the simulator and checks its expectations.
 func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 	cfg, err := sc.Network.config()
+	if err == nil {
+		err = CheckEngine(sc, EngineSim)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
@@ -361,6 +371,9 @@ type Outcome struct {
 // evaluate checks e against the samples.
 func evaluate(e Expectation, samples []Sample) Outcome {
 	o := Outcome{Name: e.Name, Check: e.Check, From: e.From, To: e.To}
+	if e.Check == "metric" {
+		return evaluateMetric(e, samples, o)
+	}
 	nodes := func(s Sample) []NodeSample {
 		if len(e.Nodes) == 0 {
 			return s.Nodes
@@ -406,6 +419,9 @@ func expected(e Expectation) string {
 		s = fmt.Sprintf("%g distinct head(s)", e.Value)
 	case "slashed":
 		s = fmt.Sprintf("slashed = %v", orEmpty(e.Validators))
+		if e.Op != "" {
+			s = fmt.Sprintf("number slashed %s %g", e.Op, e.Value)
+		}
 	default:
 		s = fmt.Sprintf("%s %s %g", e.Check, e.Op, e.Value)
 	}
@@ -456,6 +472,9 @@ func holds(e Expectation, ns []NodeSample) (string, bool) {
 		}
 		return fmt.Sprintf("%d head(s) %v", len(list), list), float64(len(list)) == e.Value
 	case "slashed":
+		if e.Op != "" {
+			return slashedCount(e, ns)
+		}
 		want := slices.Clone(e.Validators)
 		slices.Sort(want)
 		for _, n := range ns {
