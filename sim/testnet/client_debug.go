@@ -85,11 +85,13 @@ func (c *Client) SetDuties(ctx context.Context, on bool) error {
 // "double_vote") or a surround vote ("surround_vote") at its duty slot of
 // the current epoch, which it returns.
 func (c *Client) ByzantineVote(ctx context.Context, kind string, v uint64) (uint64, error) {
-	var d map[string]uint64
+	var d struct {
+		Slot u64 `json:"slot"`
+	}
 	if err := c.post(ctx, debugPath+kind, map[string]uint64{"validator": v}, &d); err != nil {
 		return 0, err
 	}
-	return d["slot"], nil
+	return uint64(d.Slot), nil
 }
 
 // Equivocate arms the node to publish a second block if it proposes slot.

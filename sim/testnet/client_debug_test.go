@@ -3,12 +3,15 @@ package testnet
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	beaconapi "github.com/shardlab/shardlab/beacon/api"
 )
 
 // TestMetrics reads a Prometheus exposition with selectors: names, label
@@ -118,5 +121,59 @@ func TestFishermenAndDebugAPI(t *testing.T) {
 	cfg.Fishermen, cfg.ShardNodes, cfg.Shards = 1, 0, 0
 	if err := cfg.Validate(); err == nil {
 		t.Error("fishermen without shards accepted")
+	}
+}
+
+// TestDebugClient calls every debug route of a fake node that answers as
+// beacon/node and shard/node do (beacon/api's encoder) and records the
+// requests.
+func TestDebugClient(t *testing.T) {
+	t.Parallel()
+	var got []string
+	mux := http.NewServeMux()
+	answer := func(v any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			got = append(got, r.Method+" "+r.URL.Path+" "+string(body))
+			_ = beaconapi.WriteData(w, v)
+		}
+	}
+	mux.Handle("POST /shardlab/v1/debug/peers/block", answer([]string{"a"}))
+	mux.Handle("POST /shardlab/v1/debug/peers/unblock", answer([]string{}))
+	mux.Handle("POST /shardlab/v1/debug/duties", answer(map[string]bool{"enabled": false}))
+	mux.Handle("POST /shardlab/v1/debug/double_vote", answer(map[string]uint64{"slot": 26}))
+	mux.Handle("POST /shardlab/v1/debug/equivocate", answer(map[string]uint64{"slot": 20}))
+	mux.Handle("POST /shardlab/v1/debug/shards/3/invalid_block", answer(map[string]any{"shard": "3", "slot": "17", "proposer": "61", "root": "0x01"}))
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	c, ctx := NewClient(ts.URL), context.Background()
+	if err := c.BlockPeers(ctx, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UnblockPeers(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetDuties(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if slot, err := c.ByzantineVote(ctx, "double_vote", 3); err != nil || slot != 26 {
+		t.Fatalf("ByzantineVote = %d, %v", slot, err)
+	}
+	if err := c.Equivocate(ctx, 20); err != nil {
+		t.Fatal(err)
+	}
+	if slot, proposer, err := c.InvalidShardBlock(ctx, 3); err != nil || slot != 17 || proposer != 61 {
+		t.Fatalf("InvalidShardBlock = %d, %d, %v", slot, proposer, err)
+	}
+	want := []string{
+		`POST /shardlab/v1/debug/peers/block {"peers":["a"]}`,
+		`POST /shardlab/v1/debug/peers/unblock {"peers":null}`,
+		`POST /shardlab/v1/debug/duties {"enabled":false}`,
+		`POST /shardlab/v1/debug/double_vote {"validator":3}`,
+		`POST /shardlab/v1/debug/equivocate {"slot":20}`,
+		`POST /shardlab/v1/debug/shards/3/invalid_block {}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
