@@ -54,15 +54,7 @@ func (n *Node) UnblockPeers(ids []peer.ID) {
 		if len(ai.Addrs) == 0 {
 			continue
 		}
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
-			defer cancel()
-			if err := n.Connect(ctx, ai); err != nil {
-				n.log.Debug("redial unblocked peer", "peer", ai.ID, "err", err)
-			}
-		}()
+		n.dialInBackground(ai, "redial unblocked peer", nil)
 	}
 }
 
@@ -71,4 +63,23 @@ func (n *Node) BlockedPeers() []peer.ID {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.Sorted(maps.Keys(n.blocked))
+}
+
+// dialInBackground connects to ai on a goroutine within DialTimeout; a
+// failure is logged at debug level under what, a success calls ok (if
+// not nil).
+func (n *Node) dialInBackground(ai peer.AddrInfo, what string, ok func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
+		defer cancel()
+		if err := n.Connect(ctx, ai); err != nil {
+			n.log.Debug(what, "peer", ai.ID, "err", err)
+			return
+		}
+		if ok != nil {
+			ok()
+		}
+	}()
 }

@@ -89,51 +89,32 @@ func (p *parser) checkMetric(n *yaml.Node, e *Expectation) {
 	}
 }
 
-// evaluateMetric checks a metric expectation: the lowest value among the
-// chosen nodes of its role against the bound, at e.From or, with a
-// window, at some slot of it. A node whose metric is absent fails.
-func evaluateMetric(e Expectation, samples []Sample, o Outcome) Outcome {
+// roleNodes are the nodes of s an expectation looks at: the shard nodes
+// for a metric check of role shard, else the beacon nodes.
+func roleNodes(e Expectation, s Sample) []NodeSample {
+	if e.Check == "metric" && e.Role == RoleShard {
+		return s.ShardNodes
+	}
+	return s.Nodes
+}
+
+// metricExpected describes a metric check (evaluate adds the window).
+func metricExpected(e Expectation) string {
 	who := "every " + e.Role + " node"
 	if len(e.Nodes) > 0 {
 		who = fmt.Sprintf("%s nodes %v", e.Role, e.Nodes)
 	}
-	o.Expected = fmt.Sprintf("%s %s %g on %s", e.Metric, e.Op, e.Value, who)
-	if e.To > e.From {
-		o.Expected += fmt.Sprintf(" within slots %d..%d", e.From, e.To)
-	} else {
-		o.Expected += fmt.Sprintf(" at slot %d", e.From)
-	}
-	for t := e.From; t <= e.To && t < uint64(len(samples)); t++ {
-		obs, ok := metricHolds(e, samples[t])
-		o.Observed, o.Pass = obs, ok
-		if ok {
-			if e.To > e.From {
-				o.Observed += fmt.Sprintf(" (at slot %d)", t)
-			}
-			break
-		}
-	}
-	return o
+	return fmt.Sprintf("%s %s %g on %s", e.Metric, e.Op, e.Value, who)
 }
 
-// metricHolds reports the lowest value of e's metric in s and whether it
-// meets the bound.
-func metricHolds(e Expectation, s Sample) (string, bool) {
-	ns := s.Nodes
-	if e.Role == RoleShard {
-		ns = s.ShardNodes
-	}
-	if len(e.Nodes) > 0 {
-		var sel []NodeSample
-		for _, i := range e.Nodes {
-			if i >= len(ns) {
-				return fmt.Sprintf("no %s node %d", e.Role, i), false
-			}
-			sel = append(sel, ns[i])
-		}
-		ns = sel
-	}
-	if len(ns) == 0 {
+// metricHolds reports the lowest value of e's metric among ns (the chosen
+// nodes of its role) and whether it meets the bound. A node whose metric
+// is absent, or a chosen node that does not exist, fails.
+func metricHolds(e Expectation, ns []NodeSample) (string, bool) {
+	switch {
+	case len(ns) < len(e.Nodes):
+		return fmt.Sprintf("no %s node among %v", e.Role, e.Nodes), false
+	case len(ns) == 0:
 		return fmt.Sprintf("no %s nodes sampled", e.Role), false
 	}
 	low := 0.0
@@ -146,14 +127,18 @@ func metricHolds(e Expectation, s Sample) (string, bool) {
 			low = v
 		}
 	}
-	obs := fmt.Sprintf("%g", low)
-	switch e.Op {
+	return fmt.Sprintf("%g", low), compare(e.Op, low, e.Value)
+}
+
+// compare reports whether v op bound holds (op >=, <= or =).
+func compare(op string, v, bound float64) bool {
+	switch op {
 	case ">=":
-		return obs, low >= e.Value
+		return v >= bound
 	case "<=":
-		return obs, low <= e.Value
+		return v <= bound
 	}
-	return obs, low == e.Value
+	return v == bound
 }
 
 // slashedCount checks the number of slashed validators (a slashed check
@@ -162,9 +147,7 @@ func metricHolds(e Expectation, s Sample) (string, bool) {
 // holds on every node.
 func slashedCount(e Expectation, ns []NodeSample) (string, bool) {
 	for _, n := range ns {
-		c := float64(len(n.Slashed))
-		ok := e.Op == ">=" && c >= e.Value || e.Op == "<=" && c <= e.Value || e.Op == "=" && c == e.Value
-		if !ok {
+		if !compare(e.Op, float64(len(n.Slashed)), e.Value) {
 			return fmt.Sprintf("%d slashed %v", len(n.Slashed), orEmpty(n.Slashed)), false
 		}
 	}

@@ -110,7 +110,7 @@ func TestEvaluateMetricAndCount(t *testing.T) {
 		{"window", Expectation{Check: "metric", Metric: "m", Role: RoleBeacon, Op: "=", Value: 1, From: 0, To: 1}, true, "1 (at slot 1)"},
 		{"absent", Expectation{Check: "metric", Metric: "m", Role: RoleShard, Op: ">=", Value: 0, From: 1, To: 1}, false, "m absent on a shard node"},
 		{"shard node", Expectation{Check: "metric", Metric: "m", Role: RoleShard, Op: "<=", Value: 5, Nodes: []int{0}, From: 1, To: 1}, true, "5"},
-		{"no such node", Expectation{Check: "metric", Metric: "m", Role: RoleShard, Op: "<=", Value: 5, Nodes: []int{4}, From: 1, To: 1}, false, "no shard node 4"},
+		{"no such node", Expectation{Check: "metric", Metric: "m", Role: RoleShard, Op: "<=", Value: 5, Nodes: []int{4}, From: 1, To: 1}, false, "no shard node among [4]"},
 		{"slashed count", Expectation{Check: "slashed", Op: "=", Value: 1, From: 2, To: 2}, true, "1 slashed [3]"},
 		{"slashed count too low", Expectation{Check: "slashed", Op: ">=", Value: 1, From: 1, To: 1}, false, "0 slashed []"},
 	}

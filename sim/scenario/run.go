@@ -196,6 +196,12 @@ func (r *run) sample(slot uint64) error {
 		}
 		smp.Nodes = append(smp.Nodes, ns)
 	}
+	r.record(slot, smp)
+	return nil
+}
+
+// record keeps a sample and prints new slashings and finality changes.
+func (r *run) record(slot uint64, smp Sample) {
 	for _, v := range smp.Nodes[0].Slashed {
 		if !r.slashed[v] {
 			r.slashed[v] = true
@@ -208,7 +214,6 @@ func (r *run) sample(slot uint64) error {
 		r.lastFin = fin
 	}
 	r.rep.Samples = append(r.rep.Samples, smp)
-	return nil
 }
 
 // openWindow starts a fault window; closeWindow ends it.
@@ -371,16 +376,16 @@ type Outcome struct {
 // evaluate checks e against the samples.
 func evaluate(e Expectation, samples []Sample) Outcome {
 	o := Outcome{Name: e.Name, Check: e.Check, From: e.From, To: e.To}
-	if e.Check == "metric" {
-		return evaluateMetric(e, samples, o)
-	}
 	nodes := func(s Sample) []NodeSample {
+		all := roleNodes(e, s)
 		if len(e.Nodes) == 0 {
-			return s.Nodes
+			return all
 		}
 		var out []NodeSample
 		for _, i := range e.Nodes {
-			out = append(out, s.Nodes[i])
+			if i < len(all) {
+				out = append(out, all[i])
+			}
 		}
 		return out
 	}
@@ -417,6 +422,8 @@ func expected(e Expectation) string {
 	switch e.Check {
 	case "head_agreement":
 		s = fmt.Sprintf("%g distinct head(s)", e.Value)
+	case "metric":
+		s = metricExpected(e)
 	case "slashed":
 		s = fmt.Sprintf("slashed = %v", orEmpty(e.Validators))
 		if e.Op != "" {
@@ -471,6 +478,8 @@ func holds(e Expectation, ns []NodeSample) (string, bool) {
 			}
 		}
 		return fmt.Sprintf("%d head(s) %v", len(list), list), float64(len(list)) == e.Value
+	case "metric":
+		return metricHolds(e, ns)
 	case "slashed":
 		if e.Op != "" {
 			return slashedCount(e, ns)

@@ -301,22 +301,6 @@ func shortHex(root string) string {
 	return root
 }
 
-// record keeps a sample and prints new slashings and finality changes.
-func (r *tnRun) record(slot uint64, smp Sample) {
-	for _, v := range smp.Nodes[0].Slashed {
-		if !r.slashed[v] {
-			r.slashed[v] = true
-			r.rep.Slashings = append(r.rep.Slashings, Slashing{Slot: slot, Validator: v})
-			fmt.Fprintf(r.out, "slot %4d  validator %d slashed\n", slot, v)
-		}
-	}
-	if fin := smp.Nodes[0].Finalized; fin != r.lastFin {
-		fmt.Fprintf(r.out, "slot %4d  node 0 finalized epoch %d\n", slot, fin)
-		r.lastFin = fin
-	}
-	r.rep.Samples = append(r.rep.Samples, smp)
-}
-
 // NodeCount and ValidatorRange tell offlineNodes the validators of each
 // beacon node (validatorHosts).
 func (r *tnRun) NodeCount() int { return len(r.beacon) }

@@ -108,8 +108,11 @@ func (t *Testnet) Start(ctx context.Context) (err error) {
 		return err
 	}
 	fishermen := ""
-	if t.cfg.Fishermen > 0 {
-		fishermen = fmt.Sprintf(" (and %d fishermen)", t.cfg.Fishermen)
+	switch {
+	case t.cfg.Fishermen == 1:
+		fishermen = " and a fisherman"
+	case t.cfg.Fishermen > 1:
+		fishermen = fmt.Sprintf(" and %d fishermen", t.cfg.Fishermen)
 	}
 	t.out.progress("testnet in %s: %d beacon nodes, %d shard nodes%s, %d validators, %s preset, %d shards, %v slots",
 		t.cfg.Dir, t.cfg.BeaconNodes, t.cfg.ShardNodes, fishermen, t.cfg.Validators, t.cfg.Preset, t.cfg.Shards, t.cfg.SlotTime)
