@@ -230,7 +230,7 @@ e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill 
 # The scenarios of `make scenarios-testnet`: files, or built-ins by name
 # (docs/scenarios.md, "Engines"). SCENARIO_OUT receives each one's testnet
 # directory (node logs) and report.
-SCENARIOS_TESTNET ?= sim/scenario/testdata/testnet/baseline.yaml sim/scenario/testdata/testnet/fisherman.yaml double-vote partition-half crash-restart
+SCENARIOS_TESTNET ?= sim/scenario/testdata/testnet/baseline.yaml sim/scenario/testdata/testnet/fisherman.yaml double-vote partition-half sim/scenario/testdata/testnet/crash-restart.yaml
 SCENARIO_OUT      ?= out/scenarios-testnet
 
 scenarios-testnet: build #? run SCENARIOS_TESTNET on the testnet engine (real processes; about 2 min each; not in make test)
