@@ -27,7 +27,7 @@ func scenarioCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "run a scenario file or built-in and check its expectations",
-			UsageText: "shardlab scenario run FILE|NAME [--seed N] [--seeds A..B] [--set key=value]... [--json] [--report DIR]",
+			UsageText: "shardlab scenario run FILE|NAME [--engine sim|testnet] [--seed N] [--seeds A..B] [--set key=value]... [--json] [--report DIR]",
 			Description: `Runs the scenario (a YAML file, or a built-in by name: see 'shardlab scenario
 list') on the deterministic simulator: the timeline's steps fire at their
 slots, every node is sampled each slot, and each expectation is checked and
@@ -35,8 +35,10 @@ printed with the value observed. The exit code is 0 only when every
 expectation holds; a failure prints the seed and the command that replays it.
 --seeds runs once per seed and summarises the pass rate and the spread of the
 final finalized epoch. --set overrides a field (network.seed=3,
-network.loss=0.05). --report DIR writes report.json and report.html. The
-format is in docs/scenarios.md.`,
+network.loss=0.05). --report DIR writes report.json and report.html.
+--engine testnet runs the scenario on a local testnet of real processes of
+this binary instead (in --testnet-dir; minutes of wall time; not
+deterministic). The format and the engines are in docs/scenarios.md.`,
 			Flags: []cli.Flag{
 				&cli.Uint64Flag{Name: "seed", Usage: "seed (overrides network.seed)", Category: categorySimulation},
 				&cli.StringFlag{Name: "seeds", Usage: "run every seed of a range A..B (inclusive) and summarise", Category: categorySimulation},
