@@ -159,20 +159,26 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 			}
 		}
 	}
+	th := s.TraceHash()
+	r.rep.TraceHash = hex.EncodeToString(th[:])
+	r.finish(end)
+	return r.rep, nil
+}
+
+// finish ends the windows still open at the run's end and checks the
+// expectations.
+func (r *run) finish(end uint64) {
 	for i := range r.rep.Windows {
 		if r.rep.Windows[i].To == 0 {
 			r.rep.Windows[i].To = end
 		}
 	}
-	th := s.TraceHash()
-	r.rep.TraceHash = hex.EncodeToString(th[:])
 	r.rep.Pass = true
-	for _, e := range sc.Expect {
+	for _, e := range r.sc.Expect {
 		o := evaluate(e, r.rep.Samples)
 		r.rep.Expectations = append(r.rep.Expectations, o)
 		r.rep.Pass = r.rep.Pass && o.Pass
 	}
-	return r.rep, nil
 }
 
 // sample records every node's view at slot's start.

@@ -153,21 +153,11 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 		}
 	}
 	r.pending.Wait()
-	for i := range r.rep.Windows {
-		if r.rep.Windows[i].To == 0 {
-			r.rep.Windows[i].To = end
-		}
-	}
 	slices.SortStableFunc(r.rep.Steps, func(a, b Fired) int { return int(a.Slot) - int(b.Slot) })
 	b, _ := json.Marshal(r.rep.Samples)
 	sum := sha256.Sum256(b)
 	r.rep.TraceHash = hex.EncodeToString(sum[:])
-	r.rep.Pass = true
-	for _, e := range sc.Expect {
-		o := evaluate(e, r.rep.Samples)
-		r.rep.Expectations = append(r.rep.Expectations, o)
-		r.rep.Pass = r.rep.Pass && o.Pass
-	}
+	r.finish(end)
 	return r.rep, nil
 }
 
