@@ -50,7 +50,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
+.PHONY: scenarios-testnet check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -225,8 +225,24 @@ TESTNET_FLAGS ?=
 run: build #? local testnet: 4 beacon + 4 shard nodes, 64 validators, 8 shards, 2 s slots, 8 epochs (about 2.5 min; Ctrl-C stops)
 	$(BIN) testnet up --dir '$(TESTNET_DIR)' --nodes 4 --validators 64 --shards 8 --slot-time 2s --epochs 8 $(TESTNET_FLAGS)
 
-e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency (about 3 min)
+e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill -9 and restart, late sync, gossip latency, then the fisherman scenario on the testnet engine (about 5 min)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_E2E=full $(GO) test -count=1 -v -timeout 20m -run '^TestE2EFull$$' ./sim/testnet
+	$(BIN) scenario run sim/scenario/testdata/testnet/fisherman.yaml --engine testnet --testnet-dir '$(SCENARIO_OUT)/testnet-fisherman' --report '$(SCENARIO_OUT)/testnet-fisherman'
+
+# The scenarios of `make scenarios-testnet`: files, or built-ins by name
+# (docs/scenarios.md, "Engines"). SCENARIO_OUT receives each one's testnet
+# directory (node logs) and report.
+SCENARIOS_TESTNET ?= sim/scenario/testdata/testnet/baseline.yaml sim/scenario/testdata/testnet/fisherman.yaml double-vote partition-half sim/scenario/testdata/testnet/crash-restart.yaml
+SCENARIO_OUT      ?= out/scenarios-testnet
+
+scenarios-testnet: build #? run SCENARIOS_TESTNET on the testnet engine (real processes; about 2 min each; not in make test)
+	@failed=""; for s in $(SCENARIOS_TESTNET); do \
+		name=$$(basename "$$s" .yaml); start=$$(date +%s); \
+		if $(BIN) scenario run "$$s" --engine testnet --testnet-dir '$(SCENARIO_OUT)'/"$$name" --report '$(SCENARIO_OUT)'/"$$name"; then res=pass; else res=FAIL; failed="$$failed $$name"; fi; \
+		echo "scenarios-testnet: $$name: $$res in $$(( $$(date +%s) - start ))s (report: $(SCENARIO_OUT)/$$name/report.html)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "scenarios-testnet: failed:$$failed" >&2; exit 1; fi; \
+	echo "scenarios-testnet: all passed"
 
 e2e-docker: #? the 4 + 4 node testnet as Docker containers: installs Docker if needed, builds the image, checks finality, agreement and crosslinks, removes all it started (about 5 min)
 	GO='$(GO)' sim/deploy/e2e-docker.sh

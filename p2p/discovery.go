@@ -140,15 +140,5 @@ func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	if n.host.Network().Connectedness(ai.ID) == network.Connected {
 		return
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
-		defer cancel()
-		if err := n.Connect(ctx, ai); err != nil {
-			n.log.Debug("dial mdns peer", "peer", ai.ID, "err", err)
-			return
-		}
-		n.log.Info("connected to mdns peer", "peer", ai.ID)
-	}()
+	n.dialInBackground(ai, "dial mdns peer", func() { n.log.Info("connected to mdns peer", "peer", ai.ID) })
 }

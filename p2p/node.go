@@ -51,6 +51,7 @@ type Node struct {
 	topics    map[string]*topicState // by short name
 	protocols map[protocol.ID]struct{}
 	bans      map[peer.ID]time.Time
+	blocked   map[peer.ID]bool // BlockPeers: refused until UnblockPeers
 	mdns      mdns.Service
 	shardDir  ShardDirectory
 
@@ -357,6 +358,9 @@ func (n *Node) ban(p peer.ID) {
 func (n *Node) isBanned(p peer.ID) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.blocked[p] {
+		return true
+	}
 	until, ok := n.bans[p]
 	if !ok {
 		return false

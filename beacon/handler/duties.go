@@ -42,8 +42,17 @@ func (h *Handler) OnAttestationDue(slot types.Slot) {
 }
 
 // dutiesPaused reports whether the validator client skips its duties: while
-// the node catches up with a peer, its head is stale.
-func (h *Handler) dutiesPaused() bool { return h.cfg.Keys == nil || h.sync != nil }
+// the node catches up with a peer, its head is stale; while SetDuties took
+// its validators offline.
+func (h *Handler) dutiesPaused() bool { return h.cfg.Keys == nil || h.sync != nil || h.offline }
+
+// SetDuties turns the hosted validators' duties on or off (a staged
+// "validators offline" fault): off, the node keeps following and syncing
+// the chain but neither proposes nor attests.
+func (h *Handler) SetDuties(on bool) { h.offline = !on }
+
+// DutiesOff reports whether SetDuties turned the duties off.
+func (h *Handler) DutiesOff() bool { return h.offline }
 
 // Syncing reports whether a range sync is running.
 func (h *Handler) Syncing() bool { return h.sync != nil }

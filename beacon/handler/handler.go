@@ -91,6 +91,7 @@ type Handler struct {
 	sync     *syncJob // the running range sync, nil when idle
 	fetching map[types.Root]bool
 	future   map[types.Root]types.AnyBlock // blocks whose slot has not started
+	offline  bool                          // SetDuties(false): the validators are offline
 }
 
 // envClock reads the host's time.

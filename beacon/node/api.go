@@ -186,6 +186,9 @@ func (n *Node) newAPI(logger *slog.Logger) (*api.Server, error) {
 	alog := logger.With("component", "api")
 	srv := api.NewServer(sc, n.APIBackend(), n.APINodeBackend(), alog)
 	srv.Mount("GET "+BlockArrivalsPath, n.BlockArrivalsHandler(alog))
+	if n.cfg.DebugAPI {
+		n.mountDebug(srv, alog)
+	}
 	if g, ok := n.cfg.Registerer.(prometheus.Gatherer); ok {
 		srv.Mount("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}

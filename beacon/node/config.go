@@ -90,6 +90,9 @@ type Config struct {
 	MaxBlockArrivals int
 	// Slasher runs the slasher (on in DefaultConfig).
 	Slasher SlasherConfig
+	// DebugAPI mounts the debug routes that stage faults and byzantine
+	// behaviour on the HTTP API (debug.go; off by default: testnets only).
+	DebugAPI bool
 }
 
 // SyncConfig tunes the sync and status exchange (see beacon/handler).

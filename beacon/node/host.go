@@ -29,6 +29,7 @@ func (e hostEnv) Rand() *rand.Rand     { return e.rng }
 func (e hostEnv) Logger() *slog.Logger { return e.n.log }
 func (e hostEnv) Peers() []peer.ID     { return sortedPeers(e.n.p2p.Peers()) }
 func (e hostEnv) Publish(topic string, data []byte) {
+	e.n.equivocate(topic, data)
 	if err := e.n.p2p.Publish(e.n.ctx, topic, data); err != nil {
 		e.n.log.Warn("publish failed", "topic", topic, "err", err)
 	}

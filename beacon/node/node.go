@@ -50,6 +50,9 @@ type Node struct {
 
 	graffiti types.Root
 	arrivals *arrivalLog
+	// equivocateAt is 1 + the slot whose own proposal gets a second,
+	// conflicting block (debug API); 0: none.
+	equivocateAt atomic.Uint64
 
 	slash       *slasherService // nil when the slasher is off
 	marker      *markerWriter   // nil without a data dir

@@ -47,6 +47,7 @@ give one of them to other nodes' --bootnodes.`,
 			genesisWaitFlag(),
 			&cli.StringFlag{Name: "validators", Usage: "interop key range A-B (inclusive) whose duties this node performs; empty: none", Category: categoryValidator},
 			&cli.StringFlag{Name: "graffiti", Usage: "graffiti of proposed blocks (at most 32 bytes)", Value: "shardlab", Category: categoryValidator},
+			debugAPIFlag(),
 		}, append(append(slasherFlags(), networkFlags("port of the HTTP API (Beacon API shape) on --http-host; 0 disables it")...), pprofFlags()...)...),
 		Action: runBeacon,
 	}
@@ -80,6 +81,7 @@ func beaconNodeConfig(c *cli.Context) (node.Config, error) {
 	if cfg.PprofAddr, err = pprofAddrFlag(c); err != nil {
 		return cfg, err
 	}
+	cfg.DebugAPI = c.Bool("debug-api")
 	cfg.Version = nodeVersion()
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

@@ -28,7 +28,7 @@ func scenarioCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "run a scenario file or built-in and check its expectations",
-			UsageText: "shardlab scenario run FILE|NAME [--seed N] [--seeds A..B] [--set key=value]... [--json] [--report DIR] [--out DIR [--out-node K]]",
+			UsageText: "shardlab scenario run FILE|NAME [--engine sim|testnet] [--seed N] [--seeds A..B] [--set key=value]... [--json] [--report DIR] [--out DIR [--out-node K]]",
 			Description: `Runs the scenario (a YAML file, or a built-in by name: see 'shardlab scenario
 list') on the deterministic simulator: the timeline's steps fire at their
 slots, every node is sampled each slot, and each expectation is checked and
@@ -36,8 +36,10 @@ printed with the value observed. The exit code is 0 only when every
 expectation holds; a failure prints the seed and the command that replays it.
 --seeds runs once per seed and summarises the pass rate and the spread of the
 final finalized epoch. --set overrides a field (network.seed=3,
-network.loss=0.05). --report DIR writes report.json and report.html. The
-format is in docs/scenarios.md.`,
+network.loss=0.05). --report DIR writes report.json and report.html.
+--engine testnet runs the scenario on a local testnet of real processes of
+this binary instead (in --testnet-dir; minutes of wall time; not
+deterministic). The format and the engines are in docs/scenarios.md.`,
 			Flags: []cli.Flag{
 				&cli.Uint64Flag{Name: "seed", Usage: "seed (overrides network.seed)", Category: categorySimulation},
 				&cli.StringFlag{Name: "seeds", Usage: "run every seed of a range A..B (inclusive) and summarise", Category: categorySimulation},
@@ -46,6 +48,7 @@ format is in docs/scenarios.md.`,
 				&cli.StringFlag{Name: "report", Usage: "write report.json and report.html into `DIR` (with --seeds: DIR/seed-N)", Category: categoryOutput},
 				&cli.StringFlag{Name: "out", Usage: "write node --out-node's canonical chain as a v0.8.3 sanity/blocks test case into `DIR` (with --seeds: DIR/seed-N)", Category: categoryOutput},
 				&cli.IntFlag{Name: "out-node", Usage: "the node whose chain --out writes", Category: categoryOutput},
+				engineFlag, testnetDirFlag, testnetKeepFlag,
 			},
 			Action: runScenario,
 		}, {
@@ -114,6 +117,8 @@ type runOptions struct {
 	json                bool
 	out                 string
 	outNode             int
+	engine, testnetDir  string
+	keep                bool
 }
 
 // stringList is a repeatable string flag.
@@ -126,7 +131,8 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // those after it (cli stops at the first argument).
 func scenarioRunOptions(c *cli.Context) (string, runOptions, error) {
 	o := runOptions{sets: c.StringSlice("set"), json: c.Bool("json"), report: c.String("report"), seeds: c.String("seeds"),
-		out: c.String("out"), outNode: c.Int("out-node")}
+		out: c.String("out"), outNode: c.Int("out-node"),
+		engine: c.String("engine"), testnetDir: c.String("testnet-dir"), keep: c.Bool("keep")}
 	if c.IsSet("seed") {
 		o.seed = strconv.FormatUint(c.Uint64("seed"), 10)
 	}
@@ -141,6 +147,9 @@ func scenarioRunOptions(c *cli.Context) (string, runOptions, error) {
 	fs.BoolVar(&o.json, "json", o.json, "")
 	fs.StringVar(&o.out, "out", o.out, "")
 	fs.IntVar(&o.outNode, "out-node", o.outNode, "")
+	fs.StringVar(&o.engine, "engine", o.engine, "")
+	fs.StringVar(&o.testnetDir, "testnet-dir", o.testnetDir, "")
+	fs.BoolVar(&o.keep, "keep", o.keep, "")
 	sets := stringList(o.sets)
 	fs.Var(&sets, "set", "")
 	if err := fs.Parse(c.Args().Tail()); err != nil {
@@ -192,7 +201,7 @@ func runScenario(c *cli.Context) error {
 		if err != nil {
 			return cli.Exit("scenario run: "+err.Error(), 2)
 		}
-		replay := replayCommand(arg, sets, seed)
+		replay := replayCommand(arg, sets, seed) + engineReplay(o)
 		var progress io.Writer = w
 		if asJSON {
 			progress = nil
@@ -217,7 +226,7 @@ func runScenario(c *cli.Context) error {
 				_ = bar.Set64(int64(slot + 1))
 			}
 		}
-		r, err := scenario.Run(ctx, sc, opts)
+		r, err := runOnEngine(ctx, c, o, sc, opts)
 		if bar != nil {
 			_ = bar.Clear()
 		}

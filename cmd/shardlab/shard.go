@@ -57,6 +57,7 @@ func shardNodeFlags(beaconDuties bool) []cli.Flag {
 		&cli.StringFlag{Name: "validators", Usage: vals, Category: categoryValidator},
 	}
 	flags = append(flags, slasherFlags()...)
+	flags = append(flags, debugAPIFlag())
 	flags = append(flags, networkFlags("port of the HTTP API (Beacon API shape, and /shardlab/v1 for the shards) on --http-host; 0 disables it")...)
 	flags = append(flags, pprofFlags()...)
 	if beaconDuties {
@@ -133,6 +134,7 @@ func shardNodeConfig(c *cli.Context, beaconDuties bool) (shardnode.Config, error
 	if err := applySlasherFlags(c, &cfg.Beacon.Slasher); err != nil {
 		return cfg, err
 	}
+	cfg.Beacon.DebugAPI = c.Bool("debug-api")
 	if cfg.HTTPPort, err = applyNetworkFlags(c, &cfg.P2P); err != nil {
 		return cfg, err
 	}

@@ -42,6 +42,9 @@ func (n *Node) newAPI(logger *slog.Logger, beaconReg prometheus.Registerer) *bea
 		srv.Mount("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
 	srv.Mount(shardapi.Prefix, shardapi.New(n.cfg.API, shardBackend{n: n}, n.beacon.APIBackend(), logger.With("component", "shard_api")))
+	if n.cfg.Beacon.DebugAPI {
+		n.mountDebug(srv, logger.With("component", "api"))
+	}
 	return srv
 }
 

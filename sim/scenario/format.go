@@ -95,6 +95,8 @@ type Action struct {
 	Rate, CrossShard *float64
 	// Shard holds a shard-layer action's arguments (shard.go).
 	Shard *ShardAction
+	// InvalidShard is the shard of invalid_state_root (testnet engine).
+	InvalidShard uint64
 }
 
 // Expectation is one check.
@@ -115,11 +117,15 @@ type Expectation struct {
 	At, Within When
 	// From and To are the resolved slots (equal without a window).
 	From, To uint64
-	line     int
 	// Shard, Reason and Account narrow shard-layer checks
 	// (shard_expect.go).
 	Shard, Account uint64
 	Reason         string
+	// Metric is the Prometheus metric of a metric check (a name, or a name
+	// with label matchers) and Role the nodes it is read from: "beacon"
+	// (default) or "shard" (testnet engine: the shard nodes).
+	Metric, Role string
+	line         int
 }
 
 // The accepted keys, for errors that say what was expected.
@@ -127,11 +133,11 @@ var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
 	networkKeys = append([]string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs", "config"}, shardNetworkKeys...)
 	whenKeys    = []string{"slot", "epoch", "after", "time"}
-	actionKeys  = append(append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, registryActions...), shardActionKeys...)
+	actionKeys  = append(append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote", "invalid_state_root"}, registryActions...), shardActionKeys...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
-	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account"}
-	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation"}, registryChecks...), shardChecks...)
+	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account", "metric", "role"}
+	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric"}, registryChecks...), shardChecks...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -418,6 +424,8 @@ func (p *parser) step(n *yaml.Node) Step {
 			a.Latency = p.str(v)
 		case "loss":
 			a.Loss = p.float(v)
+		case "invalid_state_root":
+			a.InvalidShard = p.uint(v)
 		case "offline", "online":
 			p.selection(v, a, true)
 		default:
@@ -464,16 +472,19 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 			e.At, hasAt = p.when(v), true
 		case "within":
 			e.Within = p.when(v)
+		case "metric", "role":
+			p.metricKey(k, v, &e)
 		default:
 			p.shardExpectKey(k, v, &e)
 		}
 	})
+	p.checkMetric(n, &e)
 	switch {
 	case e.Check == "":
 		p.errf(n, "expected key check: %s", strings.Join(checks, ", "))
 	case !hasAt:
 		p.errf(n, "expected key at")
-	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation") && e.Op == "":
+	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation" || e.Check == "metric") && e.Op == "":
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
 	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" && !slices.Contains(countChecks, e.Check) || !e.Within.set()):
 		p.errf(n, "expected %s only on finalized, justified, %s, with a within window", e.Op, strings.Join(countChecks, ", "))

@@ -205,7 +205,7 @@ func (nw Network) config() (netsim.Config, error) {
 // nodes; the nodes whose validators lie inside the range (it must cover
 // whole nodes); or, for a fraction, the fewest nodes from the last one
 // down hosting at least that share of the validators.
-func offlineNodes(s *netsim.Sim, a Action) ([]int, error) {
+func offlineNodes(s validatorHosts, a Action) ([]int, error) {
 	if len(a.Nodes) > 0 {
 		return a.Nodes, nil
 	}

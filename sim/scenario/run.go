@@ -30,12 +30,18 @@ type NodeSample struct {
 	Reorg    uint64             `json:"-"`
 	Registry int                `json:"-"`
 	Watch    map[uint64]watched `json:"-"`
+	// Metrics are the values of the scenario's metric checks (testnet
+	// engine).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // Sample is every node's view at the start of Slot (after slot Slot-1).
 type Sample struct {
 	Slot  uint64       `json:"slot"`
 	Nodes []NodeSample `json:"nodes"`
+	// ShardNodes are the shard nodes' views (testnet engine, metric checks
+	// with role shard).
+	ShardNodes []NodeSample `json:"shard_nodes,omitempty"`
 }
 
 // Fired is a step as it ran.
@@ -65,6 +71,7 @@ type Slashing struct {
 // scenario and the seed, so equal runs give equal Hash.
 type Report struct {
 	Name          string     `json:"name"`
+	Engine        string     `json:"engine,omitempty"` // "testnet" on real processes; empty: the simulator
 	Description   string     `json:"description,omitempty"`
 	File          string     `json:"file"`
 	Seed          uint64     `json:"seed"`
@@ -127,6 +134,9 @@ type run struct {
 // Run runs sc on the simulator and checks its expectations.
 func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 	cfg, err := sc.Network.config()
+	if err == nil {
+		err = CheckEngine(sc, EngineSim)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
@@ -172,18 +182,25 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 			}
 		}
 	}
-	for i := range r.rep.Windows {
-		if r.rep.Windows[i].To == 0 {
-			r.rep.Windows[i].To = end
-		}
-	}
 	if err := export(s, sc, opt); err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
 	th := s.TraceHash()
 	r.rep.TraceHash = hex.EncodeToString(th[:])
+	r.finish(end)
+	return r.rep, nil
+}
+
+// finish ends the windows still open at the run's end and checks the
+// expectations.
+func (r *run) finish(end uint64) {
+	for i := range r.rep.Windows {
+		if r.rep.Windows[i].To == 0 {
+			r.rep.Windows[i].To = end
+		}
+	}
 	r.rep.Pass = true
-	for _, e := range sc.Expect {
+	for _, e := range r.sc.Expect {
 		o := evaluate(e, r.rep.Samples)
 		if isShardCheck(e.Check) {
 			o = evaluateShard(e, r.rep)
@@ -191,7 +208,6 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 		r.rep.Expectations = append(r.rep.Expectations, o)
 		r.rep.Pass = r.rep.Pass && o.Pass
 	}
-	return r.rep, nil
 }
 
 // sample records every node's view at slot's start.
@@ -216,6 +232,12 @@ func (r *run) sample(slot uint64) error {
 		r.sampleMore(slot, i, &ns, st.Head, hs)
 		smp.Nodes = append(smp.Nodes, ns)
 	}
+	r.record(slot, smp)
+	return r.sampleShard(slot)
+}
+
+// record keeps a sample and prints new slashings and finality changes.
+func (r *run) record(slot uint64, smp Sample) {
 	for _, v := range smp.Nodes[0].Slashed {
 		if !r.slashed[v] {
 			r.slashed[v] = true
@@ -228,7 +250,6 @@ func (r *run) sample(slot uint64) error {
 		r.lastFin = fin
 	}
 	r.rep.Samples = append(r.rep.Samples, smp)
-	return r.sampleShard(slot)
 }
 
 // openWindow starts a fault window; closeWindow ends it.
@@ -409,7 +430,7 @@ type Outcome struct {
 // evaluate checks e against the samples.
 func evaluate(e Expectation, samples []Sample) Outcome {
 	o := Outcome{Name: e.Name, Check: e.Check, From: e.From, To: e.To}
-	nodes := func(s Sample) []NodeSample { return nodesOf(e, s) }
+	nodes := func(s Sample) []NodeSample { return nodesOf(e, roleNodes(e, s)) }
 	at := func(t uint64) []NodeSample {
 		if e.Check == "participation" {
 			t -= t % slotsPerEpoch // measured at epoch starts
@@ -446,8 +467,13 @@ func expected(e Expectation) string {
 	switch e.Check {
 	case "head_agreement":
 		s = fmt.Sprintf("%g distinct head(s)", e.Value)
+	case "metric":
+		s = metricExpected(e)
 	case "slashed":
 		s = fmt.Sprintf("slashed = %v", orEmpty(e.Validators))
+		if e.Op != "" {
+			s = fmt.Sprintf("number slashed %s %g", e.Op, e.Value)
+		}
 	case "active", "exited":
 		s = fmt.Sprintf("%s: %v", e.Check, e.Validators)
 	default:
@@ -499,7 +525,12 @@ func holds(e Expectation, ns []NodeSample) (string, bool) {
 			}
 		}
 		return fmt.Sprintf("%d head(s) %v", len(list), list), float64(len(list)) == e.Value
+	case "metric":
+		return metricHolds(e, ns)
 	case "slashed":
+		if e.Op != "" {
+			return slashedCount(e, ns)
+		}
 		want := slices.Clone(e.Validators)
 		slices.Sort(want)
 		for _, n := range ns {

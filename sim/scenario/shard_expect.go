@@ -86,7 +86,7 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 		o.Expected = fmt.Sprintf("slashed = the offenders %v on every node %s", orEmpty(offenders), window)
 		o.Observed = "no sample"
 		for t := e.From; t <= e.To; t++ {
-			o.Observed, o.Pass = holds(Expectation{Check: "slashed", Validators: offenders}, nodesOf(e, rep.Samples[t]))
+			o.Observed, o.Pass = holds(Expectation{Check: "slashed", Validators: offenders}, nodesOf(e, rep.Samples[t].Nodes))
 			if o.Pass {
 				break
 			}
@@ -131,13 +131,15 @@ func evaluateShard(e Expectation, rep *Report) Outcome {
 }
 
 // nodesOf is the nodes of s the expectation looks at (all without nodes).
-func nodesOf(e Expectation, s Sample) []NodeSample {
+func nodesOf(e Expectation, all []NodeSample) []NodeSample {
 	if len(e.Nodes) == 0 {
-		return s.Nodes
+		return all
 	}
 	var out []NodeSample
 	for _, i := range e.Nodes {
-		out = append(out, s.Nodes[i])
+		if i < len(all) {
+			out = append(out, all[i])
+		}
 	}
 	return out
 }

@@ -40,6 +40,15 @@ type Config struct {
 	// ShardNodes run `shardlab shard`, the shards split across them and
 	// every validator key on each (for shard proposals). 0: none.
 	ShardNodes int
+	// Fishermen are extra shard nodes (shard-N after the others) serving
+	// every shard with the keys FishermanKeys only: they follow the shard
+	// chains and prove fraud (a proof is signed by a hosted validator, the
+	// whistleblower), so that every shard has a fisherman besides its
+	// proposing node. 0: none.
+	Fishermen int
+	// DebugAPI starts every node with --debug-api (the routes that stage
+	// faults and byzantine behaviour; docs/api.md).
+	DebugAPI bool
 
 	// Chain: the preset, validator count, SHARD_COUNT (the shard fork at
 	// genesis) and SECONDS_PER_SLOT (whole seconds) of the genesis.
@@ -85,6 +94,12 @@ type Config struct {
 	TTY bool
 }
 
+// FishermanKeys are the interop keys of a fisherman: two, so that one can
+// sign a proof against a block of the other. The fisherman proposes these
+// validators' shard blocks too, as their shard's other node does (with no
+// workload both build the same block).
+const FishermanKeys = "0-1"
+
 // DefaultConfig returns the defaults of `shardlab testnet up`: 4 beacon
 // nodes and 4 shard nodes, 64 validators, the minimal preset with 8 shards
 // and 2-second slots, 8 epochs, 10 transactions per second, half of them
@@ -117,8 +132,8 @@ func (c Config) Validate() error {
 		return bad("no directory")
 	case c.Binary == "":
 		return bad("no shardlab binary")
-	case c.BeaconNodes+c.ShardNodes > MaxProcesses/2:
-		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes, MaxProcesses/2)
+	case c.BeaconNodes+c.ShardNodes+c.Fishermen > MaxProcesses/2:
+		return bad("%d processes: at most %d (the rest of the port layout is for restarts and late nodes)", c.BeaconNodes+c.ShardNodes+c.Fishermen, MaxProcesses/2)
 	case c.BasePort < 0 || (c.BasePort > 0 && c.BasePort < 1024) || c.BasePort+metricsPortOffset+MaxProcesses > 65536:
 		return bad("base port %d: 1024 to %d, or 0 for free ports", c.BasePort, 65536-metricsPortOffset-MaxProcesses)
 	case c.Pprof && c.BasePort > 0 && c.BasePort+pprofPortOffset+MaxProcesses > 65536:
@@ -142,8 +157,12 @@ func (c Config) ValidateNetwork() error {
 		return bad("%d shard nodes", c.ShardNodes)
 	case c.Validators < uint64(c.BeaconNodes):
 		return bad("%d validators for %d beacon nodes", c.Validators, c.BeaconNodes)
-	case c.ShardNodes > 0 && c.Shards == 0:
+	case c.ShardNodes+c.Fishermen > 0 && c.Shards == 0:
 		return bad("shard nodes without shards")
+	case c.Fishermen < 0:
+		return bad("%d fishermen", c.Fishermen)
+	case c.Fishermen > 0 && c.Validators < 2:
+		return bad("fishermen need 2 validators for their keys")
 	case c.SlotTime < time.Second || c.SlotTime%time.Second != 0:
 		return bad("slot time %v: whole seconds, at least 1s", c.SlotTime)
 	case c.GenesisDelay < 0:
@@ -161,7 +180,7 @@ func (c Config) genesisDelay() time.Duration {
 	if c.GenesisDelay > 0 {
 		return c.GenesisDelay
 	}
-	return 4*time.Second + time.Duration(c.BeaconNodes+c.ShardNodes)*500*time.Millisecond
+	return 4*time.Second + time.Duration(c.BeaconNodes+c.ShardNodes+c.Fishermen)*500*time.Millisecond
 }
 
 // ports returns process i's ports in the layout from BasePort (zeros when

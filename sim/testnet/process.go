@@ -30,6 +30,8 @@ type NodeSpec struct {
 	PprofPort  int      `json:"pprof_port,omitempty"`
 	Validators string   `json:"validators,omitempty"` // interop keys A-B
 	Shards     []uint64 `json:"shards,omitempty"`
+	// DebugAPI runs the node with --debug-api.
+	DebugAPI bool `json:"debug_api,omitempty"`
 	// Host is the address the node listens on (p2p, HTTP API, metrics);
 	// empty: 127.0.0.1. Containers on their own network use 0.0.0.0.
 	Host string `json:"host,omitempty"`
@@ -88,6 +90,9 @@ func (s NodeSpec) Args(genesisDir string, bootnodes []string, logLevel string) [
 			shards[i] = strconv.FormatUint(sh, 10)
 		}
 		args = append(args, "--shards", strings.Join(shards, ","))
+	}
+	if s.DebugAPI {
+		args = append(args, "--debug-api")
 	}
 	if len(bootnodes) > 0 {
 		args = append(args, "--bootnodes", strings.Join(bootnodes, ","))

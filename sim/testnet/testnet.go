@@ -107,8 +107,15 @@ func (t *Testnet) Start(ctx context.Context) (err error) {
 	if err := prepareDir(t.cfg.Dir); err != nil {
 		return err
 	}
-	t.out.progress("testnet in %s: %d beacon nodes, %d shard nodes, %d validators, %s preset, %d shards, %v slots",
-		t.cfg.Dir, t.cfg.BeaconNodes, t.cfg.ShardNodes, t.cfg.Validators, t.cfg.Preset, t.cfg.Shards, t.cfg.SlotTime)
+	fishermen := ""
+	switch {
+	case t.cfg.Fishermen == 1:
+		fishermen = " and a fisherman"
+	case t.cfg.Fishermen > 1:
+		fishermen = fmt.Sprintf(" and %d fishermen", t.cfg.Fishermen)
+	}
+	t.out.progress("testnet in %s: %d beacon nodes, %d shard nodes%s, %d validators, %s preset, %d shards, %v slots",
+		t.cfg.Dir, t.cfg.BeaconNodes, t.cfg.ShardNodes, fishermen, t.cfg.Validators, t.cfg.Preset, t.cfg.Shards, t.cfg.SlotTime)
 	if err := t.writeGenesis(ctx); err != nil {
 		return err
 	}
@@ -210,7 +217,8 @@ func loadGenesis(dir string) (*params.Config, time.Time, error) {
 // NodeSpecs lays out the testnet's initial nodes, in start order: beacon
 // nodes beacon-0... with the validators split evenly (ValidatorSplit), then
 // shard nodes shard-0... with the shards split across them (ShardSplit)
-// and every validator key. Ports follow the layout from BasePort (zero when
+// and every validator key, then the fishermen (every shard, keys
+// FishermanKeys). Ports follow the layout from BasePort (zero when
 // BasePort is 0); Dir is left empty.
 func (c Config) NodeSpecs() []NodeSpec {
 	var specs []NodeSpec
@@ -218,6 +226,7 @@ func (c Config) NodeSpecs() []NodeSpec {
 		i := len(specs)
 		s := NodeSpec{Name: name, Role: role, Index: i}
 		s.P2PPort, s.HTTPPort, s.MetricsPort = c.ports(i)
+		s.DebugAPI = c.DebugAPI
 		specs = append(specs, s)
 		return &specs[i]
 	}
@@ -231,6 +240,13 @@ func (c Config) NodeSpecs() []NodeSpec {
 		s := add(fmt.Sprintf("shard-%d", i), RoleShard)
 		s.Validators = fmt.Sprintf("0-%d", c.Validators-1)
 		s.Shards = ShardSplit(c.Shards, c.ShardNodes, i)
+	}
+	for i := range c.Fishermen {
+		s := add(fmt.Sprintf("shard-%d", c.ShardNodes+i), RoleShard)
+		s.Validators = FishermanKeys
+		for sh := range c.Shards {
+			s.Shards = append(s.Shards, sh)
+		}
 	}
 	return specs
 }
