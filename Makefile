@@ -50,7 +50,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: scenarios-testnet check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
+.PHONY: chromium scenarios-testnet check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -76,7 +76,8 @@ static: #? compile bin/shardlab-static, statically linked, for the container ima
 image: static #? build the container image IMAGE:IMAGE_TAG and IMAGE:latest FROM scratch (needs a Docker daemon)
 	sim/deploy/image.sh '$(STATIC_BIN)' '$(IMAGE):$(IMAGE_TAG)' '$(IMAGE):latest'
 
-test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... (official vectors, the short end-to-end testnet), brief fuzzing
+test: $(SPEC_FETCH) #? gofmt and go vet, check generated code, go test ./... (official vectors, the short end-to-end testnet, report pages in headless Chromium), brief fuzzing
+	@$(MAKE) --no-print-directory chromium
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory check-deps
 	@$(MAKE) --no-print-directory check-gen
@@ -179,8 +180,12 @@ bench-sweep: build #? the scaling sweep: 1, 2, 4, 8, 16 shards at 90% of each po
 bench-e2e: build #? a one-minute benchmark run on real processes, checked by a Go test (not in make test)
 	SHARDLAB_BIN='$(CURDIR)/$(BIN)' SHARDLAB_BENCH_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '^TestRunEndToEnd$$' ./sim/bench
 
-report-test: #? render the bench and scenario report pages in headless Chromium (installs chromium with apt-get when absent)
-	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || apt-get install -y chromium
+chromium: #? install Debian's chromium (headless report tests) when absent; without apt-get those tests skip, saying so
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ command -v apt-get >/dev/null && (apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); } || \
+		echo "chromium: not installed and apt-get failed: the headless report tests will skip" >&2
+
+report-test: chromium #? render the bench and scenario report pages in headless Chromium (installs chromium with apt-get when absent)
 	$(GO) test -count=1 -v -run 'InChromium|^TestWriteHTML$$|^TestReportFiles$$' ./sim/chart ./sim/bench ./sim/scenario
 
 bench-report-test: report-test #? the former name of report-test
