@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardlab/shardlab/beacon/api"
 	"github.com/shardlab/shardlab/beacon/clock"
+	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
@@ -129,26 +130,15 @@ func (n *Node) SetDuties(on bool) {
 	n.log.Warn("debug api: validator duties", "enabled", on)
 }
 
-// ByzantineVote is the kind of extra vote of ScheduleByzantineVote.
-type ByzantineVote int
+// ByzantineVote is the kind of extra vote of ScheduleByzantineVote (built
+// by beacon/handler, as the simulator's are).
+type ByzantineVote = handler.ByzantineVote
 
 // The extra votes.
 const (
-	// DoubleVote votes, besides the honest vote, for the same target with
-	// another head (the head's parent), half a slot into the duty slot.
-	DoubleVote ByzantineVote = iota
-	// SurroundVote votes from the genesis checkpoint to the current target,
-	// surrounding the validator's vote of the previous epoch once the
-	// chain has justified an epoch after genesis.
-	SurroundVote
+	DoubleVote   = handler.DoubleVote
+	SurroundVote = handler.SurroundVote
 )
-
-func (k ByzantineVote) String() string {
-	if k == SurroundVote {
-		return "surround vote"
-	}
-	return "double vote"
-}
 
 // serveByzantineVote answers double_vote and surround_vote with the duty
 // slot at which the vote is cast: {"slot": S}.
@@ -178,91 +168,39 @@ func (n *Node) serveByzantineVote(kind ByzantineVote) api.HandlerFunc {
 // bypassed on purpose; other nodes' slashers are meant to catch it. It
 // returns the duty slot.
 func (n *Node) ScheduleByzantineVote(v types.ValidatorIndex, kind ByzantineVote) (types.Slot, error) {
-	head, _ := n.chain.Head()
-	st, ok := n.chain.StateAt(head)
-	if !ok {
-		return 0, fmt.Errorf("%s as validator %d: no head state", kind, v)
-	}
-	if uint64(v) >= uint64(len(st.Validators)) {
-		return 0, fmt.Errorf("%s as validator %d: no such validator", kind, v)
-	}
-	if n.keys == nil {
-		return 0, fmt.Errorf("%s as validator %d: the node hosts no validators", kind, v)
-	}
-	if _, ok := n.keys.SecretKeyOf(st.Validators[v].Pubkey); !ok {
-		return 0, fmt.Errorf("%s as validator %d: not hosted here (hosted: %s)", kind, v, n.keys)
-	}
 	cur, _ := n.slots.CurrentSlot()
-	spe := types.Slot(n.pcfg.SlotsPerEpoch)
-	start := cur - cur%spe
-	if st.Slot < start {
-		if err := n.tr.ProcessSlots(st, start); err != nil {
-			return 0, fmt.Errorf("%s as validator %d: %w", kind, v, err)
-		}
+	var (
+		slot types.Slot
+		sc   validator.SlotCommittee
+		err  = fmt.Errorf("%s as validator %d: the node is closed", kind, v)
+	)
+	n.do(func() { slot, sc, err = n.h.ByzantineDuty(v, kind, cur) })
+	if err != nil {
+		return 0, err
 	}
-	for slot := start; slot < start+spe; slot++ {
-		coms, err := validator.SlotCommittees(n.tr, st, slot)
-		if err != nil {
-			return 0, fmt.Errorf("%s as validator %d: %w", kind, v, err)
+	at := n.slots.SlotStart(slot).Add(n.slots.SlotDuration() / 2)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if clock.WaitUntil(n.ctx, n.slots.Clock(), at) != nil {
+			return
 		}
-		for _, sc := range coms {
-			for _, m := range sc.Committee {
-				if m != v {
-					continue
-				}
-				if slot < cur {
-					return 0, fmt.Errorf("%s as validator %d: its duty slot %d of this epoch has passed (call at an epoch's start)", kind, v, slot)
-				}
-				at := n.slots.SlotStart(slot).Add(n.slots.SlotDuration() / 2)
-				n.wg.Add(1)
-				go func() {
-					defer n.wg.Done()
-					if clock.WaitUntil(n.ctx, n.slots.Clock(), at) != nil {
-						return
-					}
-					if err := n.castByzantine(v, slot, sc, kind); err != nil {
-						n.log.Warn("byzantine vote failed", "validator", uint64(v), "slot", slot, "err", err)
-					}
-				}()
-				n.log.Warn("debug api: byzantine vote scheduled", "validator", uint64(v), "slot", slot, "kind", kind.String())
-				return slot, nil
-			}
+		if err := n.castByzantine(v, slot, sc, kind); err != nil {
+			n.log.Warn("byzantine vote failed", "validator", uint64(v), "slot", slot, "err", err)
 		}
-	}
-	return 0, fmt.Errorf("%s as validator %d: not in a committee this epoch", kind, v)
+	}()
+	n.log.Warn("debug api: byzantine vote scheduled", "validator", uint64(v), "slot", slot, "kind", kind.String())
+	return slot, nil
 }
 
-// castByzantine builds, signs and gossips the extra vote on the node's
-// head at slot.
+// castByzantine has the handler build and sign the extra vote on the
+// node's head at slot, and gossips it.
 func (n *Node) castByzantine(v types.ValidatorIndex, slot types.Slot, sc validator.SlotCommittee, kind ByzantineVote) error {
-	head, _ := n.chain.Head()
-	st, ok := n.chain.StateAt(head)
-	if !ok {
-		return fmt.Errorf("no state of head %s", head)
-	}
-	if st.Slot < slot {
-		if err := n.tr.ProcessSlots(st, slot); err != nil {
-			return err
-		}
-	}
-	d, err := validator.ProduceAttestationData(n.tr, st, head, slot, sc.Shard)
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case DoubleVote:
-		b, ok := n.chain.Block(d.BeaconBlockRoot)
-		if !ok {
-			return fmt.Errorf("head block %s gone", d.BeaconBlockRoot)
-		}
-		d.BeaconBlockRoot = b.GetParentRoot()
-	case SurroundVote:
-		if d.Source.Epoch == 0 {
-			return fmt.Errorf("source is genesis already: nothing to surround")
-		}
-		d.Source = types.Checkpoint{Epoch: 0, Root: n.chain.GenesisRoot()}
-	}
-	a, err := validator.SignAttestation(n.tr, st, d, sc.Committee, v, n.keys)
+	var (
+		a   *types.Attestation
+		err = fmt.Errorf("the node is closed")
+	)
+	n.do(func() { a, err = n.h.ByzantineAttestation(v, slot, sc, kind) })
 	if err != nil {
 		return err
 	}
@@ -271,7 +209,7 @@ func (n *Node) castByzantine(v types.ValidatorIndex, slot types.Slot, sc validat
 		return err
 	}
 	n.log.Warn("byzantine vote", "validator", uint64(v), "slot", slot, "kind", kind.String(),
-		"source", uint64(d.Source.Epoch), "target", uint64(d.Target.Epoch))
+		"source", uint64(a.Data.Source.Epoch), "target", uint64(a.Data.Target.Epoch))
 	return n.p2p.Publish(n.ctx, p2p.BeaconAttestationTopic, buf)
 }
 
@@ -306,14 +244,8 @@ func (n *Node) equivocate(topic string, data []byte) {
 	if err != nil || uint64(b.GetSlot())+1 != armed || !n.equivocateAt.CompareAndSwap(armed, 0) {
 		return
 	}
-	pre, ok := n.chain.StateAt(b.GetParentRoot())
-	if !ok {
-		n.log.Warn("equivocation failed", "slot", b.GetSlot(), "err", "no parent state")
-		return
-	}
-	var graffiti types.Root
-	copy(graffiti[:], fmt.Sprintf("equivocation of slot %d", b.GetSlot()))
-	second, _, err := validator.ProduceAnyBlock(n.tr, pre, b.GetSlot(), n.keys, validator.Proposal{Graffiti: graffiti})
+	// Called from the handler's Publish, with the node's lock held.
+	second, err := n.h.EquivocatingBlock(b, fmt.Sprintf("equivocation of slot %d", b.GetSlot()))
 	var buf []byte
 	if err == nil {
 		buf, err = second.MarshalSSZ()

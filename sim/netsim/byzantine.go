@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/types"
-	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
 )
 
@@ -33,13 +33,7 @@ func (s *Sim) Equivocate(slot types.Slot) error {
 				return false
 			}
 			s.disarm()
-			pre, ok := n.chain.StateAt(a.GetParentRoot())
-			if !ok {
-				return false
-			}
-			var graffiti types.Root
-			copy(graffiti[:], fmt.Sprintf("netsim equivocation %d", n.index))
-			b, _, err := validator.ProduceAnyBlock(s.tr, pre, slot, n.keys, validator.Proposal{Graffiti: graffiti})
+			b, err := n.h.EquivocatingBlock(a, fmt.Sprintf("netsim equivocation %d", n.index))
 			if err != nil {
 				n.log.Warn("equivocation failed", "slot", slot, "err", err)
 				return false
@@ -78,16 +72,10 @@ func (s *Sim) split(from int, topic string, one, other []byte) {
 
 // DoubleVote makes validator v cast, besides its honest vote of the
 // current epoch, a second one for the same target with another head (its
-// head's parent), a third of a slot later. Call it at an epoch's start.
+// head's parent), a third of a slot into its duty slot. Call it at an
+// epoch's start.
 func (s *Sim) DoubleVote(v types.ValidatorIndex) error {
-	return s.byzantineVote(v, s.slot/3+time.Millisecond, func(n *node, d *types.AttestationData) error {
-		b, ok := n.chain.Block(d.BeaconBlockRoot)
-		if !ok {
-			return fmt.Errorf("head block %x gone", d.BeaconBlockRoot[:4])
-		}
-		d.BeaconBlockRoot = b.GetParentRoot()
-		return nil
-	})
+	return s.byzantineVote(v, handler.DoubleVote, s.slot/3+time.Millisecond)
 }
 
 // SurroundVote makes validator v vote, at the start of its duty slot of
@@ -95,19 +83,14 @@ func (s *Sim) DoubleVote(v types.ValidatorIndex) error {
 // surrounds v's vote of the previous epoch (whose source is later than
 // genesis once the chain justified). Call it at an epoch's start.
 func (s *Sim) SurroundVote(v types.ValidatorIndex) error {
-	return s.byzantineVote(v, time.Millisecond, func(n *node, d *types.AttestationData) error {
-		if d.Source.Epoch == 0 {
-			return fmt.Errorf("source is genesis already: nothing to surround")
-		}
-		d.Source = types.Checkpoint{Epoch: 0, Root: n.chain.GenesisRoot()}
-		return nil
-	})
+	return s.byzantineVote(v, handler.SurroundVote, time.Millisecond)
 }
 
-// byzantineVote schedules v's extra vote at its duty slot of the current
-// epoch plus offset: the honest attestation data of that slot on the host's
-// head, changed by mutate, signed by v alone and gossiped by the host.
-func (s *Sim) byzantineVote(v types.ValidatorIndex, offset time.Duration, mutate func(*node, *types.AttestationData) error) error {
+// byzantineVote schedules v's extra vote of kind at its duty slot of the
+// current epoch plus offset; the host's handler builds and signs it
+// (beacon/handler byzantine.go, as a real node's debug API does) and the
+// host gossips it.
+func (s *Sim) byzantineVote(v types.ValidatorIndex, kind handler.ByzantineVote, offset time.Duration) error {
 	host := -1
 	for i := range s.nodes {
 		first, count, _ := s.ValidatorRange(i)
@@ -116,69 +99,28 @@ func (s *Sim) byzantineVote(v types.ValidatorIndex, offset time.Duration, mutate
 		}
 	}
 	if host < 0 {
-		return fmt.Errorf("vote as validator %d: %w: no such validator", v, ErrByzantine)
+		return fmt.Errorf("%s as validator %d: %w: no such validator", kind, v, ErrByzantine)
 	}
 	n := s.nodes[host]
-	spe := types.Slot(s.pcfg.SlotsPerEpoch)
-	start := s.nextSlot - s.nextSlot%spe
-	st := n.chain.HeadState().Copy()
-	if st.Slot < start {
-		if err := s.tr.ProcessSlots(st, start); err != nil {
-			return fmt.Errorf("vote as validator %d: %w", v, err)
-		}
+	slot, sc, err := n.h.ByzantineDuty(v, kind, s.nextSlot)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrByzantine, err)
 	}
-	for slot := start; slot < start+spe; slot++ {
-		coms, err := validator.SlotCommittees(s.tr, st, slot)
+	s.At(time.Duration(slot)*s.slot+offset, func() {
+		if n.down {
+			return
+		}
+		a, err := n.h.ByzantineAttestation(v, slot, sc, kind)
+		var data []byte
+		if err == nil {
+			data, err = a.MarshalSSZ()
+		}
 		if err != nil {
-			return fmt.Errorf("vote as validator %d: %w", v, err)
-		}
-		for _, sc := range coms {
-			for _, m := range sc.Committee {
-				if m != v {
-					continue
-				}
-				if slot < s.nextSlot {
-					return fmt.Errorf("vote as validator %d: %w: its duty slot %d has begun", v, ErrByzantine, slot)
-				}
-				s.At(time.Duration(slot)*s.slot+offset, func() {
-					s.castByzantine(n, v, slot, sc, mutate)
-				})
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("vote as validator %d: %w: not in a committee this epoch", v, ErrByzantine)
-}
-
-// castByzantine builds, signs and gossips the extra vote.
-func (s *Sim) castByzantine(n *node, v types.ValidatorIndex, slot types.Slot, sc validator.SlotCommittee, mutate func(*node, *types.AttestationData) error) {
-	if n.down {
-		return
-	}
-	head, _ := n.chain.Head()
-	st := n.chain.HeadState().Copy()
-	if st.Slot < slot {
-		if err := s.tr.ProcessSlots(st, slot); err != nil {
 			n.log.Warn("byzantine vote failed", "validator", v, "err", err)
 			return
 		}
-	}
-	d, err := validator.ProduceAttestationData(s.tr, st, head, slot, sc.Shard)
-	if err == nil {
-		err = mutate(n, d)
-	}
-	var a *types.Attestation
-	if err == nil {
-		a, err = validator.SignAttestation(s.tr, st, d, sc.Committee, v, n.keys)
-	}
-	var data []byte
-	if err == nil {
-		data, err = a.MarshalSSZ()
-	}
-	if err != nil {
-		n.log.Warn("byzantine vote failed", "validator", v, "err", err)
-		return
-	}
-	n.log.Info("byzantine vote", "validator", v, "slot", slot, "source", d.Source.Epoch, "target", d.Target.Epoch)
-	s.publish(n.index, p2p.BeaconAttestationTopic, data)
+		n.log.Info("byzantine vote", "validator", v, "slot", slot, "kind", kind.String(), "source", a.Data.Source.Epoch, "target", a.Data.Target.Epoch)
+		s.publish(n.index, p2p.BeaconAttestationTopic, data)
+	})
+	return nil
 }
