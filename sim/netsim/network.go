@@ -3,6 +3,7 @@ package netsim
 import (
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -26,11 +27,13 @@ func newMsgID(topic string, data []byte) msgID {
 
 // network is the simulated links, partitions and gossip mesh.
 type network struct {
-	peers []peer.ID // node i's peer ID, by index
-	index map[peer.ID]int
-	mesh  [][]int       // gossip neighbours of each node, ascending
-	group []int         // partition group of each node; equal groups talk
-	last  [][]time.Time // per-link latest delivery time (FIFO links)
+	peers   []peer.ID // node i's peer ID, by index
+	index   map[peer.ID]int
+	conns   [][]int       // peer set of each node, ascending (buildPeers)
+	connIDs [][]peer.ID   // the same as peer IDs
+	mesh    [][]int       // gossip neighbours of each node (among its peers), ascending
+	group   []int         // partition group of each node; equal groups talk
+	last    [][]time.Time // per-link latest delivery time (FIFO links)
 }
 
 // Stats counts the network's traffic.
@@ -47,9 +50,11 @@ type Stats struct {
 	Slashings uint64
 }
 
-// buildNetwork names the nodes and builds the gossip mesh: flooding for
-// degree 0 or at least n-1; otherwise each node links to degree random
-// others (links are symmetric, so some nodes get more).
+// buildNetwork names the nodes, connects each to its peer set
+// (buildPeers) and builds the gossip mesh over those connections: every
+// peer for degree 0 or at least n-1 (flooding); otherwise each node links
+// to degree random peers (links are symmetric, so some nodes get more,
+// and a node with fewer peers links to all of them).
 func (s *Sim) buildNetwork(n, degree int) {
 	nw := &s.net
 	nw.peers = make([]peer.ID, n)
@@ -61,14 +66,21 @@ func (s *Sim) buildNetwork(n, degree int) {
 		nw.index[nodeID(i)] = i
 		nw.last[i] = make([]time.Time, n)
 	}
+	connected := s.buildPeers(n)
+	nw.conns = make([][]int, n)
+	nw.connIDs = make([][]peer.ID, n)
+	for i := range n {
+		for j := range n {
+			if connected[i][j] {
+				nw.conns[i] = append(nw.conns[i], j)
+				nw.connIDs[i] = append(nw.connIDs[i], nw.peers[j])
+			}
+		}
+	}
 	nw.mesh = make([][]int, n)
 	if degree == 0 || degree >= n-1 {
 		for i := range n {
-			for j := range n {
-				if j != i {
-					nw.mesh[i] = append(nw.mesh[i], j)
-				}
-			}
+			nw.mesh[i] = slices.Clone(nw.conns[i])
 		}
 		return
 	}
@@ -81,7 +93,7 @@ func (s *Sim) buildNetwork(n, degree int) {
 			if len(linked[i]) >= degree {
 				break
 			}
-			if j != i {
+			if j != i && connected[i][j] {
 				linked[i][j], linked[j][i] = true, true
 			}
 		}
@@ -95,17 +107,85 @@ func (s *Sim) buildNetwork(n, degree int) {
 	}
 }
 
-// peersOf is every other node, sorted (all nodes stay connected; a
-// partition drops their messages).
-func (s *Sim) peersOf(i int) []peer.ID {
-	out := make([]peer.ID, 0, len(s.net.peers)-1)
-	for j, p := range s.net.peers {
-		if j != i {
-			out = append(out, p)
+// peerSeed is the second word of the peer-set generator's seed ("peers"),
+// a stream of its own so that the peer set leaves the network's draws
+// (and the traces of fully connected runs) unchanged.
+const peerSeed = 0x7065657273
+
+// buildPeers returns who connects to whom (symmetric), as the real node's
+// discovery would settle (p2p/discover.go): with Config.Peers 0, or at
+// least n-1, every node to every other; otherwise each node in index order
+// dials random others (a permutation drawn from the seed) until it has
+// Config.Peers connections (others dial it too, so some have more), and
+// then, in a run with shard nodes, one random server of each shard none
+// of its peers serves: every node wants them all (beacon nodes attest
+// crosslinks of any shard and ask servers for their data roots, shard
+// nodes look up every destination's inbox), as beacon/node's
+// shardDirectory.WantedShards says.
+func (s *Sim) buildPeers(n int) [][]bool {
+	connected := make([][]bool, n)
+	for i := range connected {
+		connected[i] = make([]bool, n)
+	}
+	connect := func(i, j int) { connected[i][j], connected[j][i] = true, true }
+	target := s.cfg.Peers
+	if target == 0 || target >= n-1 {
+		for i := range n {
+			for j := range n {
+				if j != i {
+					connected[i][j] = true
+				}
+			}
+		}
+		return connected
+	}
+	rng := rand.New(rand.NewPCG(s.cfg.Seed, peerSeed))
+	degree := make([]int, n)
+	for i := range n {
+		for _, j := range rng.Perm(n) {
+			if degree[i] >= target {
+				break
+			}
+			if j != i && !connected[i][j] {
+				connect(i, j)
+				degree[i]++
+				degree[j]++
+			}
+		}
+	}
+	servers := s.shardServers(n)
+	for i := range n {
+		for _, sv := range servers {
+			if len(sv) == 0 || slices.ContainsFunc(sv, func(j int) bool { return j == i || connected[i][j] }) {
+				continue
+			}
+			connect(i, sv[rng.IntN(len(sv))])
+		}
+	}
+	return connected
+}
+
+// shardServers lists, for every shard, the nodes serving it (none in a
+// beacon-only run).
+func (s *Sim) shardServers(n int) [][]int {
+	if s.cfg.Shard.Nodes == 0 {
+		return nil
+	}
+	out := make([][]int, s.cfg.Shard.Shards)
+	for k := range s.cfg.Shard.Nodes {
+		if s.cfg.Nodes+k >= n {
+			break
+		}
+		for _, sh := range servedShards(s.cfg.Shard.Shards, s.cfg.Shard.Nodes, k) {
+			out[sh] = append(out[sh], s.cfg.Nodes+k)
 		}
 	}
 	return out
 }
+
+// peersOf is node i's peer set, sorted (connections stay up; a partition
+// drops their messages). The caller may modify the slice.
+func (s *Sim) peersOf(i int) []peer.ID { return slices.Clone(s.net.connIDs[i]) }
 
 // Partition cuts the network into groups: nodes in different groups (and
 // nodes not listed, which form one more group) no longer reach each other.

@@ -309,6 +309,15 @@ func (r *Result) Speedup() float64 {
 
 // Run simulates cfg.Epochs epochs, calling onEpoch (if not nil) after each,
 // and returns the result. It stops early with ctx's error.
+//
+// Epoch e's report is taken at the end of slot (e+1)·SLOTS_PER_EPOCH, the
+// first slot of the next epoch: the block of that slot is the first whose
+// state went through epoch e's closing transition, so the report includes
+// the justification and finality that transition decided. A run of N
+// epochs thus simulates N·SLOTS_PER_EPOCH+1 slots and ends with the first
+// slot of epoch N (as sim/testnet's runs end at the first slot of epoch
+// N). If that slot's proposer misses it, the transition shows only in the
+// next block.
 func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, error) {
 	wallStart := time.Now() // measurement only: never feeds the simulation
 	res := &Result{FakeBLS: s.cfg.FakeBLS}
@@ -317,7 +326,7 @@ func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, erro
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("simulate: %w", err)
 		}
-		s.RunSlots(types.Slot(e+1)*spe - 1)
+		s.RunSlots(types.Slot(e+1) * spe)
 		r := s.Report(types.Epoch(e))
 		res.Epochs = append(res.Epochs, r)
 		if onEpoch != nil {
