@@ -49,7 +49,7 @@ func (h *Handler) ObserveHead(reorg bool) {
 }
 
 // OnSlotStart is the slot-start work: fraud proofs, stale pending blocks,
-// then (unless the beacon node is syncing) the host's shard syncs, the
+// then (unless the beacon node is syncing) the shard syncs (sync.go), the
 // proposals and the relayer.
 func (h *Handler) OnSlotStart(slot bt.Slot) {
 	h.fraud.flush()
@@ -61,9 +61,7 @@ func (h *Handler) OnSlotStart(slot bt.Slot) {
 	headRoot, _ := h.bchain.Head()
 	head := h.bchain.HeadState()
 	window := h.WindowState(headRoot, head)
-	if h.cfg.SlotSync != nil {
-		h.cfg.SlotSync(slot)
-	}
+	h.slotSync(slot)
 	for _, s := range h.shards {
 		h.propose(s, slot, headRoot, head, window)
 	}

@@ -46,18 +46,9 @@ type Config struct {
 	// BeaconSyncing reports whether the beacon node is syncing (no duties
 	// then); nil: never.
 	BeaconSyncing func() bool
-	// SlotSync lets the host start shard syncs at slot start, before the
-	// proposer runs; nil: none.
-	SlotSync func(slot bt.Slot)
-	// RequestSync asks the host to sync shard (preferring peer prefer);
-	// catchUp pauses the shard's proposer until it ends. nil: none.
-	RequestSync func(shard bt.Shard, prefer peer.ID, catchUp bool)
-	// Lagging reports whether the node must not propose on shard or
-	// answer its crosslink data (catching up, or behind); nil: never.
-	Lagging func(shard bt.Shard) bool
-	// SetBehind records that the node follows shard live (false); nil:
-	// none.
-	SetBehind func(shard bt.Shard, behind bool)
+	// SyncBatchSize is the slots asked for in one shard blocks by range
+	// request of a sync (0: 64; see sync.go).
+	SyncBatchSize uint64
 	// ServingPeers returns the connected peers whose beacon status lists
 	// shard, sorted (required).
 	ServingPeers func(shard bt.Shard) []peer.ID
@@ -136,6 +127,9 @@ type Handler struct {
 	windowFor bt.Root
 	window    *bt.BeaconState
 
+	syncMu sync.Mutex
+	sync   syncState
+
 	fraud *fisherman
 	relay *relayer
 	// relaying is set while a relay pass runs (startRelay).
@@ -150,6 +144,9 @@ func New(cfg Config, env handler.Env) (*Handler, error) {
 	if cfg.MaxPendingBlocks < 1 {
 		return nil, fmt.Errorf("%w: max pending blocks %d", ErrInvalidConfig, cfg.MaxPendingBlocks)
 	}
+	if cfg.SyncBatchSize > MaxRangeCount {
+		return nil, fmt.Errorf("%w: sync batch size %d above %d", ErrInvalidConfig, cfg.SyncBatchSize, MaxRangeCount)
+	}
 	if cfg.BadPeerSlots == 0 {
 		cfg.BadPeerSlots = 4
 	}
@@ -157,6 +154,7 @@ func New(cfg Config, env handler.Env) (*Handler, error) {
 		cfg: cfg, env: env, log: env.Logger(), tr: cfg.Beacon.Transition(), pcfg: cfg.Beacon.Config(),
 		bchain: cfg.Beacon, verifier: cfg.Verifier, keys: cfg.Keys,
 		chains: cfg.Chains, pending: make(map[bt.Root]*pendingBlock), badUntil: make(map[peer.ID]bt.Slot),
+		sync: newSyncState(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -201,20 +199,6 @@ func (h *Handler) currentSlot() bt.Slot {
 }
 
 func (h *Handler) beaconSyncing() bool { return h.cfg.BeaconSyncing != nil && h.cfg.BeaconSyncing() }
-
-func (h *Handler) lagging(s bt.Shard) bool { return h.cfg.Lagging != nil && h.cfg.Lagging(s) }
-
-func (h *Handler) requestSync(s bt.Shard, prefer peer.ID, catchUp bool) {
-	if h.cfg.RequestSync != nil {
-		h.cfg.RequestSync(s, prefer, catchUp)
-	}
-}
-
-func (h *Handler) setBehind(s bt.Shard, v bool) {
-	if h.cfg.SetBehind != nil {
-		h.cfg.SetBehind(s, v)
-	}
-}
 
 // publish encodes and publishes a message.
 func (h *Handler) publish(topic string, v interface{ MarshalSSZ() ([]byte, error) }) {
