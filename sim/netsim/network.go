@@ -117,11 +117,12 @@ const peerSeed = 0x7065657273
 // least n-1, every node to every other; otherwise each node in index order
 // dials random others (a permutation drawn from the seed) until it has
 // Config.Peers connections (others dial it too, so some have more), and
-// then, in a run with shard nodes, one random server of each shard none
-// of its peers serves: every node wants them all (beacon nodes attest
+// then, in a run with shard nodes, one random server (other than itself)
+// of each shard none of its peers serves: every node wants them all (beacon nodes attest
 // crosslinks of any shard and ask servers for their data roots, shard
 // nodes look up every destination's inbox), as beacon/node's
-// shardDirectory.WantedShards says.
+// shardDirectory.WantedShards says; a server syncs its shards from
+// another server).
 func (s *Sim) buildPeers(n int) [][]bool {
 	connected := make([][]bool, n)
 	for i := range connected {
@@ -156,10 +157,11 @@ func (s *Sim) buildPeers(n int) [][]bool {
 	servers := s.shardServers(n)
 	for i := range n {
 		for _, sv := range servers {
-			if len(sv) == 0 || slices.ContainsFunc(sv, func(j int) bool { return j == i || connected[i][j] }) {
+			others := slices.DeleteFunc(slices.Clone(sv), func(j int) bool { return j == i })
+			if len(others) == 0 || slices.ContainsFunc(others, func(j int) bool { return connected[i][j] }) {
 				continue
 			}
-			connect(i, sv[rng.IntN(len(sv))])
+			connect(i, others[rng.IntN(len(others))])
 		}
 	}
 	return connected
@@ -212,10 +214,11 @@ func (s *Sim) At(sinceGenesis time.Duration, f func()) {
 	s.loop.schedule(s.genesis.Add(sinceGenesis), f)
 }
 
-// send carries size bytes from node from to node to and calls deliver on
-// arrival, unless the message is lost or a partition separates the nodes
-// then. It reports whether the message left (was not lost at once).
-func (s *Sim) send(from, to, size int, deliver func()) {
+// send carries a message of size bytes (its topic or protocol label and
+// payload, for the message rules) from node from to node to and calls
+// deliver on arrival, unless the message is lost or a partition separates
+// the nodes then.
+func (s *Sim) send(from, to int, label string, data []byte, size int, deliver func()) {
 	if s.nodes[from].down || s.nodes[to].down {
 		s.stats.Dropped++
 		return
@@ -228,11 +231,16 @@ func (s *Sim) send(from, to, size int, deliver func()) {
 		s.stats.Dropped++
 		return
 	}
-	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng) + s.linkFaultDelay(from, to))
+	lost, extra, reorder := s.applyRules(from, to, label, data)
+	if lost {
+		s.stats.Dropped++
+		return
+	}
+	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng) + s.linkFaultDelay(from, to) + extra)
 	if s.cfg.Bandwidth > 0 {
 		at = at.Add(time.Duration(float64(size) / s.cfg.Bandwidth * float64(time.Second)))
 	}
-	if !s.cfg.Reorder {
+	if !s.cfg.Reorder && !reorder {
 		if last := s.net.last[from][to]; at.Before(last) {
 			at = last
 		}
@@ -259,7 +267,7 @@ func (s *Sim) publish(from int, topic string, data []byte) {
 func (s *Sim) forward(from, except int, topic string, data []byte, id msgID) {
 	for _, to := range s.net.mesh[from] {
 		if to != except {
-			s.send(from, to, len(data), func() { s.receive(to, from, topic, data, id) })
+			s.send(from, to, topic, data, len(data), func() { s.receive(to, from, topic, data, id) })
 		}
 	}
 }
@@ -295,7 +303,7 @@ func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunk
 		s.trace.record(recTimer, s.loop.now, from, to, protocol, nil)
 		done(nil, fmt.Errorf("request %s from %s: %w", protocol, p, ErrTimeout))
 	})
-	s.send(from, to, len(req), func() {
+	s.send(from, to, protocol, req, len(req), func() {
 		s.trace.record(recRequest, s.loop.now, to, from, protocol, req)
 		chunks, err := s.nodes[to].onRequest(s.net.peers[from], protocol, req)
 		if len(chunks) > maxChunks {
@@ -305,7 +313,7 @@ func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunk
 		for _, c := range chunks {
 			size += len(c)
 		}
-		s.send(to, from, size, func() {
+		s.send(to, from, protocol, nil, size, func() {
 			if answered {
 				return
 			}

@@ -33,6 +33,8 @@ type Sim struct {
 	genesis        time.Time
 	genesisState   *types.BeaconState // for restarts
 	linkFaults     map[int]LinkFault  // per-node extra delay and loss
+	rules          []rule             // message rules (msgfault.go)
+	ruleSeq        int
 	slot           time.Duration
 	requestTimeout time.Duration
 	nextSlot       types.Slot // the first slot not yet scheduled
@@ -144,15 +146,31 @@ func (s *Sim) Close() error {
 	for _, n := range s.nodes {
 		n.closeShard()
 		errs = append(errs, n.db.Close())
+		for _, db := range n.retired {
+			errs = append(errs, db.Close())
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // scheduleSlot schedules every node's slot-start and attestation-due work
-// of slot, in node order.
+// of slot, in node order, at the times the nodes' clocks say: a node whose
+// clock is ahead (SetClockSkew) gets the next slot's work scheduled too,
+// early by its offset; one whose clock is behind, late by it.
 func (s *Sim) scheduleSlot(slot types.Slot) {
-	start := s.genesis.Add(time.Duration(slot) * s.slot)
+	var due [][2]int // (node, slot) pairs, in node order
 	for _, n := range s.nodes {
+		last := slot
+		if n.skew > 0 {
+			last++
+		}
+		for ; n.nextSlot <= last; n.nextSlot++ {
+			due = append(due, [2]int{n.index, int(n.nextSlot)})
+		}
+	}
+	for _, d := range due {
+		n, slot := s.nodes[d[0]], types.Slot(d[1])
+		start := s.genesis.Add(time.Duration(slot)*s.slot - n.skew)
 		s.loop.schedule(start, func() {
 			if n.down {
 				return
@@ -165,7 +183,9 @@ func (s *Sim) scheduleSlot(slot types.Slot) {
 			n.onSlotStart(slot)
 		})
 	}
-	for _, n := range s.nodes {
+	for _, d := range due {
+		n, slot := s.nodes[d[0]], types.Slot(d[1])
+		start := s.genesis.Add(time.Duration(slot)*s.slot - n.skew)
 		s.loop.schedule(start.Add(s.slot/3), func() {
 			if n.down || n.idle {
 				return
