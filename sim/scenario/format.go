@@ -79,6 +79,8 @@ type Action struct {
 	// Link is the degradation of degrade (from a faults entry; restore
 	// lifts it).
 	Link netsim.LinkFault
+	// Net holds the arguments of clock_skew, delay and reorder (netactions.go).
+	Net NetAction
 }
 
 // Expectation is one check.
@@ -107,11 +109,11 @@ var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
 	networkKeys = []string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs"}
 	whenKeys    = []string{"slot", "epoch", "after"}
-	actionKeys  = []string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}
+	actionKeys  = append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote"}, netActionKeys...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
 	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within"}
-	checks      = []string{"finalized", "justified", "head_agreement", "slashed", "participation"}
+	checks      = []string{"finalized", "justified", "head_agreement", "slashed", "participation", "synced"}
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -386,6 +388,8 @@ func (p *parser) step(n *yaml.Node) Step {
 			a.Latency = p.str(v)
 		case "loss":
 			a.Loss = p.float(v)
+		case "late_join", "clock_skew", "delay", "reorder":
+			p.netAction(k, v, a)
 		case "offline", "online":
 			p.mapping(v, selectKeys, func(k string, v *yaml.Node) {
 				switch k {
@@ -449,6 +453,8 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 		p.errf(n, "expected key at")
 	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation") && e.Op == "":
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
+	case e.Check == "synced" && len(e.Nodes) == 0:
+		p.errf(n, "expected nodes: the nodes that must reach the others' head")
 	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" || !e.Within.set()):
 		p.errf(n, "expected %s only on finalized or justified, with a within window", e.Op)
 	}
