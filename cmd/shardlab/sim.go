@@ -31,7 +31,9 @@ func simCommand() *cli.Command {
 			Usage:     "simulate a beacon (and shard) network in virtual time and report every epoch",
 			UsageText: "shardlab sim run [--nodes N] [--shard-nodes N] [--shards N] [--tx-rate R] [--cross-shard F] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--peers N] [--mesh-degree D] [--reorder] [--seed N] [--fake-bls] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
-evenly between them) for --epochs epochs in virtual time. Every node runs the
+evenly between them) for --epochs epochs in virtual time, through the first
+slot of the epoch after the last, whose block carries the last epoch's
+closing transition (its justification and finality are reported). Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
 libp2p) on its own in-memory store; the simulated network carries the real SSZ
 messages with the given latency (50ms fixed, 50ms±20ms normal, 50ms~20ms
