@@ -28,7 +28,9 @@ import (
 type ShardConfig struct {
 	// Nodes is the number of shard nodes (0: a beacon-only run). They
 	// split the shards as the testnet does and hold every validator's key
-	// for shard proposer duty.
+	// for shard proposer duty; with more nodes than shards, node k serves
+	// shard k mod Shards and only the first server of a shard holds keys
+	// (the others follow it).
 	Nodes int
 	// Shards is SHARD_COUNT, with the shard fork from genesis (at least
 	// SLOTS_PER_EPOCH; required with shard nodes).
