@@ -117,6 +117,7 @@ type simSummary struct {
 	Events     uint64              `json:"events"`
 	Gossip     uint64              `json:"gossip_delivered"`
 	Duplicates uint64              `json:"gossip_duplicates"`
+	Unsent     uint64              `json:"gossip_duplicates_unsent"`
 	Requests   uint64              `json:"requests"`
 	Dropped    uint64              `json:"dropped"`
 	Bytes      uint64              `json:"bytes"`
@@ -182,7 +183,7 @@ func runSim(c *cli.Context) error {
 	sum := simSummary{
 		Nodes: cfg.Nodes, ShardNodes: cfg.Shard.Nodes, Shards: cfg.Shard.Shards, Validators: cfg.Validators, Epochs: cfg.Epochs,
 		Peers:  cfg.Peers,
-		Events: res.Events, Gossip: res.Stats.Gossip, Duplicates: res.Stats.Duplicates,
+		Events: res.Events, Gossip: res.Stats.Gossip, Duplicates: res.Stats.Duplicates, Unsent: res.Stats.Unsent,
 		Requests: res.Stats.Requests, Dropped: res.Stats.Dropped, Bytes: res.Stats.Bytes,
 		SimSeconds: res.SimTime.Seconds(), WallMillis: res.Wall.Milliseconds(),
 		Speedup: res.Speedup(), TraceHash: res.TraceHex(),
@@ -242,10 +243,10 @@ func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 		}
 	}
 	_, err := fmt.Fprintf(w, "summary: %d nodes (%s), %d validators, %d epochs, finalized epoch %d\n%s"+
-		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+
+		"  events %d, gossip %d delivered (%d duplicates, %d of them never sent), %d requests, %d dropped, %d bytes\n"+
 		"  shared caches: signatures %d hits / %d misses, states %d hits / %d misses\n"+
 		"  trace %s  wall %s  speed-up %.1fx over %s of slots\n",
-		s.Nodes, peersText(s.Peers), s.Validators, s.Epochs, s.Finalized, shards, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
+		s.Nodes, peersText(s.Peers), s.Validators, s.Epochs, s.Finalized, shards, s.Events, s.Gossip, s.Duplicates, s.Unsent, s.Requests, s.Dropped, s.Bytes,
 		s.VerifyHits, s.VerifyMisses, s.StateHits, s.StateMisses,
 		s.TraceHash, time.Duration(s.WallMillis)*time.Millisecond, s.Speedup, time.Duration(s.SimSeconds*float64(time.Second)))
 	return err

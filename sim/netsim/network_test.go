@@ -145,3 +145,24 @@ func TestBoundedPeersFinalize(t *testing.T) {
 		t.Fatalf("same config, trace hashes %s and %s", bounded.TraceHex(), again.TraceHex())
 	}
 }
+
+// TestDuplicatesUnsent runs 24 nodes on a degree-4 mesh: most duplicate
+// copies go to nodes that have already seen the message and are never
+// scheduled, every node still gets every block (one head), and the run is
+// deterministic.
+func TestDuplicatesUnsent(t *testing.T) {
+	t.Parallel()
+	c := testConfig(6, 2)
+	c.Nodes, c.MeshDegree = 24, 4
+	a := run(t, c)
+	st := a.Stats
+	if st.Unsent == 0 || st.Unsent > st.Duplicates {
+		t.Fatalf("stats %+v: want some duplicates left unsent", st)
+	}
+	if last := a.Epochs[len(a.Epochs)-1]; last.Heads != 1 {
+		t.Fatalf("%d heads", last.Heads)
+	}
+	if b := run(t, c); b.TraceHash != a.TraceHash || b.Stats != a.Stats {
+		t.Fatalf("same config, traces %s and %s", a.TraceHex(), b.TraceHex())
+	}
+}
