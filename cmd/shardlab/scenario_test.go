@@ -55,8 +55,8 @@ func TestScenarioRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, code = runCLI(t, "scenario", "run", "baseline", "--seed", "1", "--set", "network.loss=0.3")
-	if code != 1 || !strings.Contains(out, "FAIL baseline seed 1  replay: shardlab scenario run baseline --seed 1 --set network.loss=0.3") {
+	out, code = runCLI(t, "scenario", "run", "baseline", "--seed", "1", "--set", "network.loss=0.5")
+	if code != 1 || !strings.Contains(out, "FAIL baseline seed 1  replay: shardlab scenario run baseline --seed 1 --set network.loss=0.5") {
 		t.Fatalf("lossy baseline: exit %d, want 1 and the replay command:\n%s", code, out)
 	}
 	if _, code := runCLI(t, "scenario", "run", "baseline", "--seeds", "3..1"); code != 2 {

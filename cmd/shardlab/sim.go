@@ -30,14 +30,17 @@ func simCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "run",
 			Usage:     "simulate a beacon (and shard) network in virtual time and report every epoch",
-			UsageText: "shardlab sim run [--nodes N] [--shard-nodes N] [--shards N] [--tx-rate R] [--cross-shard F] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--mesh-degree D] [--reorder] [--seed N] [--fake-bls] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
+			UsageText: "shardlab sim run [--nodes N] [--shard-nodes N] [--shards N] [--tx-rate R] [--cross-shard F] [--validators N] [--epochs N] [--slot-time D] [--latency 50ms±20ms] [--loss P] [--bandwidth B] [--peers N] [--mesh-degree D] [--reorder] [--seed N] [--fake-bls] [--no-shared-caches] [--json] [--cpuprofile FILE] [--memprofile FILE]",
 			Description: `Runs --nodes beacon nodes (minimal preset, the --validators interop keys split
-evenly between them) for --epochs epochs in virtual time. Every node runs the
+evenly between them) for --epochs epochs in virtual time, through the first
+slot of the epoch after the last, whose block carries the last epoch's
+closing transition (its justification and finality are reported). Every node runs the
 production beacon handler (beacon/handler, what 'shardlab beacon' runs over
 libp2p) on its own in-memory store; the simulated network carries the real SSZ
 messages with the given latency (50ms fixed, 50ms±20ms normal, 50ms~20ms
-uniform), loss and bandwidth, gossiping by flooding or on a mesh of degree
---mesh-degree. One line per epoch reports the head, the distinct heads, the
+uniform), loss and bandwidth; each node connects to --peers random others
+(plus a server of every shard), and gossips to them all or on a mesh of degree
+--mesh-degree among them. One line per epoch reports the head, the distinct heads, the
 lowest justified and finalized epochs and the first node's previous-epoch
 participation; the summary ends with the trace hash (the same flags always
 give the same hash), the wall time and the speed-up over real time.
@@ -57,7 +60,8 @@ transactions (docs/simulator.md).`,
 				&cli.StringFlag{Name: "latency", Usage: "one-way link latency: 50ms (fixed), 50ms±20ms or 50ms+-20ms (normal), 50ms~20ms (uniform)", Value: "50ms±20ms", Category: categoryNetwork},
 				&cli.Float64Flag{Name: "loss", Usage: "probability that a message is lost, in [0, 1)", Category: categoryNetwork},
 				&cli.Float64Flag{Name: "bandwidth", Usage: "link bandwidth in bytes per second (0: unlimited)", Category: categoryNetwork},
-				&cli.IntFlag{Name: "mesh-degree", Usage: "gossip mesh degree (0: flood to every peer)", Category: categoryNetwork},
+				&cli.IntFlag{Name: "peers", Usage: "peers each node connects to, as a real node's --target-peers, plus one server of every shard none of them serves (0: every node)", Value: netsim.DefaultPeers, Category: categoryNetwork},
+				&cli.IntFlag{Name: "mesh-degree", Usage: "gossip mesh degree among a node's peers (0: flood to every peer)", Category: categoryNetwork},
 				&cli.BoolFlag{Name: "reorder", Usage: "let messages on a link overtake each other (default: first in, first out)", Category: categoryNetwork},
 				&cli.IntFlag{Name: "shard-nodes", Usage: "number of shard nodes (0: a beacon-only run)", Category: categoryShards},
 				&cli.Uint64Flag{Name: "shards", Usage: "SHARD_COUNT with shard nodes (at least SLOTS_PER_EPOCH)", Value: 8, Category: categoryShards},
@@ -82,6 +86,7 @@ func simConfig(c *cli.Context) (netsim.Config, error) {
 	cfg.SlotTime, cfg.Seed = c.Duration("slot-time"), c.Uint64("seed")
 	cfg.Unshared, cfg.FakeBLS = c.Bool("no-shared-caches"), c.Bool("fake-bls")
 	cfg.Loss, cfg.Bandwidth, cfg.MeshDegree, cfg.Reorder = c.Float64("loss"), c.Float64("bandwidth"), c.Int("mesh-degree"), c.Bool("reorder")
+	cfg.Peers = c.Int("peers")
 	if n := c.Int("shard-nodes"); n != 0 {
 		cfg.Shard = netsim.ShardConfig{Nodes: n, Shards: c.Uint64("shards"), TxRate: c.Float64("tx-rate"), CrossShard: c.Float64("cross-shard")}
 	}
@@ -108,10 +113,12 @@ type simSummary struct {
 	Shard      *netsim.ShardReport `json:"shard,omitempty"`
 	Validators uint64              `json:"validators"`
 	Epochs     uint64              `json:"epochs"`
+	Peers      int                 `json:"peers"`
 	Finalized  uint64              `json:"finalized_epoch"`
 	Events     uint64              `json:"events"`
 	Gossip     uint64              `json:"gossip_delivered"`
 	Duplicates uint64              `json:"gossip_duplicates"`
+	Unsent     uint64              `json:"gossip_duplicates_unsent"`
 	Requests   uint64              `json:"requests"`
 	Dropped    uint64              `json:"dropped"`
 	Bytes      uint64              `json:"bytes"`
@@ -181,7 +188,8 @@ func runSim(c *cli.Context) error {
 	}
 	sum := simSummary{
 		Nodes: cfg.Nodes, ShardNodes: cfg.Shard.Nodes, Shards: cfg.Shard.Shards, Validators: cfg.Validators, Epochs: cfg.Epochs,
-		Events: res.Events, Gossip: res.Stats.Gossip, Duplicates: res.Stats.Duplicates,
+		Peers:  cfg.Peers,
+		Events: res.Events, Gossip: res.Stats.Gossip, Duplicates: res.Stats.Duplicates, Unsent: res.Stats.Unsent,
 		Requests: res.Stats.Requests, Dropped: res.Stats.Dropped, Bytes: res.Stats.Bytes,
 		SimSeconds: res.SimTime.Seconds(), WallMillis: res.Wall.Milliseconds(),
 		Speedup: res.Speedup(), TraceHash: res.TraceHex(),
@@ -240,12 +248,20 @@ func printSimSummary(w io.Writer, s simSummary, asJSON bool) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "summary: %d nodes, %d validators, %d epochs, finalized epoch %d\n%s"+
-		"  events %d, gossip %d delivered (%d duplicates), %d requests, %d dropped, %d bytes\n"+
+	_, err := fmt.Fprintf(w, "summary: %d nodes (%s), %d validators, %d epochs, finalized epoch %d\n%s"+
+		"  events %d, gossip %d delivered (%d duplicates, %d of them never sent), %d requests, %d dropped, %d bytes\n"+
 		"  shared caches: signatures %d hits / %d misses, states %d hits / %d misses\n"+
 		"  trace %s  wall %s  speed-up %.1fx over %s of slots\n",
-		s.Nodes, s.Validators, s.Epochs, s.Finalized, shards, s.Events, s.Gossip, s.Duplicates, s.Requests, s.Dropped, s.Bytes,
+		s.Nodes, peersText(s.Peers), s.Validators, s.Epochs, s.Finalized, shards, s.Events, s.Gossip, s.Duplicates, s.Unsent, s.Requests, s.Dropped, s.Bytes,
 		s.VerifyHits, s.VerifyMisses, s.StateHits, s.StateMisses,
 		s.TraceHash, time.Duration(s.WallMillis)*time.Millisecond, s.Speedup, time.Duration(s.SimSeconds*float64(time.Second)))
 	return err
+}
+
+// peersText describes the --peers setting for the summary.
+func peersText(peers int) string {
+	if peers == 0 {
+		return "all connected"
+	}
+	return fmt.Sprintf("%d peers each", peers)
 }

@@ -19,6 +19,7 @@ func TestSimRunBadFlags(t *testing.T) {
 		{"slot time", []string{"--slot-time", "1500ms"}, "not whole seconds"},
 		{"zero slot time", []string{"--slot-time", "0s"}, "--slot-time 0s must be positive"},
 		{"epochs", []string{"--epochs", "0"}, "0 epochs"},
+		{"peers", []string{"--peers", "-2"}, "-2 peers"},
 		{"few shards", []string{"--shard-nodes", "2", "--shards", "3"}, "3 shards, want at least SLOTS_PER_EPOCH"},
 		{"too many shards", []string{"--shard-nodes", "2", "--shards", "2048"}, "2048 shards, at most"},
 		{"tx rate", []string{"--shard-nodes", "2", "--tx-rate", "-1"}, "tx rate -1"},

@@ -9,9 +9,9 @@
 // same code runs in shard/node (over libp2p) and in sim/netsim (in virtual
 // time).
 //
-// Shard block sync by range (and checkpoints) stays in the host, which the
-// handler asks through Config's host funcs (RequestSync, Lagging,
-// SetBehind, PeersServing, MarkBad).
+// Shard block sync by range and checkpoint sync (sync.go) are callback
+// code on Env.Request too, and OnRequest serves their protocols
+// (shard_blocks_by_range, shard_state_by_root) beside the inbox lookups.
 //
 // Import it as shardhandler (beacon/handler is handler).
 package handler

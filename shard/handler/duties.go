@@ -49,7 +49,7 @@ func (h *Handler) ObserveHead(reorg bool) {
 }
 
 // OnSlotStart is the slot-start work: fraud proofs, stale pending blocks,
-// then (unless the beacon node is syncing) the host's shard syncs, the
+// then (unless the beacon node is syncing) the shard syncs (sync.go), the
 // proposals and the relayer.
 func (h *Handler) OnSlotStart(slot bt.Slot) {
 	h.fraud.flush()
@@ -61,9 +61,7 @@ func (h *Handler) OnSlotStart(slot bt.Slot) {
 	headRoot, _ := h.bchain.Head()
 	head := h.bchain.HeadState()
 	window := h.WindowState(headRoot, head)
-	if h.cfg.SlotSync != nil {
-		h.cfg.SlotSync(slot)
-	}
+	h.slotSync(slot)
 	for _, s := range h.shards {
 		h.propose(s, slot, headRoot, head, window)
 	}
@@ -98,7 +96,7 @@ func (h *Handler) startRelay(slot bt.Slot, head, window *bt.BeaconState) bool {
 // a hosted key: the block is built on the shard head, added to the chain
 // and published.
 func (h *Handler) propose(s bt.Shard, slot bt.Slot, headRoot bt.Root, head, window *bt.BeaconState) {
-	if h.keys == nil || h.lagging(s) {
+	if h.keys == nil || h.lagging(s) || (h.cfg.SkipProposal != nil && h.cfg.SkipProposal(s)) {
 		return
 	}
 	c := h.chains[s]

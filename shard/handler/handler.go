@@ -46,18 +46,9 @@ type Config struct {
 	// BeaconSyncing reports whether the beacon node is syncing (no duties
 	// then); nil: never.
 	BeaconSyncing func() bool
-	// SlotSync lets the host start shard syncs at slot start, before the
-	// proposer runs; nil: none.
-	SlotSync func(slot bt.Slot)
-	// RequestSync asks the host to sync shard (preferring peer prefer);
-	// catchUp pauses the shard's proposer until it ends. nil: none.
-	RequestSync func(shard bt.Shard, prefer peer.ID, catchUp bool)
-	// Lagging reports whether the node must not propose on shard or
-	// answer its crosslink data (catching up, or behind); nil: never.
-	Lagging func(shard bt.Shard) bool
-	// SetBehind records that the node follows shard live (false); nil:
-	// none.
-	SetBehind func(shard bt.Shard, behind bool)
+	// SyncBatchSize is the slots asked for in one shard blocks by range
+	// request of a sync (0: 64; see sync.go).
+	SyncBatchSize uint64
 	// ServingPeers returns the connected peers whose beacon status lists
 	// shard, sorted (required).
 	ServingPeers func(shard bt.Shard) []peer.ID
@@ -69,6 +60,11 @@ type Config struct {
 	// proposer leave every receipt claim out of its blocks of that shard
 	// (a censoring proposer, as scenarios stage them); nil: never.
 	CensorClaims func(shard bt.Shard) bool
+	// SkipProposal, when set and true for a shard, makes the node's
+	// proposer skip its block of that shard (a byzantine proposer that
+	// publishes a block of its own instead, as statesim's --fraud-at
+	// stages it); nil: never.
+	SkipProposal func(shard bt.Shard) bool
 	// Background runs f, long work of the slot (a relay pass: a Merkle
 	// proof per claim, up to MAX_SHARD_CLAIMS per pair of shards), beside
 	// the host's other calls into the handler, so that the slot's other
@@ -144,6 +140,9 @@ type Handler struct {
 	windowFor bt.Root
 	window    *bt.BeaconState
 
+	syncMu sync.Mutex
+	sync   syncState
+
 	fraud *fisherman
 	relay *relayer
 	// relaying is set while a relay pass runs (startRelay).
@@ -158,6 +157,9 @@ func New(cfg Config, env handler.Env) (*Handler, error) {
 	if cfg.MaxPendingBlocks < 1 {
 		return nil, fmt.Errorf("%w: max pending blocks %d", ErrInvalidConfig, cfg.MaxPendingBlocks)
 	}
+	if cfg.SyncBatchSize > MaxRangeCount {
+		return nil, fmt.Errorf("%w: sync batch size %d above %d", ErrInvalidConfig, cfg.SyncBatchSize, MaxRangeCount)
+	}
 	if cfg.BadPeerSlots == 0 {
 		cfg.BadPeerSlots = 4
 	}
@@ -165,6 +167,7 @@ func New(cfg Config, env handler.Env) (*Handler, error) {
 		cfg: cfg, env: env, log: env.Logger(), tr: cfg.Beacon.Transition(), pcfg: cfg.Beacon.Config(),
 		bchain: cfg.Beacon, verifier: cfg.Verifier, keys: cfg.Keys,
 		chains: cfg.Chains, pending: make(map[bt.Root]*pendingBlock), badUntil: make(map[peer.ID]bt.Slot),
+		sync: newSyncState(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -209,20 +212,6 @@ func (h *Handler) currentSlot() bt.Slot {
 }
 
 func (h *Handler) beaconSyncing() bool { return h.cfg.BeaconSyncing != nil && h.cfg.BeaconSyncing() }
-
-func (h *Handler) lagging(s bt.Shard) bool { return h.cfg.Lagging != nil && h.cfg.Lagging(s) }
-
-func (h *Handler) requestSync(s bt.Shard, prefer peer.ID, catchUp bool) {
-	if h.cfg.RequestSync != nil {
-		h.cfg.RequestSync(s, prefer, catchUp)
-	}
-}
-
-func (h *Handler) setBehind(s bt.Shard, v bool) {
-	if h.cfg.SetBehind != nil {
-		h.cfg.SetBehind(s, v)
-	}
-}
 
 // publish encodes and publishes a message.
 func (h *Handler) publish(topic string, v interface{ MarshalSSZ() ([]byte, error) }) {

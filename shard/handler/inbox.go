@@ -34,14 +34,21 @@ const (
 // the crosslink's data, or not yet): no fault of its own.
 var errInboxNotHeld = errors.New("inbox not held")
 
+// Protocols are the request protocols the handler serves (OnRequest).
+var Protocols = []string{p2p.ShardBlocksByRangeProtocol, ShardStateByRootProtocol, ShardInboxByCrosslinkProtocol}
+
 // OnRequest answers a request of a protocol the handler serves
-// (ShardInboxByCrosslinkProtocol): the response chunks, or a
-// *p2p.ResponseError.
+// (Protocols): the response chunks, or a *p2p.ResponseError.
 func (h *Handler) OnRequest(_ peer.ID, protocol string, req []byte) ([][]byte, error) {
-	if protocol != ShardInboxByCrosslinkProtocol {
-		return nil, &p2p.ResponseError{Code: p2p.CodeInvalidRequest, Msg: "unknown protocol " + protocol}
+	switch protocol {
+	case p2p.ShardBlocksByRangeProtocol:
+		return h.serveBlocksByRange(req)
+	case ShardStateByRootProtocol:
+		return h.serveStateByRoot(req)
+	case ShardInboxByCrosslinkProtocol:
+		return h.serveInboxByCrosslink(req)
 	}
-	return h.serveInboxByCrosslink(req)
+	return nil, &p2p.ResponseError{Code: p2p.CodeInvalidRequest, Msg: "unknown protocol " + protocol}
 }
 
 // serveInboxByCrosslink answers a ShardInboxRequest about a served shard

@@ -16,6 +16,7 @@ import (
 	"github.com/shardlab/shardlab/p2p"
 	"github.com/shardlab/shardlab/shard/api"
 	"github.com/shardlab/shardlab/shard/chain"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 	st "github.com/shardlab/shardlab/shard/types"
 )
 
@@ -170,7 +171,7 @@ func (c Config) Validate() error {
 	if err := c.API.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if c.Sync.BatchSize == 0 || c.Sync.BatchSize > maxRangeCount || c.Sync.RequestTimeout <= 0 {
+	if c.Sync.BatchSize == 0 || c.Sync.BatchSize > shardhandler.MaxRangeCount || c.Sync.RequestTimeout <= 0 {
 		return fmt.Errorf("%w: sync config %+v", ErrInvalidConfig, c.Sync)
 	}
 	if c.Relay.ResendSlots == 0 {

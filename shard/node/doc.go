@@ -48,7 +48,7 @@
 // peers find shard nodes (for these protocols and for crosslink_data_root,
 // which the embedded beacon node answers from the shard chains).
 //
-// # Sync
+// # Sync (shard/handler sync.go, driven over libp2p)
 //
 // A node syncs a shard by range from its head (from its anchor when its
 // head is on a fork the peer lacks): after a start (catch-up), on a gossip

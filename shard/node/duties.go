@@ -63,31 +63,13 @@ func (n *Node) slotLoop(ctx context.Context) {
 }
 
 // onSlot is the slot-start work: the head markers, the handler's duties
-// (fraud proofs, proposals, relaying; syncs through slotSync) and metrics.
+// (fraud proofs, shard syncs, proposals, relaying) and metrics.
 func (n *Node) onSlot(slot bt.Slot) {
 	if err := n.writeShardMarkers(false); err != nil {
 		n.log.Warn("write shard head markers", "err", err)
 	}
 	n.h.OnSlotStart(slot)
 	n.updateMetrics()
-}
-
-// slotSync catches up after a start (the proposer waits for it); then
-// syncs a shard whose head lags the clock once an epoch (empty slots lag
-// too, so that does not pause the proposer). The handler calls it at slot
-// start, before the proposer duty.
-func (n *Node) slotSync(slot bt.Slot) {
-	for _, s := range n.shards {
-		h := n.chains[s].Head().Header.Slot
-		switch {
-		case !n.caughtUp:
-			n.requestSync(s, "", true)
-		case h+1 < slot && slot >= n.lastSync[s]+bt.Slot(n.pcfg.SlotsPerEpoch):
-			n.lastSync[s] = slot
-			n.requestSync(s, "", false)
-		}
-	}
-	n.caughtUp = true
 }
 
 // localDataRoot answers crosslink data roots of the served shards (the

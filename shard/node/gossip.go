@@ -8,7 +8,6 @@ import (
 
 	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/p2p"
-	st "github.com/shardlab/shardlab/shard/types"
 )
 
 // topics returns the gossip topics the node subscribes to (none before
@@ -32,10 +31,10 @@ func (n *Node) register() error {
 			return fmt.Errorf("subscribe %s: %w", topic, err)
 		}
 	}
-	if err := n.p2p.Handle(p2p.ShardBlocksByRangeProtocol, n.serveBlocksByRange); err != nil {
+	if err := n.p2p.Handle(p2p.ShardBlocksByRangeProtocol, n.serveHandler(p2p.ShardBlocksByRangeProtocol)); err != nil {
 		return fmt.Errorf("handle %s: %w", p2p.ShardBlocksByRangeProtocol, err)
 	}
-	if err := n.p2p.Handle(ShardStateByRootProtocol, n.serveStateByRoot); err != nil {
+	if err := n.p2p.Handle(ShardStateByRootProtocol, n.serveHandler(ShardStateByRootProtocol)); err != nil {
 		return fmt.Errorf("handle %s: %w", ShardStateByRootProtocol, err)
 	}
 	if err := n.p2p.Handle(ShardInboxByCrosslinkProtocol, n.serveHandler(ShardInboxByCrosslinkProtocol)); err != nil {
@@ -77,9 +76,6 @@ func (n *Node) serveHandler(protocol string) p2p.RequestHandler {
 		return err
 	}
 }
-
-// importBlock imports a block from the host's sync through the handler.
-func (n *Node) importBlock(b *st.ShardBlock, from peer.ID) error { return n.h.ImportBlock(b, from) }
 
 // publish encodes and publishes a message.
 func (n *Node) publish(ctx context.Context, topic string, v interface{ MarshalSSZ() ([]byte, error) }) error {

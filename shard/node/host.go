@@ -88,11 +88,8 @@ func (n *Node) openHandler() error {
 		Beacon: n.bchain, Chains: n.chains, Keys: n.keys, Verifier: n.verifier,
 		MaxPendingBlocks: n.cfg.MaxPendingBlocks, ResendSlots: n.cfg.Relay.ResendSlots,
 		BeaconSyncing: func() bool { _, _, syncing := n.beacon.SyncStatus(); return syncing },
-		SlotSync:      n.slotSync,
-		RequestSync:   n.requestSync,
-		Lagging:       n.lagging,
-		SetBehind:     n.setBehind,
-		ServingPeers:  func(s bt.Shard) []peer.ID { return n.peersServing(s, "") },
+		SyncBatchSize: n.cfg.Sync.BatchSize,
+		ServingPeers:  n.peersServing,
 		Background: func(f func()) {
 			n.wg.Add(1)
 			go func() {

@@ -12,9 +12,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -79,14 +76,6 @@ type Node struct {
 	// crosslink data server, which runs from New on.
 	dataSource atomic.Pointer[shardhandler.Handler]
 
-	syncMu          sync.Mutex
-	syncing         map[bt.Shard]bool
-	catchingUpShard map[bt.Shard]bool
-	lastSync        map[bt.Shard]bt.Slot
-	badUntil        map[peer.ID]time.Time
-	behind          map[bt.Shard]bool // a peer offers blocks the node cannot import
-	caughtUp        bool              // the start-up catch-up was requested (slot loop only)
-
 	runMu     sync.Mutex
 	running   bool
 	ran       bool
@@ -105,18 +94,13 @@ func New(cfg Config, logger *slog.Logger) (*Node, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{
-		cfg:             cfg,
-		log:             logger.With("component", "shard"),
-		tr:              cfg.Transition,
-		pcfg:            cfg.Transition.Config(),
-		shards:          slices.Clone(cfg.Shards),
-		chains:          make(map[bt.Shard]*chain.Service),
-		events:          make(chan bchain.Event, 4096),
-		syncing:         make(map[bt.Shard]bool),
-		catchingUpShard: make(map[bt.Shard]bool),
-		lastSync:        make(map[bt.Shard]bt.Slot),
-		badUntil:        make(map[peer.ID]time.Time),
-		behind:          make(map[bt.Shard]bool),
+		cfg:    cfg,
+		log:    logger.With("component", "shard"),
+		tr:     cfg.Transition,
+		pcfg:   cfg.Transition.Config(),
+		shards: slices.Clone(cfg.Shards),
+		chains: make(map[bt.Shard]*chain.Service),
+		events: make(chan bchain.Event, 4096),
 	}
 	slices.Sort(n.shards)
 	n.ctx, n.cancel = context.WithCancel(context.Background())

@@ -32,8 +32,13 @@ type Config struct {
 	// Bandwidth is each link's rate in bytes per second (0: unlimited);
 	// a message of n bytes takes n/Bandwidth more to arrive.
 	Bandwidth float64
-	// MeshDegree is the gossip mesh degree D (0, or at least Nodes-1:
-	// flooding to every peer).
+	// Peers is the peer count each node connects to, as the real node's
+	// --target-peers (plus, with shard nodes, one server of every shard
+	// none of them serves); 0, or at least the node count less one:
+	// every node is every node's peer (see buildPeers in network.go).
+	Peers int
+	// MeshDegree is the gossip mesh degree D among a node's peers (0, or
+	// at least the node count less one: flooding to every peer).
 	MeshDegree int
 	// Reorder lets messages on one link overtake each other; false keeps
 	// each link first in, first out.
@@ -57,14 +62,18 @@ type Config struct {
 }
 
 // DefaultConfig is 4 nodes, 64 validators, 8 epochs of 2-second slots,
-// 50ms±20ms links, flooding, seed 1.
+// 50ms±20ms links, 16 peers a node (the real node's default target),
+// flooding, seed 1.
 func DefaultConfig() Config {
 	return Config{
-		Nodes: 4, Validators: 64, Epochs: 8, SlotTime: 2 * time.Second,
+		Nodes: 4, Validators: 64, Epochs: 8, SlotTime: 2 * time.Second, Peers: DefaultPeers,
 		Latency: Latency{Mean: 50 * time.Millisecond, Jitter: 20 * time.Millisecond, Dist: Normal},
 		Seed:    1,
 	}
 }
+
+// DefaultPeers is the default Config.Peers, p2p's default discovery target.
+const DefaultPeers = 16
 
 // Validate checks c.
 func (c Config) Validate() error {
@@ -83,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: bandwidth %v", ErrInvalidConfig, c.Bandwidth)
 	case c.MeshDegree < 0:
 		return fmt.Errorf("%w: mesh degree %d", ErrInvalidConfig, c.MeshDegree)
+	case c.Peers < 0:
+		return fmt.Errorf("%w: %d peers", ErrInvalidConfig, c.Peers)
 	}
 	spe := params.Minimal().SlotsPerEpoch
 	if c.Chain != nil {

@@ -3,6 +3,7 @@ package netsim
 import (
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -26,30 +27,35 @@ func newMsgID(topic string, data []byte) msgID {
 
 // network is the simulated links, partitions and gossip mesh.
 type network struct {
-	peers []peer.ID // node i's peer ID, by index
-	index map[peer.ID]int
-	mesh  [][]int       // gossip neighbours of each node, ascending
-	group []int         // partition group of each node; equal groups talk
-	last  [][]time.Time // per-link latest delivery time (FIFO links)
+	peers   []peer.ID // node i's peer ID, by index
+	index   map[peer.ID]int
+	conns   [][]int       // peer set of each node, ascending (buildPeers)
+	connIDs [][]peer.ID   // the same as peer IDs
+	mesh    [][]int       // gossip neighbours of each node (among its peers), ascending
+	group   []int         // partition group of each node; equal groups talk
+	last    [][]time.Time // per-link latest delivery time (FIFO links)
 }
 
 // Stats counts the network's traffic.
 type Stats struct {
 	// Gossip counts gossip deliveries to handlers; Duplicates the copies
-	// dropped by message id.
-	Gossip, Duplicates uint64
+	// dropped by message id, Unsent those of them never scheduled because
+	// the receiver had seen the message when it was sent (see forward).
+	Gossip, Duplicates, Unsent uint64
 	// Requests counts requests answered; Dropped messages lost, cut by a
 	// partition or timed out.
 	Requests, Dropped uint64
-	// Bytes is the payload carried.
+	// Bytes is the payload carried (unsent duplicates excluded).
 	Bytes uint64
 	// Slashings counts the slashings the nodes' slashers published.
 	Slashings uint64
 }
 
-// buildNetwork names the nodes and builds the gossip mesh: flooding for
-// degree 0 or at least n-1; otherwise each node links to degree random
-// others (links are symmetric, so some nodes get more).
+// buildNetwork names the nodes, connects each to its peer set
+// (buildPeers) and builds the gossip mesh over those connections: every
+// peer for degree 0 or at least n-1 (flooding); otherwise each node links
+// to degree random peers (links are symmetric, so some nodes get more,
+// and a node with fewer peers links to all of them).
 func (s *Sim) buildNetwork(n, degree int) {
 	nw := &s.net
 	nw.peers = make([]peer.ID, n)
@@ -61,14 +67,21 @@ func (s *Sim) buildNetwork(n, degree int) {
 		nw.index[nodeID(i)] = i
 		nw.last[i] = make([]time.Time, n)
 	}
+	connected := s.buildPeers(n)
+	nw.conns = make([][]int, n)
+	nw.connIDs = make([][]peer.ID, n)
+	for i := range n {
+		for j := range n {
+			if connected[i][j] {
+				nw.conns[i] = append(nw.conns[i], j)
+				nw.connIDs[i] = append(nw.connIDs[i], nw.peers[j])
+			}
+		}
+	}
 	nw.mesh = make([][]int, n)
 	if degree == 0 || degree >= n-1 {
 		for i := range n {
-			for j := range n {
-				if j != i {
-					nw.mesh[i] = append(nw.mesh[i], j)
-				}
-			}
+			nw.mesh[i] = slices.Clone(nw.conns[i])
 		}
 		return
 	}
@@ -81,7 +94,7 @@ func (s *Sim) buildNetwork(n, degree int) {
 			if len(linked[i]) >= degree {
 				break
 			}
-			if j != i {
+			if j != i && connected[i][j] {
 				linked[i][j], linked[j][i] = true, true
 			}
 		}
@@ -95,17 +108,87 @@ func (s *Sim) buildNetwork(n, degree int) {
 	}
 }
 
-// peersOf is every other node, sorted (all nodes stay connected; a
-// partition drops their messages).
-func (s *Sim) peersOf(i int) []peer.ID {
-	out := make([]peer.ID, 0, len(s.net.peers)-1)
-	for j, p := range s.net.peers {
-		if j != i {
-			out = append(out, p)
+// peerSeed is the second word of the peer-set generator's seed ("peers"),
+// a stream of its own so that the peer set leaves the network's draws
+// (and the traces of fully connected runs) unchanged.
+const peerSeed = 0x7065657273
+
+// buildPeers returns who connects to whom (symmetric), as the real node's
+// discovery would settle (p2p/discover.go): with Config.Peers 0, or at
+// least n-1, every node to every other; otherwise each node in index order
+// dials random others (a permutation drawn from the seed) until it has
+// Config.Peers connections (others dial it too, so some have more), and
+// then, in a run with shard nodes, one random server (other than itself)
+// of each shard none of its peers serves: every node wants them all (beacon nodes attest
+// crosslinks of any shard and ask servers for their data roots, shard
+// nodes look up every destination's inbox), as beacon/node's
+// shardDirectory.WantedShards says; a server syncs its shards from
+// another server).
+func (s *Sim) buildPeers(n int) [][]bool {
+	connected := make([][]bool, n)
+	for i := range connected {
+		connected[i] = make([]bool, n)
+	}
+	connect := func(i, j int) { connected[i][j], connected[j][i] = true, true }
+	target := s.cfg.Peers
+	if target == 0 || target >= n-1 {
+		for i := range n {
+			for j := range n {
+				if j != i {
+					connected[i][j] = true
+				}
+			}
+		}
+		return connected
+	}
+	rng := rand.New(rand.NewPCG(s.cfg.Seed, peerSeed))
+	degree := make([]int, n)
+	for i := range n {
+		for _, j := range rng.Perm(n) {
+			if degree[i] >= target {
+				break
+			}
+			if j != i && !connected[i][j] {
+				connect(i, j)
+				degree[i]++
+				degree[j]++
+			}
+		}
+	}
+	servers := s.shardServers(n)
+	for i := range n {
+		for _, sv := range servers {
+			others := slices.DeleteFunc(slices.Clone(sv), func(j int) bool { return j == i })
+			if len(others) == 0 || slices.ContainsFunc(others, func(j int) bool { return connected[i][j] }) {
+				continue
+			}
+			connect(i, others[rng.IntN(len(others))])
+		}
+	}
+	return connected
+}
+
+// shardServers lists, for every shard, the nodes serving it (none in a
+// beacon-only run).
+func (s *Sim) shardServers(n int) [][]int {
+	if s.cfg.Shard.Nodes == 0 {
+		return nil
+	}
+	out := make([][]int, s.cfg.Shard.Shards)
+	for k := range s.cfg.Shard.Nodes {
+		if s.cfg.Nodes+k >= n {
+			break
+		}
+		for _, sh := range servedShards(s.cfg.Shard.Shards, s.cfg.Shard.Nodes, k) {
+			out[sh] = append(out[sh], s.cfg.Nodes+k)
 		}
 	}
 	return out
 }
+
+// peersOf is node i's peer set, sorted (connections stay up; a partition
+// drops their messages). The caller may modify the slice.
+func (s *Sim) peersOf(i int) []peer.ID { return slices.Clone(s.net.connIDs[i]) }
 
 // Partition cuts the network into groups: nodes in different groups (and
 // nodes not listed, which form one more group) no longer reach each other.
@@ -132,10 +215,11 @@ func (s *Sim) At(sinceGenesis time.Duration, f func()) {
 	s.loop.schedule(s.genesis.Add(sinceGenesis), f)
 }
 
-// send carries size bytes from node from to node to and calls deliver on
-// arrival, unless the message is lost or a partition separates the nodes
-// then. It reports whether the message left (was not lost at once).
-func (s *Sim) send(from, to, size int, deliver func()) {
+// send carries a message of size bytes (its topic or protocol label and
+// payload, for the message rules) from node from to node to and calls
+// deliver on arrival, unless the message is lost or a partition separates
+// the nodes then.
+func (s *Sim) send(from, to int, label string, data []byte, size int, deliver func()) {
 	if s.nodes[from].down || s.nodes[to].down {
 		s.stats.Dropped++
 		return
@@ -148,11 +232,16 @@ func (s *Sim) send(from, to, size int, deliver func()) {
 		s.stats.Dropped++
 		return
 	}
-	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng) + s.linkFaultDelay(from, to))
+	lost, extra, reorder := s.applyRules(from, to, label, data)
+	if lost {
+		s.stats.Dropped++
+		return
+	}
+	at := s.loop.now.Add(s.cfg.Latency.sample(s.rng) + s.linkFaultDelay(from, to) + extra)
 	if s.cfg.Bandwidth > 0 {
 		at = at.Add(time.Duration(float64(size) / s.cfg.Bandwidth * float64(time.Second)))
 	}
-	if !s.cfg.Reorder {
+	if !s.cfg.Reorder && !reorder {
 		if last := s.net.last[from][to]; at.Before(last) {
 			at = last
 		}
@@ -175,11 +264,20 @@ func (s *Sim) publish(from int, topic string, data []byte) {
 	s.forward(from, -1, topic, data, id)
 }
 
-// forward sends a message on to from's mesh neighbours except one.
+// forward sends a message on to from's mesh neighbours except one. A
+// neighbour that has already seen the message would only drop the copy
+// on arrival (a node forgets what it saw only when it restarts, and then
+// it is down until the restart): the copy is counted as a duplicate and
+// not scheduled, which spares most of a mesh run's events.
 func (s *Sim) forward(from, except int, topic string, data []byte, id msgID) {
 	for _, to := range s.net.mesh[from] {
-		if to != except {
-			s.send(from, to, len(data), func() { s.receive(to, from, topic, data, id) })
+		switch {
+		case to == except:
+		case s.nodes[to].seen[id]:
+			s.stats.Duplicates++
+			s.stats.Unsent++
+		default:
+			s.send(from, to, topic, data, len(data), func() { s.receive(to, from, topic, data, id) })
 		}
 	}
 }
@@ -215,7 +313,7 @@ func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunk
 		s.trace.record(recTimer, s.loop.now, from, to, protocol, nil)
 		done(nil, fmt.Errorf("request %s from %s: %w", protocol, p, ErrTimeout))
 	})
-	s.send(from, to, len(req), func() {
+	s.send(from, to, protocol, req, len(req), func() {
 		s.trace.record(recRequest, s.loop.now, to, from, protocol, req)
 		chunks, err := s.nodes[to].onRequest(s.net.peers[from], protocol, req)
 		if len(chunks) > maxChunks {
@@ -225,7 +323,7 @@ func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunk
 		for _, c := range chunks {
 			size += len(c)
 		}
-		s.send(to, from, size, func() {
+		s.send(to, from, protocol, nil, size, func() {
 			if answered {
 				return
 			}

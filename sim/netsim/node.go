@@ -41,6 +41,12 @@ type node struct {
 	// those it returns true for off the network (byzantine behaviour).
 	intercept func(topic string, data []byte) bool
 	shard     *shardPart // the shard side of a shard node (nil: a beacon node)
+	// skew is the node's clock offset (SetClockSkew): positive is ahead.
+	skew time.Duration
+	// nextSlot is the first slot whose slot work is not yet scheduled.
+	nextSlot types.Slot
+	// retired are the databases of incarnations replaced by Join.
+	retired []kv.DB
 }
 
 // nodeID is the peer ID of node i ("node-000" and so on).
@@ -52,7 +58,7 @@ func (s *Sim) newNode(i int, tr *core.Transition, genesis *types.BeaconState, ke
 	if err != nil {
 		return nil, fmt.Errorf("open node %d database: %w", i, err)
 	}
-	n := &node{s: s, index: i, id: nodeID(i), db: db, seen: make(map[msgID]bool), keys: keys,
+	n := &node{s: s, index: i, id: nodeID(i), db: db, seen: make(map[msgID]bool), keys: keys, nextSlot: 1,
 		rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)+1)), log: s.log.With("node", i)}
 	if err := n.open(tr, genesis); err != nil {
 		_ = db.Close()
@@ -97,7 +103,7 @@ func (n *node) open(tr *core.Transition, genesis *types.BeaconState) error {
 // simEnv is the simulated handler.Env of a node.
 type simEnv struct{ n *node }
 
-func (e simEnv) Now() time.Time       { return e.n.s.loop.now }
+func (e simEnv) Now() time.Time       { return e.n.s.loop.now.Add(e.n.skew) }
 func (e simEnv) Rand() *rand.Rand     { return e.n.rng }
 func (e simEnv) Logger() *slog.Logger { return e.n.log }
 func (e simEnv) Peers() []peer.ID     { return e.n.s.peersOf(e.n.index) }

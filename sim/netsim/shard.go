@@ -28,7 +28,9 @@ import (
 type ShardConfig struct {
 	// Nodes is the number of shard nodes (0: a beacon-only run). They
 	// split the shards as the testnet does and hold every validator's key
-	// for shard proposer duty.
+	// for shard proposer duty; with more nodes than shards, node k serves
+	// shard k mod Shards and only the first server of a shard holds keys
+	// (the others follow it).
 	Nodes int
 	// Shards is SHARD_COUNT, with the shard fork from genesis (at least
 	// SLOTS_PER_EPOCH; required with shard nodes).
@@ -144,6 +146,12 @@ func (s *Sim) openShard(n *node, hc *handler.Config) error {
 	if err != nil {
 		return err
 	}
+	if uint64(n.index-s.cfg.Nodes) >= s.cfg.Shard.Shards {
+		// With more shard nodes than shards, the first server of each
+		// shard proposes; the others follow (without keys), or every
+		// block would be proposed twice, an equivocation.
+		keys = nil
+	}
 	sc := shardhandler.Config{
 		Beacon: n.chain, Chains: sp.chains, Keys: keys, Verifier: v, MaxPendingBlocks: 256, ResendSlots: 4,
 		BeaconSyncing: func() bool { return n.h.Syncing() },
@@ -215,13 +223,15 @@ func (n *node) onGossip(topic string, from peer.ID, data []byte) handler.Verdict
 	return n.h.OnGossip(topic, from, data)
 }
 
-// onRequest hands a request to the handler serving its protocol.
+// onRequest hands a request to the handler serving its protocol: the
+// shard handler's (shard sync by range and by state root, inbox lookups)
+// to it, the others to the beacon handler.
 func (n *node) onRequest(from peer.ID, protocol string, req []byte) ([][]byte, error) {
-	if n.shard != nil && protocol == shardhandler.ShardInboxByCrosslinkProtocol {
+	if slices.Contains(shardhandler.Protocols, protocol) {
+		if n.shard == nil {
+			return nil, &p2p.ResponseError{Code: p2p.CodeResourceUnavailable, Msg: "not a shard node"}
+		}
 		return n.shard.h.OnRequest(from, protocol, req)
-	}
-	if protocol == shardhandler.ShardInboxByCrosslinkProtocol {
-		return nil, &p2p.ResponseError{Code: p2p.CodeResourceUnavailable, Msg: "not a shard node"}
 	}
 	return n.h.OnRequest(from, protocol, req)
 }

@@ -99,7 +99,7 @@ func (s *Sim) ReplayClaim(from int, dst types.Shard, kind ClaimAttackKind) error
 	topic := p2p.ShardTxTopic(uint64(target))
 	s.At(time.Duration(s.nextSlot)*s.slot+s.slot/3, func() {
 		s.byz.claims.sent++
-		s.send(from, to.index, len(data), func() {
+		s.send(from, to.index, topic, data, len(data), func() {
 			s.trace.record(recGossip, s.loop.now, to.index, from, topic, data)
 			v := to.onGossip(topic, s.net.peers[from], data)
 			reason := claimReason(to, target, claim)
@@ -213,7 +213,7 @@ func (s *Sim) sendGarbage(from int) {
 	id := newMsgID(topic, data)
 	s.nodes[from].seen[id] = true
 	for _, to := range s.net.mesh[from] {
-		s.send(from, to, len(data), func() {
+		s.send(from, to, topic, data, len(data), func() {
 			n := s.nodes[to]
 			if n.seen[id] {
 				return

@@ -34,6 +34,8 @@ type Sim struct {
 	genesis        time.Time
 	genesisState   *types.BeaconState // for restarts
 	linkFaults     map[int]LinkFault  // per-node extra delay and loss
+	rules          []rule             // message rules (msgfault.go)
+	ruleSeq        int
 	slot           time.Duration
 	requestTimeout time.Duration
 	nextSlot       types.Slot // the first slot not yet scheduled
@@ -148,15 +150,31 @@ func (s *Sim) Close() error {
 	for _, n := range s.nodes {
 		n.closeShard()
 		errs = append(errs, n.db.Close())
+		for _, db := range n.retired {
+			errs = append(errs, db.Close())
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // scheduleSlot schedules every node's slot-start and attestation-due work
-// of slot, in node order.
+// of slot, in node order, at the times the nodes' clocks say: a node whose
+// clock is ahead (SetClockSkew) gets the next slot's work scheduled too,
+// early by its offset; one whose clock is behind, late by it.
 func (s *Sim) scheduleSlot(slot types.Slot) {
-	start := s.genesis.Add(time.Duration(slot) * s.slot)
+	var due [][2]int // (node, slot) pairs, in node order
 	for _, n := range s.nodes {
+		last := slot
+		if n.skew > 0 {
+			last++
+		}
+		for ; n.nextSlot <= last; n.nextSlot++ {
+			due = append(due, [2]int{n.index, int(n.nextSlot)})
+		}
+	}
+	for _, d := range due {
+		n, slot := s.nodes[d[0]], types.Slot(d[1])
+		start := s.genesis.Add(time.Duration(slot)*s.slot - n.skew)
 		s.loop.schedule(start, func() {
 			if n.down {
 				return
@@ -169,7 +187,9 @@ func (s *Sim) scheduleSlot(slot types.Slot) {
 			n.onSlotStart(slot)
 		})
 	}
-	for _, n := range s.nodes {
+	for _, d := range due {
+		n, slot := s.nodes[d[0]], types.Slot(d[1])
+		start := s.genesis.Add(time.Duration(slot)*s.slot - n.skew)
 		s.loop.schedule(start.Add(s.slot/3), func() {
 			if n.down || n.idle {
 				return
@@ -313,6 +333,15 @@ func (r *Result) Speedup() float64 {
 
 // Run simulates cfg.Epochs epochs, calling onEpoch (if not nil) after each,
 // and returns the result. It stops early with ctx's error.
+//
+// Epoch e's report is taken at the end of slot (e+1)·SLOTS_PER_EPOCH, the
+// first slot of the next epoch: the block of that slot is the first whose
+// state went through epoch e's closing transition, so the report includes
+// the justification and finality that transition decided. A run of N
+// epochs thus simulates N·SLOTS_PER_EPOCH+1 slots and ends with the first
+// slot of epoch N (as sim/testnet's runs end at the first slot of epoch
+// N). If that slot's proposer misses it, the transition shows only in the
+// next block.
 func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, error) {
 	wallStart := time.Now() // measurement only: never feeds the simulation
 	res := &Result{FakeBLS: s.cfg.FakeBLS}
@@ -321,7 +350,7 @@ func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, erro
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("simulate: %w", err)
 		}
-		s.RunSlots(types.Slot(e+1)*spe - 1)
+		s.RunSlots(types.Slot(e+1) * spe)
 		r := s.Report(types.Epoch(e))
 		res.Epochs = append(res.Epochs, r)
 		if onEpoch != nil {

@@ -166,6 +166,7 @@ func TestConfigValidate(t *testing.T) {
 		{"fractional slot", func(c *Config) { c.SlotTime = 1500 * time.Millisecond }},
 		{"loss 1", func(c *Config) { c.Loss = 1 }},
 		{"negative mesh", func(c *Config) { c.MeshDegree = -1 }},
+		{"negative peers", func(c *Config) { c.Peers = -1 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,5 +256,26 @@ func TestFakeBLSSaysSo(t *testing.T) {
 	}
 	if v := fake.Caches.Verify; v.Hits+v.Misses != 0 {
 		t.Fatalf("fake BLS run looked up signatures: %+v", v)
+	}
+}
+
+// TestEpochsIncludeClosingTransition runs 4 epochs: the run ends with the
+// first slot of epoch 4, so the last report carries epoch 3's closing
+// transition (finality of epoch 2), and every epoch's report is taken at
+// the first slot of the next epoch.
+func TestEpochsIncludeClosingTransition(t *testing.T) {
+	t.Parallel()
+	res := run(t, testConfig(1, 4))
+	spe := types.Slot(8)
+	for _, r := range res.Epochs {
+		if want := types.Slot(r.Epoch+1) * spe; r.HeadSlot != want {
+			t.Errorf("epoch %d report at head slot %d, want %d", r.Epoch, r.HeadSlot, want)
+		}
+	}
+	if last := res.Epochs[len(res.Epochs)-1]; last.Finalized < 2 || last.Justified < 3 {
+		t.Errorf("last report %v, want justified 3 and finalized 2", last)
+	}
+	if want := 33 * 2 * time.Second; res.SimTime != want {
+		t.Errorf("simulated %s, want 33 slots (%s)", res.SimTime, want)
 	}
 }

@@ -97,6 +97,8 @@ type Action struct {
 	Shard *ShardAction
 	// InvalidShard is the shard of invalid_state_root (testnet engine).
 	InvalidShard uint64
+	// Net holds the arguments of clock_skew, delay and reorder (netactions.go).
+	Net NetAction
 }
 
 // Expectation is one check.
@@ -133,11 +135,11 @@ var (
 	topKeys     = []string{"name", "description", "network", "timeline", "faults", "expect"}
 	networkKeys = append([]string{"nodes", "validators", "preset", "slot_time", "latency", "loss", "mesh_degree", "seed", "slasher", "epochs", "config"}, shardNetworkKeys...)
 	whenKeys    = []string{"slot", "epoch", "after", "time"}
-	actionKeys  = append(append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote", "invalid_state_root"}, registryActions...), shardActionKeys...)
+	actionKeys  = append(append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote", "invalid_state_root"}, registryActions...), append(shardActionKeys, netActionKeys...)...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
 	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account", "metric", "role"}
-	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric"}, registryChecks...), shardChecks...)
+	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric", "synced"}, registryChecks...), shardChecks...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -426,6 +428,8 @@ func (p *parser) step(n *yaml.Node) Step {
 			a.Loss = p.float(v)
 		case "invalid_state_root":
 			a.InvalidShard = p.uint(v)
+		case "late_join", "clock_skew", "delay", "reorder":
+			p.netAction(k, v, a)
 		case "offline", "online":
 			p.selection(v, a, true)
 		default:
@@ -486,6 +490,8 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 		p.errf(n, "expected key at")
 	case (e.Check == "finalized" || e.Check == "justified" || e.Check == "participation" || e.Check == "metric") && e.Op == "":
 		p.errf(n, "expected key op: %s", strings.Join(ops, ", "))
+	case e.Check == "synced" && len(e.Nodes) == 0:
+		p.errf(n, "expected nodes: the nodes that must reach the others' head")
 	case (e.Op == "advancing" || e.Op == "not_advancing") && (e.Check != "finalized" && e.Check != "justified" && !slices.Contains(countChecks, e.Check) || !e.Within.set()):
 		p.errf(n, "expected %s only on finalized, justified, %s, with a within window", e.Op, strings.Join(countChecks, ", "))
 	default:

@@ -52,6 +52,7 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 		for _, g := range st.Action.Groups {
 			nodes = append(nodes, g...)
 		}
+		nodes = append(nodes, netNodes(st.Action)...)
 		for _, n := range nodes {
 			if n >= nw.Nodes {
 				p.errf(pos, "step %d names node %d, expected 0..%d", i+1, n, nw.Nodes-1)
@@ -145,6 +146,8 @@ func checkAction(a Action) error {
 		if a.Loss < 0 || a.Loss >= 1 {
 			return fmt.Errorf("loss %v, expected [0, 1)", a.Loss)
 		}
+	case "clock_skew", "delay", "reorder":
+		return checkNetAction(a)
 	case "double_vote", "surround_vote":
 		if len(a.Indices) == 0 {
 			return fmt.Errorf("%s names no validator", a.Kind)

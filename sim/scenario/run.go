@@ -160,6 +160,10 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 	if err := r.startShard(); err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
+	if err := holdLateJoiners(s, sc); err != nil {
+		return nil, err
+	}
+	r.openLateWindows()
 	end := sc.Network.Epochs * slotsPerEpoch
 	for slot := uint64(0); slot <= end; slot++ {
 		if err := ctx.Err(); err != nil {
@@ -374,6 +378,11 @@ func (r *run) fire(st Step) error {
 			}
 		}
 		detail = fmt.Sprint(a.Nodes)
+	case "late_join", "clock_skew", "delay", "reorder":
+		var err error
+		if detail, err = r.fireNet(a, slot); err != nil {
+			return err
+		}
 	case "equivocate":
 		if err := s.Equivocate(types.Slot(slot)); err != nil {
 			return err
@@ -429,6 +438,9 @@ type Outcome struct {
 
 // evaluate checks e against the samples.
 func evaluate(e Expectation, samples []Sample) Outcome {
+	if e.Check == "synced" {
+		return evaluateSynced(e, samples)
+	}
 	o := Outcome{Name: e.Name, Check: e.Check, From: e.From, To: e.To}
 	nodes := func(s Sample) []NodeSample { return nodesOf(e, roleNodes(e, s)) }
 	at := func(t uint64) []NodeSample {

@@ -128,7 +128,7 @@ func (n *shardNode) open(tr *core.Transition, genesis *types.BeaconState, keys *
 		Beacon: n.beacon, Chains: served, Keys: keys, Verifier: v,
 		MaxPendingBlocks: 16, ResendSlots: 4,
 		ServingPeers: func(types.Shard) []peer.ID { return nil },
-		Lagging:      func(s types.Shard) bool { return int(s) == n.silent },
+		SkipProposal: func(s types.Shard) bool { return int(s) == n.silent },
 		Hooks: shardhandler.Hooks{
 			FraudBuilt: func() {
 				if n.onFraudBuilt != nil {
