@@ -58,7 +58,7 @@ func (s *Sim) newNode(i int, tr *core.Transition, genesis *types.BeaconState, ke
 	if err != nil {
 		return nil, fmt.Errorf("open node %d database: %w", i, err)
 	}
-	n := &node{s: s, index: i, id: nodeID(i), db: db, seen: make(map[msgID]bool), keys: keys, nextSlot: 1,
+	n := &node{s: s, index: i, id: nodeID(i), db: db, seen: make(map[msgID]bool), keys: keys,
 		rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)+1)), log: s.log.With("node", i)}
 	if err := n.open(tr, genesis); err != nil {
 		_ = db.Close()

@@ -203,9 +203,7 @@ func (s *Sim) scheduleSlot(slot types.Slot) {
 // RunSlots runs the simulation through the end of slot last.
 func (s *Sim) RunSlots(last types.Slot) {
 	for ; s.nextSlot <= last; s.nextSlot++ {
-		if s.nextSlot > 0 {
-			s.scheduleSlot(s.nextSlot)
-		}
+		s.scheduleSlot(s.nextSlot)
 		s.loop.runUntil(s.genesis.Add(time.Duration(s.nextSlot+1)*s.slot - 1))
 	}
 }
