@@ -32,8 +32,9 @@ type TxPreverifier interface {
 }
 
 // submitBatch accepts a JSON array of signed transactions of the path's
-// shard (at most Config.MaxBatch) and submits each in order, as
-// submitTransaction would. It answers 200 with one result per transaction,
+// shard, or their SSZ encodings one after the other (Content-Type
+// application/octet-stream), at most Config.MaxBatch, and submits each in
+// order, as submitTransaction would. It answers 200 with one result per transaction,
 // in the order given, unless the body itself is unusable (400, 413, 415)
 // or a transaction fails internally (500, the later ones not submitted).
 func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
@@ -41,16 +42,17 @@ func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := beaconapi.RequestEncoding(r, false); err != nil {
-		return err // JSON only
+	enc, err := beaconapi.RequestEncoding(r, true)
+	if err != nil {
+		return err
 	}
 	body, err := beaconapi.ReadBody(w, r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
-		return beaconapi.Errorf(http.StatusBadRequest, "decode transaction batch: want a JSON array of transactions: %v", err)
+	raws, err := splitBatch(body, enc)
+	if err != nil {
+		return err
 	}
 	switch {
 	case len(raws) == 0:
@@ -61,7 +63,7 @@ func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	out := make([]batchResult, len(raws))
 	txs := make([]*st.Transaction, len(raws))
 	for i, raw := range raws {
-		tx, err := DecodeTransaction(raw, beaconapi.EncodingJSON)
+		tx, err := DecodeTransaction(raw, enc)
 		if err != nil {
 			out[i] = batchResult{Code: http.StatusBadRequest, Message: err.Error()}
 			continue
@@ -94,4 +96,32 @@ func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return beaconapi.WriteData(w, out)
+}
+
+// txSSZSize is the size of a Transaction's SSZ encoding (fixed).
+var txSSZSize = (&st.Transaction{}).SizeSSZ()
+
+// splitBatch splits a batch body into its transactions' encodings: a JSON
+// array of transaction objects, or (SSZ) the transactions' fixed-size SSZ
+// encodings one after the other, i.e. the SSZ List[Transaction, MaxBatch].
+func splitBatch(body []byte, enc beaconapi.Encoding) ([][]byte, error) {
+	if enc == beaconapi.EncodingSSZ {
+		if len(body)%txSSZSize != 0 {
+			return nil, beaconapi.Errorf(http.StatusBadRequest, "decode transaction batch: %d bytes is not a whole number of %d-byte SSZ transactions", len(body), txSSZSize)
+		}
+		raws := make([][]byte, 0, len(body)/txSSZSize)
+		for off := 0; off < len(body); off += txSSZSize {
+			raws = append(raws, body[off:off+txSSZSize])
+		}
+		return raws, nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, beaconapi.Errorf(http.StatusBadRequest, "decode transaction batch: want a JSON array of transactions: %v", err)
+	}
+	raws := make([][]byte, len(list))
+	for i, r := range list {
+		raws[i] = r
+	}
+	return raws, nil
 }
