@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,38 +14,20 @@ import (
 func TestSubmitBatch(t *testing.T) {
 	t.Parallel()
 	h, f, _ := newHandler(t)
-	first := signedTx(f, 0, 7, 0, 1, 9, 100)
-	second := signedTx(f, 0, 10, 0, 0, 9, 50)
-	gap := signedTx(f, 0, 8, 4, 0, 9, 50)
-	wrongShard := signedTx(f, 1, 7, 0, 1, 9, 100)
-	badSig := *second
-	badSig.Amount = 51
+	mixed := newMixedBatch(f)
+	first, second := mixed.txs[0], mixed.txs[1]
 	internal := signedTx(f, 0, 9, 0, 1, 9, 13)
 	arr := func(parts ...[]byte) []byte {
 		return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
 	}
 	jsonCT := map[string]string{"Content-Type": "application/json"}
-	// One batch: two accepted, then per-transaction rejections that do not
-	// stop the rest.
-	body := arr(txJSON(t, first), txJSON(t, second), txJSON(t, gap), txJSON(t, wrongShard), txJSON(t, &badSig), []byte(`{"shard":1}`))
+	var parts [][]byte
+	for _, tx := range mixed.txs {
+		parts = append(parts, txJSON(t, tx))
+	}
+	body := arr(append(parts, []byte(`{"shard":1}`))...)
 	rec := do(t, h, request{method: http.MethodPost, path: "/shardlab/v1/shards/0/transactions/batch", header: jsonCT, body: body})
-	if rec.Code != 200 {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-	data := at(t, decode(t, rec), "data").([]any)
-	want := []struct {
-		code string
-		msg  string
-	}{{"202", ""}, {"202", ""}, {"400", "nonce 4, account 8 expects 0"}, {"400", "transaction of shard 1 posted to shard 0"},
-		{"400", "bad signature of account 10"}, {"400", "decode json transaction"}}
-	if len(data) != len(want) {
-		t.Fatalf("%d results, want %d: %s", len(data), len(want), rec.Body)
-	}
-	for i, w := range want {
-		if got := str(t, data[i], "code"); got != w.code || !strings.Contains(str(t, data[i], "message"), w.msg) {
-			t.Errorf("result %d: %v, want %s %q", i, data[i], w.code, w.msg)
-		}
-	}
+	data := checkBatchAnswer(t, rec, append(mixed.want, wantResult{"400", "decode json transaction"}))
 	root, _ := first.HashTreeRoot()
 	if str(t, data[0], "root") != bt.Root(root).String() {
 		t.Errorf("root %v, want %s", data[0], bt.Root(root))
@@ -88,14 +71,9 @@ func TestSubmitBatch(t *testing.T) {
 func TestSubmitBatchSSZ(t *testing.T) {
 	t.Parallel()
 	h, f, _ := newHandler(t)
-	first := signedTx(f, 0, 7, 0, 1, 9, 100)
-	second := signedTx(f, 0, 10, 0, 0, 9, 50)
-	gap := signedTx(f, 0, 8, 4, 0, 9, 50)
-	wrongShard := signedTx(f, 1, 7, 0, 1, 9, 100)
-	badSig := *second
-	badSig.Amount = 51
+	mixed := newMixedBatch(f)
 	var body []byte
-	for _, tx := range []*st.Transaction{first, second, gap, wrongShard, &badSig} {
+	for _, tx := range mixed.txs {
 		var err error
 		if body, err = tx.MarshalSSZTo(body); err != nil {
 			t.Fatal(err)
@@ -103,12 +81,45 @@ func TestSubmitBatchSSZ(t *testing.T) {
 	}
 	rec := do(t, h, request{method: http.MethodPost, path: "/shardlab/v1/shards/0/transactions/batch",
 		header: map[string]string{"Content-Type": "application/octet-stream"}, body: body})
+	data := checkBatchAnswer(t, rec, mixed.want)
+	if root, _ := mixed.txs[1].HashTreeRoot(); str(t, data[1], "root") != bt.Root(root).String() {
+		t.Errorf("root %v, want %s", data[1], bt.Root(root))
+	}
+	if pooled := f.pooled(); len(pooled) < 2 || *pooled[len(pooled)-2] != *mixed.txs[0] || *pooled[len(pooled)-1] != *mixed.txs[1] {
+		t.Errorf("pool: %d transactions, want the batch's two last", len(pooled))
+	}
+}
+
+// wantResult is the expected code and message part of a batch result.
+type wantResult struct{ code, msg string }
+
+// mixedBatch is the batch both encodings are tested with: two accepted
+// transactions, then per-transaction rejections that do not stop the rest
+// (a nonce gap, another shard's, a bad signature).
+type mixedBatch struct {
+	txs  []*st.Transaction
+	want []wantResult
+}
+
+func newMixedBatch(f *fakeShards) mixedBatch {
+	second := signedTx(f, 0, 10, 0, 0, 9, 50)
+	badSig := *second
+	badSig.Amount = 51
+	return mixedBatch{
+		txs: []*st.Transaction{signedTx(f, 0, 7, 0, 1, 9, 100), second, signedTx(f, 0, 8, 4, 0, 9, 50), signedTx(f, 1, 7, 0, 1, 9, 100), &badSig},
+		want: []wantResult{{"202", ""}, {"202", ""}, {"400", "nonce 4, account 8 expects 0"},
+			{"400", "transaction of shard 1 posted to shard 0"}, {"400", "bad signature of account 10"}},
+	}
+}
+
+// checkBatchAnswer checks a 200 batch answer against want and returns its
+// results.
+func checkBatchAnswer(t *testing.T, rec *httptest.ResponseRecorder, want []wantResult) []any {
+	t.Helper()
 	if rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	data := at(t, decode(t, rec), "data").([]any)
-	want := []struct{ code, msg string }{{"202", ""}, {"202", ""}, {"400", "nonce 4, account 8 expects 0"},
-		{"400", "transaction of shard 1 posted to shard 0"}, {"400", "bad signature of account 10"}}
 	if len(data) != len(want) {
 		t.Fatalf("%d results, want %d: %s", len(data), len(want), rec.Body)
 	}
@@ -117,10 +128,5 @@ func TestSubmitBatchSSZ(t *testing.T) {
 			t.Errorf("result %d: %v, want %s %q", i, data[i], w.code, w.msg)
 		}
 	}
-	if root, _ := second.HashTreeRoot(); str(t, data[1], "root") != bt.Root(root).String() {
-		t.Errorf("root %v, want %s", data[1], bt.Root(root))
-	}
-	if pooled := f.pooled(); len(pooled) < 2 || *pooled[len(pooled)-2] != *first || *pooled[len(pooled)-1] != *second {
-		t.Errorf("pool: %d transactions, want the batch's two last", len(pooled))
-	}
+	return data
 }
