@@ -66,3 +66,19 @@ func VerifyTxCached(c *sigcache.Cache, d TxDomain, pubkey [32]byte, tx *st.Trans
 	m := TxMessage(d, tx)
 	return c.VerifyEd25519(pubkey[:], m[:], tx.Signature[:])
 }
+
+// VerifyTxsCached is VerifyTxCached for many transactions at once, with
+// pubkeys[i] the key of txs[i]: the same answers and cache semantics, the
+// uncached signatures verified in parallel (sigcache.VerifyEd25519Batch).
+// It panics if the slices' lengths differ.
+func VerifyTxsCached(c *sigcache.Cache, d TxDomain, pubkeys [][32]byte, txs []*st.Transaction) []bool {
+	if len(pubkeys) != len(txs) {
+		panic("shard/core: VerifyTxsCached: keys and transactions of different lengths")
+	}
+	checks := make([]sigcache.Ed25519Check, len(txs))
+	for i, tx := range txs {
+		m := TxMessage(d, tx)
+		checks[i] = sigcache.Ed25519Check{Pub: pubkeys[i][:], Msg: m[:], Sig: tx.Signature[:]}
+	}
+	return c.VerifyEd25519Batch(checks)
+}

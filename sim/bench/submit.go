@@ -14,7 +14,8 @@ import (
 // pacerTick is how often the pacer hands out the transactions due.
 const pacerTick = 5 * time.Millisecond
 
-// pendingBatch is a batch being filled for one shard of one lane.
+// pendingBatch is a batch being filled for one shard of one lane; body is
+// the binary batch body (the transactions' SSZ one after the other).
 type pendingBatch struct {
 	shard uint64
 	body  []byte
@@ -24,9 +25,10 @@ type pendingBatch struct {
 
 // submitter offers the generator's transactions at the target rate: the
 // pacer takes them lane by lane, batches them per lane and shard, and one
-// goroutine per lane posts the lane's batches in order to the batch route
-// of a node serving the shard (so an account's nonces arrive in order,
-// while the lanes submit in parallel over their own connections).
+// goroutine per lane posts the lane's batches in order, as binary (SSZ)
+// bodies, to the batch route of a node serving the shard (so an account's
+// nonces arrive in order, while the lanes submit in parallel over their
+// own connections).
 type submitter struct {
 	gen     *generator
 	tr      *tracker
@@ -115,7 +117,7 @@ func (s *submitter) pace(ctx context.Context) {
 					b = &pendingBatch{shard: uint64(g.tx.Shard), since: now}
 					bufs[i][b.shard] = b
 				}
-				body, err := testnet.AppendBatch(b.body, &g.tx)
+				body, err := testnet.AppendBatchSSZ(b.body, &g.tx)
 				if err != nil {
 					continue // cannot happen: a transaction always encodes
 				}
@@ -142,7 +144,6 @@ func (s *submitter) pace(ctx context.Context) {
 }
 
 func (s *submitter) enqueue(ctx context.Context, lane int, b *pendingBatch) {
-	b.body = append(b.body, ']')
 	select {
 	case s.queues[lane] <- b:
 	case <-ctx.Done():
@@ -155,7 +156,7 @@ func (s *submitter) send(ctx context.Context, q chan *pendingBatch) {
 		c := s.clients[b.shard]
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		sent := time.Now()
-		res, err := c.SubmitBatch(rctx, b.shard, b.body)
+		res, err := c.SubmitBatchSSZ(rctx, b.shard, b.body)
 		cancel()
 		now := time.Now()
 		s.rttMu.Lock()

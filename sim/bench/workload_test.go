@@ -149,3 +149,46 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestLaneOfGroupsShards checks that a shard's accounts share as few lanes
+// as keep every lane busy, so that the submitter's per-lane, per-shard
+// batches fill up (one lane per shard when shards >= lanes).
+func TestLaneOfGroupsShards(t *testing.T) {
+	cfg := params.Minimal()
+	tests := []struct {
+		name          string
+		shards, lanes int
+		perShard      int // distinct lanes of one shard's accounts
+	}{
+		{"32 shards, 8 lanes", 32, 8, 1},
+		{"8 shards, 8 lanes", 8, 8, 1},
+		{"2 shards, 8 lanes", 2, 8, 4},
+		{"1 shard, 8 lanes", 1, 8, 8},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			shards := make([]uint64, tc.shards)
+			for i := range shards {
+				shards[i] = uint64(i)
+			}
+			g := newGenerator(cfg, Workload{}, shardcore.TxDomain{1}, shards, tc.lanes, 4)
+			used := make(map[int]bool)
+			for _, sh := range shards {
+				mine := make(map[int]bool)
+				for a := range uint64(64) {
+					l := g.laneOf(acctKey{sh, a})
+					if l < 0 || l >= tc.lanes {
+						t.Fatalf("lane %d out of range", l)
+					}
+					mine[l], used[l] = true, true
+				}
+				if len(mine) != tc.perShard {
+					t.Fatalf("shard %d uses %d lanes, want %d", sh, len(mine), tc.perShard)
+				}
+			}
+			if len(used) != tc.lanes {
+				t.Fatalf("%d of %d lanes used", len(used), tc.lanes)
+			}
+		})
+	}
+}

@@ -58,6 +58,11 @@ type apiError struct {
 
 // do sends a request and decodes {"data": ...} into out.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	return c.doAs(ctx, method, path, "application/json", body, out)
+}
+
+// doAs is do with a body of the given Content-Type.
+func (c *Client) doAs(ctx context.Context, method, path, contentType string, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -67,7 +72,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		return err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
