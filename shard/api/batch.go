@@ -38,15 +38,7 @@ type TxPreverifier interface {
 // in the order given, unless the body itself is unusable (400, 413, 415)
 // or a transaction fails internally (500, the later ones not submitted).
 func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
-	shard, err := h.pathShard(r)
-	if err != nil {
-		return err
-	}
-	enc, err := beaconapi.RequestEncoding(r, true)
-	if err != nil {
-		return err
-	}
-	body, err := beaconapi.ReadBody(w, r, h.cfg.MaxBodyBytes)
+	shard, enc, body, err := h.shardBody(w, r)
 	if err != nil {
 		return err
 	}

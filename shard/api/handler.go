@@ -424,6 +424,24 @@ type envelope struct {
 	Data any
 }
 
+// shardBody reads what a submission route needs: the shard in the path,
+// the body's encoding (JSON or SSZ) and the body, bounded by MaxBodyBytes.
+func (h *Handler) shardBody(w http.ResponseWriter, r *http.Request) (bt.Shard, beaconapi.Encoding, []byte, error) {
+	shard, err := h.pathShard(r)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	enc, err := beaconapi.RequestEncoding(r, true)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	body, err := beaconapi.ReadBody(w, r, h.cfg.MaxBodyBytes)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return shard, enc, body, nil
+}
+
 type txAccepted struct {
 	Root bt.Root
 }
@@ -431,15 +449,7 @@ type txAccepted struct {
 // submitTransaction accepts a signed transaction as JSON or SSZ and answers
 // 202 with its hash_tree_root once the backend has validated it.
 func (h *Handler) submitTransaction(w http.ResponseWriter, r *http.Request) error {
-	shard, err := h.pathShard(r)
-	if err != nil {
-		return err
-	}
-	enc, err := beaconapi.RequestEncoding(r, true)
-	if err != nil {
-		return err
-	}
-	body, err := beaconapi.ReadBody(w, r, h.cfg.MaxBodyBytes)
+	shard, enc, body, err := h.shardBody(w, r)
 	if err != nil {
 		return err
 	}
