@@ -60,7 +60,8 @@ type Node struct {
 }
 
 // New builds a libp2p host from cfg (TCP, QUIC, noise, yamux, a connection
-// manager bounded by MaxPeers) and a Node on it. The Node owns the host and
+// manager bounded by MaxPeers, a connection gater refusing banned and
+// blocked peers: gater.go) and a Node on it. The Node owns the host and
 // closes it in Close. ctx bounds the Node's lifetime like Close does. reg
 // receives the Node's metrics; nil means no registration.
 func New(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Node, error) {
@@ -96,8 +97,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Re
 		_ = cm.Close()
 		return nil, err
 	}
+	g := new(gater)
 	h, err := libp2p.New(
 		libp2p.Identity(key),
+		libp2p.ConnectionGater(g),
 		listen,
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(libp2pquic.NewTransport),
@@ -118,6 +121,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Re
 		_ = h.Close()
 		return nil, err
 	}
+	banned := n.isBanned
+	g.banned.Store(&banned)
 	return n, nil
 }
 

@@ -21,9 +21,10 @@ import (
 // processes (sim/testnet). Network node i is the beacon node beacon-i (the
 // validators split evenly); shard nodes and fishermen run beside them. The
 // runner follows the real clock from the genesis: at each slot's start it
-// samples every node over its HTTP API (and metrics endpoint), then fires
-// the slot's steps through the nodes' debug API (--debug-api, docs/api.md)
-// and the process lifecycle (kill -9, restart on the data dir). The Report
+// fires the slot's steps through the nodes' debug API (--debug-api,
+// docs/api.md) and the process lifecycle (kill -9, restart on the data
+// dir), and a third into the slot it samples every node over its HTTP API
+// (and metrics endpoint). The Report
 // is the simulator's, so the same evaluate checks the expectations and the
 // same report writer draws it; it is not deterministic (real time and
 // scheduling), so its TraceHash is a hash of the samples.
@@ -135,7 +136,6 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 			r.pending.Wait()
 			return fail(err)
 		}
-		r.sampleTestnet(ctx, slot)
 		for _, st := range sc.Timeline {
 			fireAt := st.Slot
 			if st.Action.Kind == "equivocate" && fireAt > 0 {
@@ -148,6 +148,14 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 				}
 			}
 		}
+		// Sampled a third into the slot, when the nodes attest: at the
+		// slot's start the slot's block is still on its way, and nodes
+		// that have and have not yet received it show two heads.
+		if err := sleepUntil(ctx, genesis.Add(time.Duration(slot)*slotTime+slotTime/3)); err != nil {
+			r.pending.Wait()
+			return fail(err)
+		}
+		r.sampleTestnet(ctx, slot)
 		if opt.OnSlot != nil && slot < end {
 			opt.OnSlot(slot, end)
 		}
@@ -202,7 +210,7 @@ func (r *tnRun) readPeerIDs(ctx context.Context) error {
 	return nil
 }
 
-// sampleTestnet records every node's view at slot's start, in parallel.
+// sampleTestnet records every node's view of slot (a third into it), in parallel.
 // A node that is down or does not answer keeps its last view (Up false
 // when down).
 func (r *tnRun) sampleTestnet(ctx context.Context, slot uint64) {
