@@ -52,7 +52,7 @@ func (s *Sim) Status(i int) (NodeStatus, error) {
 	return NodeStatus{
 		Up: !n.down, Duties: !n.idle, Head: head, HeadSlot: slot,
 		Justified: n.chain.Justified().Epoch, Finalized: n.chain.Finalized().Epoch,
-		Participation: participation(s.tr, n.chain.HeadState()),
+		Participation: s.tr.PreviousEpochParticipation(n.chain.HeadState()),
 	}, nil
 }
 

@@ -258,46 +258,9 @@ func (s *Sim) Report(epoch types.Epoch) EpochReport {
 		}
 	}
 	r.Heads = len(heads)
-	r.Participation = participation(s.tr, s.nodes[0].chain.HeadState())
+	r.Participation = s.tr.PreviousEpochParticipation(s.nodes[0].chain.HeadState())
 	r.Shard = s.shardReport()
 	return r
-}
-
-// participation is the share of the active validators whose previous-epoch
-// attestations in st matched the target, by effective balance.
-func participation(tr *core.Transition, st *types.BeaconState) float64 {
-	cfg := tr.Config()
-	cur := core.ComputeEpochOfSlot(cfg, st.Slot)
-	if cur == 0 {
-		return 0
-	}
-	prev := cur - 1
-	var total, voted uint64
-	for _, v := range st.Validators {
-		if v.ActivationEpoch <= prev && prev < v.ExitEpoch {
-			total += uint64(v.EffectiveBalance)
-		}
-	}
-	attesters := make(map[types.ValidatorIndex]bool)
-	for _, a := range st.PreviousEpochAttestations {
-		if a.Data.Target.Epoch != prev {
-			continue
-		}
-		idx, err := tr.AttestingIndices(st, &a.Data, a.AggregationBits)
-		if err != nil {
-			continue
-		}
-		for _, v := range idx {
-			attesters[v] = true
-		}
-	}
-	for v := range attesters {
-		voted += uint64(st.Validators[v].EffectiveBalance)
-	}
-	if total == 0 {
-		return 0
-	}
-	return float64(voted) / float64(total)
 }
 
 // Result is the outcome of Run.

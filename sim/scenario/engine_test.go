@@ -40,8 +40,8 @@ func TestMetricParse(t *testing.T) {
 }
 
 // TestCheckEngine checks which scenarios each engine accepts: the
-// testnet's own scenarios only there, link shaping and participation only
-// on the simulator, and the built-ins the testnet engine is meant to run.
+// testnet's own scenarios only there, link shaping only on the simulator
+// (participation is sampled on both), and the built-ins the testnet engine is meant to run.
 func TestCheckEngine(t *testing.T) {
 	t.Parallel()
 	files, _ := filepath.Glob("testdata/testnet/*.yaml")
@@ -65,7 +65,7 @@ func TestCheckEngine(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"double-vote", "surround-vote", "double-proposal", "partition-half", "partition-majority", "crash-restart"} {
+	for _, name := range []string{"baseline", "offline-third", "double-vote", "surround-vote", "double-proposal", "partition-half", "partition-majority", "crash-restart"} {
 		sc, err := LoadBuiltin(name)
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +74,7 @@ func TestCheckEngine(t *testing.T) {
 			t.Errorf("built-in %s on the testnet: %v", name, err)
 		}
 	}
-	for name, want := range map[string]string{"latency-spike": "action latency", "baseline": "check participation"} {
+	for name, want := range map[string]string{"latency-spike": "action latency"} {
 		sc, _ := LoadBuiltin(name)
 		if err := CheckEngine(sc, EngineTestnet); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) {
 			t.Errorf("built-in %s on the testnet: %v, want %q", name, err, want)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/sim/testnet"
 )
 
@@ -64,6 +65,7 @@ type tnRun struct {
 	groups [][]int           // the current partition of the beacon nodes (nil: none)
 	last   Sample            // each node's last good sample, for a node that does not answer
 	want   map[string][]string
+	tr     *core.Transition // the testnet's chain config: participation
 	log    *slog.Logger
 
 	mu      sync.Mutex // guards rep.Steps from the asynchronous steps
@@ -111,7 +113,7 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 			rep: &Report{Name: sc.Name, Engine: EngineTestnet, Description: sc.Description, File: sc.File, Seed: nw.Seed,
 				Network: nw, SlotsPerEpoch: slotsPerEpoch, Replay: opt.Replay,
 				Steps: []Fired{}, Windows: []Window{}, Slashings: []Slashing{}}},
-		tn: tn, peers: map[string]string{}, want: wantedMetrics(sc), log: logger,
+		tn: tn, peers: map[string]string{}, want: wantedMetrics(sc), tr: core.New(tn.ChainConfig()), log: logger,
 	}
 	if err := tn.Start(ctx); err != nil {
 		return fail(err)
@@ -226,14 +228,14 @@ func (r *tnRun) sampleTestnet(ctx context.Context, slot uint64) {
 		if i < len(r.last.Nodes) {
 			prev = r.last.Nodes[i]
 		}
-		wg.Go(func() { smp.Nodes[i] = r.sampleNode(ctx, p, prev, true, r.want[RoleBeacon]) })
+		wg.Go(func() { smp.Nodes[i] = r.sampleNode(ctx, p, prev, slot, true, r.want[RoleBeacon]) })
 	}
 	for i := range smp.ShardNodes {
 		prev := NodeSample{}
 		if i < len(r.last.ShardNodes) {
 			prev = r.last.ShardNodes[i]
 		}
-		wg.Go(func() { smp.ShardNodes[i] = r.sampleNode(ctx, r.shard[i], prev, false, r.want[RoleShard]) })
+		wg.Go(func() { smp.ShardNodes[i] = r.sampleNode(ctx, r.shard[i], prev, slot, false, r.want[RoleShard]) })
 	}
 	wg.Wait()
 	for i := range smp.Nodes {
@@ -249,11 +251,12 @@ func (r *tnRun) offline(i int) bool {
 	return open
 }
 
-// sampleNode reads one node (full: finality, head and slashed validators)
-// and the wanted metrics; prev fills what could not be read.
-func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, prev NodeSample, full bool, metrics []string) NodeSample {
+// sampleNode reads one node (full: finality, head, slashed validators
+// and, at an epoch's first slot, the previous epoch's participation in its
+// head state) and the wanted metrics; prev fills what could not be read.
+func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, prev NodeSample, slot uint64, full bool, metrics []string) NodeSample {
 	ns := prev
-	ns.Up, ns.Duties = p.Running(), true
+	ns.Up, ns.Duties, ns.Participation = p.Running(), true, 0
 	if !ns.Up {
 		return ns
 	}
@@ -274,6 +277,13 @@ func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, prev NodeSam
 			ns.Slashed = s
 		} else {
 			errs = append(errs, err)
+		}
+		if slot%slotsPerEpoch == 0 {
+			if st, err := c.HeadState(ctx, r.tr.Config()); err == nil {
+				ns.Participation = r.tr.PreviousEpochParticipation(st)
+			} else {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if len(metrics) > 0 {

@@ -84,22 +84,7 @@ func (c *Client) doAs(ctx context.Context, method, path, contentType string, bod
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var e apiError
-		_ = json.Unmarshal(raw, &e)
-		msg := e.Message
-		if msg == "" {
-			msg = string(raw)
-		}
-		class := ErrHTTP
-		switch resp.StatusCode {
-		case http.StatusNotFound:
-			class = ErrNotFound
-		case http.StatusBadRequest:
-			class = ErrRejected
-		case http.StatusServiceUnavailable:
-			class = ErrUnavailable
-		}
-		return fmt.Errorf("%s %s: %w: %d %s", method, path, class, resp.StatusCode, msg)
+		return statusError(method, path, resp.StatusCode, raw)
 	}
 	if out == nil {
 		return nil
@@ -111,6 +96,28 @@ func (c *Client) doAs(ctx context.Context, method, path, contentType string, bod
 		return fmt.Errorf("%s %s: decode: %w", method, path, err)
 	}
 	return nil
+}
+
+// statusError is the error of an answer with a non-2xx status: its class
+// (ErrNotFound, ErrRejected, ErrUnavailable, else ErrHTTP) and the API's
+// message, or the raw body when it has none.
+func statusError(method, path string, code int, raw []byte) error {
+	var e apiError
+	_ = json.Unmarshal(raw, &e)
+	msg := e.Message
+	if msg == "" {
+		msg = string(raw)
+	}
+	class := ErrHTTP
+	switch code {
+	case http.StatusNotFound:
+		class = ErrNotFound
+	case http.StatusBadRequest:
+		class = ErrRejected
+	case http.StatusServiceUnavailable:
+		class = ErrUnavailable
+	}
+	return fmt.Errorf("%s %s: %w: %d %s", method, path, class, code, msg)
 }
 
 func (c *Client) get(ctx context.Context, path string, out any) error {

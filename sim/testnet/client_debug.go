@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/shardlab/shardlab/beacon/params"
+	bt "github.com/shardlab/shardlab/beacon/types"
 )
 
 // Client calls of the nodes' debug API (--debug-api, docs/api.md) and
@@ -30,6 +33,42 @@ func (c *Client) PeerID(ctx context.Context) (string, error) {
 	}
 	return d.PeerID, nil
 }
+
+// HeadState returns the node's head state, read as SSZ from
+// /eth/v1/debug/beacon/states/head and decoded with cfg (the node's chain
+// config: it sizes the state's vectors).
+func (c *Client) HeadState(ctx context.Context, cfg *params.Config) (*bt.BeaconState, error) {
+	const path = "/eth/v1/debug/beacon/states/head"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/octet-stream")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxStateBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, statusError(http.MethodGet, path, resp.StatusCode, raw)
+	}
+	if len(raw) > maxStateBytes {
+		return nil, fmt.Errorf("GET %s: %w: state larger than %d bytes", path, ErrHTTP, maxStateBytes)
+	}
+	st := bt.NewBeaconState(cfg)
+	if err := st.UnmarshalSSZ(raw); err != nil {
+		return nil, fmt.Errorf("GET %s: decode state: %w", path, err)
+	}
+	return st, nil
+}
+
+// maxStateBytes bounds a state HeadState reads (a 16,384-validator
+// minimal-preset state is about 2 MB).
+const maxStateBytes = 64 << 20
 
 // Slashed returns the indices of the slashed validators of the node's head
 // state, ascending.

@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
+	"github.com/shardlab/shardlab/beacon/api/apitest"
 )
 
 // TestMetrics reads a Prometheus exposition with selectors: names, label
@@ -175,5 +177,39 @@ func TestDebugClient(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestHeadStateAndParticipation reads the head state as SSZ from the real
+// beacon API handlers over an apitest chain (5 epochs of attested blocks):
+// it is the chain's head state, and its previous-epoch participation, the
+// figure the scenario runner samples at epoch starts, is that of the
+// chain's own state and above zero. A route that answers 404 is an
+// ErrNotFound, not a decode error.
+func TestHeadStateAndParticipation(t *testing.T) {
+	ts, _, c := fakeNodeOf(t, apitest.ChainOptions{Slots: 40})
+	st, err := NewClient(ts.URL).HeadState(context.Background(), c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.States[c.HeadRoot]
+	gotRoot, _ := st.HashTreeRoot()
+	wantRoot, _ := want.HashTreeRoot()
+	if gotRoot != wantRoot {
+		t.Fatalf("head state root %x, want %x", gotRoot, wantRoot)
+	}
+	p := c.Transition.PreviousEpochParticipation(st)
+	if p <= 0.5 || p > 1 || p != c.Transition.PreviousEpochParticipation(want) {
+		t.Fatalf("participation %.3f, want the chain's %.3f (> 0.5)", p, c.Transition.PreviousEpochParticipation(want))
+	}
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	if _, err := NewClient(missing.URL).HeadState(context.Background(), c.Config); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("HeadState from a 404: %v, want ErrNotFound", err)
+	}
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte{1, 2, 3}) }))
+	defer garbage.Close()
+	if _, err := NewClient(garbage.URL).HeadState(context.Background(), c.Config); err == nil || !strings.Contains(err.Error(), "decode state") {
+		t.Fatalf("HeadState of 3 bytes: %v, want a decode error", err)
 	}
 }
