@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,11 +13,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shardlab/shardlab/beacon/params"
 )
 
 // The test binary doubles as a fake node process: with
 // SHARDLAB_TESTNET_HELPER set it prints a listen line (unless "silent"),
-// then waits for SIGTERM ("ignoreterm": ignores it; "crash": exits 3).
+// then waits for SIGTERM ("ignoreterm": ignores it; "crash": exits 3;
+// "bindhttp": binds its --http-port first and exits 1 if it cannot).
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("SHARDLAB_TESTNET_HELPER"); mode != "" {
 		helperMain(mode)
@@ -34,6 +38,20 @@ func helperMain(mode string) {
 	if mode == "crash" {
 		fmt.Fprintln(os.Stderr, "level=ERROR msg=boom")
 		os.Exit(3)
+	}
+	if mode == "bindhttp" { // bind --http-port as a node does, then listen
+		port := ""
+		for i, a := range os.Args {
+			if a == "--http-port" && i+1 < len(os.Args) {
+				port = os.Args[i+1]
+			}
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "beacon: listen for http: %v\n", err)
+			os.Exit(1)
+		}
+		defer ln.Close()
 	}
 	if mode != "silent" {
 		fmt.Fprintln(os.Stderr, `time=2026-01-01T00:00:00Z level=INFO msg="p2p node started" component=p2p`)
@@ -304,5 +322,43 @@ func TestGossipLatency(t *testing.T) {
 	}
 	if l := GossipLatency(nil); l.Samples != 0 {
 		t.Fatalf("no arrivals: %+v", l)
+	}
+}
+
+// TestStartNewMovesTakenPorts starts a process whose HTTP port another
+// program took after it was chosen: the start fails with "address already
+// in use", and startNew starts it again on fresh free ports (with a base
+// port the layout is fixed and the error is returned).
+func TestStartNewMovesTakenPorts(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	t.Setenv("SHARDLAB_TESTNET_HELPER", "bindhttp")
+	var out strings.Builder
+	tn := &Testnet{cfg: Config{Binary: helperBinary(t), Dir: t.TempDir(), LogLevel: "info"}, out: newPrinter(&out, false), chain: params.Minimal()}
+	spec := NodeSpec{Name: "beacon-0", Role: RoleBeacon, Dir: filepath.Join(tn.cfg.Dir, "beacon-0"), P2PPort: 1, HTTPPort: port, MetricsPort: 2}
+	p, err := tn.startNew(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("startNew with a taken port: %v", err)
+	}
+	t.Cleanup(p.Kill)
+	if p.Spec.HTTPPort == port || !p.Running() {
+		t.Fatalf("process on HTTP port %d (taken %d), running %v", p.Spec.HTTPPort, port, p.Running())
+	}
+	if !strings.Contains(out.String(), "starting again on other ports") {
+		t.Fatalf("no progress line about the move: %q", out.String())
+	}
+
+	fixed := &Testnet{cfg: Config{Binary: helperBinary(t), Dir: t.TempDir(), LogLevel: "info", BasePort: port}, out: newPrinter(nil, false), chain: params.Minimal()}
+	spec.Dir = filepath.Join(fixed.cfg.Dir, "beacon-0")
+	q, err := fixed.startNew(context.Background(), spec)
+	if q != nil {
+		t.Cleanup(q.Kill)
+	}
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("startNew with a base port and a taken port: %v, want the bind error", err)
 	}
 }

@@ -285,24 +285,27 @@ func (t *Testnet) layout(s NodeSpec) (NodeSpec, error) {
 		return NodeSpec{}, fmt.Errorf("start %s: more than %d processes", s.Name, MaxProcesses)
 	}
 	s.Index, s.Dir = i, filepath.Join(t.cfg.Dir, s.Name)
-	if err := t.cfg.layoutPprof(&s); err != nil {
-		return s, err
-	}
 	if t.cfg.BasePort > 0 {
 		s.P2PPort, s.HTTPPort, s.MetricsPort = t.cfg.ports(i)
-		return s, nil
+		return s, t.cfg.layoutPprof(&s)
 	}
+	return s, t.cfg.freePorts(&s)
+}
+
+// freePorts gives s free ports (p2p on TCP and UDP, HTTP, metrics and,
+// when profiling, pprof).
+func (c Config) freePorts(s *NodeSpec) error {
 	var err error
 	if s.P2PPort, err = freePort(true); err != nil {
-		return s, err
+		return err
 	}
 	if s.HTTPPort, err = freePort(false); err != nil {
-		return s, err
+		return err
 	}
 	if s.MetricsPort, err = freePort(false); err != nil {
-		return s, err
+		return err
 	}
-	return s, nil
+	return c.layoutPprof(s)
 }
 
 // freePort returns a port that was free a moment ago on 127.0.0.1 for TCP
@@ -334,11 +337,28 @@ func (t *Testnet) startNew(ctx context.Context, s NodeSpec) (*Process, error) {
 	t.mu.Lock()
 	t.procs = append(t.procs, p)
 	t.mu.Unlock()
-	if err := t.launch(ctx, p); err != nil {
-		return p, err
+	for attempt := 1; ; attempt++ {
+		err := t.launch(ctx, p)
+		if err == nil {
+			break
+		}
+		// A free port is free only until something binds it: another
+		// testnet or test on the machine may take it between freePort and
+		// the node's bind. Only a process that never listened moves.
+		if t.cfg.BasePort > 0 || attempt >= launchAttempts || !strings.Contains(err.Error(), "address already in use") {
+			return p, err
+		}
+		t.out.progress("%s: a port was taken before it bound (attempt %d), starting again on other ports", s.Name, attempt)
+		if err := t.cfg.freePorts(&p.Spec); err != nil {
+			return p, err
+		}
 	}
 	return p, t.writeManifest()
 }
+
+// launchAttempts bounds the starts of a new process whose free ports were
+// taken before it bound them.
+const launchAttempts = 3
 
 // launch starts p with the addresses of the other running processes as
 // bootnodes and waits for its listen line.
