@@ -113,11 +113,12 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 			rep: &Report{Name: sc.Name, Engine: EngineTestnet, Description: sc.Description, File: sc.File, Seed: nw.Seed,
 				Network: nw, SlotsPerEpoch: slotsPerEpoch, Replay: opt.Replay,
 				Steps: []Fired{}, Windows: []Window{}, Slashings: []Slashing{}}},
-		tn: tn, peers: map[string]string{}, want: wantedMetrics(sc), tr: core.New(tn.ChainConfig()), log: logger,
+		tn: tn, peers: map[string]string{}, want: wantedMetrics(sc), log: logger,
 	}
 	if err := tn.Start(ctx); err != nil {
 		return fail(err)
 	}
+	r.tr = core.New(tn.ChainConfig()) // known once Start wrote the genesis
 	if !to.Keep {
 		defer tn.Stop()
 	}
