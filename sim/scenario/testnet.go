@@ -21,11 +21,11 @@ import (
 // The testnet engine: the scenario's timeline on a local testnet of real
 // processes (sim/testnet). Network node i is the beacon node beacon-i (the
 // validators split evenly); shard nodes and fishermen run beside them. The
-// runner follows the real clock from the genesis: at each slot's start it
+// runner follows the real clock from the genesis: a third into each slot
+// it samples every node over its HTTP API (and metrics endpoint), then
 // fires the slot's steps through the nodes' debug API (--debug-api,
 // docs/api.md) and the process lifecycle (kill -9, restart on the data
-// dir), and a third into the slot it samples every node over its HTTP API
-// (and metrics endpoint). The Report
+// dir). The Report
 // is the simulator's, so the same evaluate checks the expectations and the
 // same report writer draws it; it is not deterministic (real time and
 // scheduling), so its TraceHash is a hash of the samples.
@@ -135,10 +135,16 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 	end := nw.Epochs * slotsPerEpoch
 	genesis := tn.GenesisTime()
 	for slot := uint64(0); slot <= end; slot++ {
-		if err := sleepUntil(ctx, genesis.Add(time.Duration(slot)*slotTime)); err != nil {
+		// A slot is sampled a third into it, when the nodes attest: at
+		// its start its block is still on its way, and nodes that have
+		// and have not yet received it show two heads. The slot's steps
+		// follow the sample, as on the simulator, so a sample shows the
+		// network before the steps of its slot.
+		if err := sleepUntil(ctx, genesis.Add(time.Duration(slot)*slotTime+slotTime/3)); err != nil {
 			r.pending.Wait()
 			return fail(err)
 		}
+		r.sampleTestnet(ctx, slot)
 		for _, st := range sc.Timeline {
 			fireAt := st.Slot
 			if st.Action.Kind == "equivocate" && fireAt > 0 {
@@ -151,14 +157,6 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 				}
 			}
 		}
-		// Sampled a third into the slot, when the nodes attest: at the
-		// slot's start the slot's block is still on its way, and nodes
-		// that have and have not yet received it show two heads.
-		if err := sleepUntil(ctx, genesis.Add(time.Duration(slot)*slotTime+slotTime/3)); err != nil {
-			r.pending.Wait()
-			return fail(err)
-		}
-		r.sampleTestnet(ctx, slot)
 		if opt.OnSlot != nil && slot < end {
 			opt.OnSlot(slot, end)
 		}
