@@ -145,14 +145,16 @@ type GossipConfig struct {
 //   - P7 behaviour penalty (broken IHAVE promises, GRAFT during backoff):
 //     BehaviourPenaltyWeight * (count-6)^2.
 //
-// The sum of the positive topic terms is capped at TopicScoreCap, so good
-// behaviour cannot buy much credit. With the defaults (weight -1, cap 10),
-// for a peer without credit: one rejected message costs -1, 4 rejects put
+// The sum of all topic scores (credit and penalties together) is capped at
+// TopicScoreCap, so good behaviour cannot buy much credit; a topic can give
+// up to +13 (P1 3, P2 10), so a peer with credit on several topics absorbs
+// a penalty on one before the cap bites. With the defaults (weight -1, cap
+// 10), for a peer without credit, rejects on one topic: one costs -1, 4 put
 // it below the gossip threshold (-16 < -10: no IHAVE/IWANT with it), 8
-// below the publish threshold (-64 < -50: we stop publishing to it), 9 (10
-// with the full +10 credit) below the graylist threshold (-81 < -80):
-// gossipsub then ignores all its RPCs, and the Node disconnects it at the
-// next score sample and refuses it for BanDuration. The invalid-message
+// below the publish threshold (-64 < -50: we stop publishing to it), 9
+// below the graylist threshold (-81 < -80; 10 when its other topics bring
+// +10 in all): gossipsub then ignores all its RPCs, and the Node
+// disconnects it at the next score sample and refuses it for BanDuration. The invalid-message
 // counter decays by 1% per second while connected; a disconnected peer's
 // score is frozen for RetainScore and then forgotten.
 type ScoreConfig struct {

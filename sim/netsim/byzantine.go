@@ -64,7 +64,7 @@ func (s *Sim) split(from int, topic string, one, other []byte) {
 	msgs := [2][]byte{one, other}
 	n := s.nodes[from]
 	n.seen[ids[0]], n.seen[ids[1]] = true, true
-	for k, to := range s.net.mesh[from] {
+	for k, to := range s.meshOf(from) {
 		data, id := msgs[k%2], ids[k%2]
 		s.send(from, to, topic, data, len(data), func() { s.receive(to, from, topic, data, id) })
 	}

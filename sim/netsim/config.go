@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shardlab/shardlab/beacon/params"
+	"github.com/shardlab/shardlab/p2p"
 )
 
 // Config configures a simulation.
@@ -59,6 +60,9 @@ type Config struct {
 	// Shard is the shard side: shard nodes, shards and workload (zero: a
 	// beacon-only run; see shard.go).
 	Shard ShardConfig
+	// Score is the peer scoring (score.go) of the nodes (nil: p2p's
+	// default, p2p.DefaultConfig().Score; Enabled false: none).
+	Score *p2p.ScoreConfig
 }
 
 // DefaultConfig is 4 nodes, 64 validators, 8 epochs of 2-second slots,

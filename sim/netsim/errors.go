@@ -12,3 +12,7 @@ var ErrTimeout = errors.New("request timed out")
 
 // ErrUnknownPeer is the error of a request to a peer that is not simulated.
 var ErrUnknownPeer = errors.New("unknown peer")
+
+// ErrDisconnected is the error of a request to a peer disconnected for its
+// score (score.go).
+var ErrDisconnected = errors.New("peer disconnected for its score")

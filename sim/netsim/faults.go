@@ -145,6 +145,7 @@ func (s *Sim) Restart(i int) error {
 	}
 	n.down = false
 	n.seen = make(map[msgID]bool)
+	s.forgetScores(i) // a new process keeps no scores or bans (score.go)
 	for _, p := range s.peersOf(i) {
 		n.h.OnPeerConnected(p)
 	}

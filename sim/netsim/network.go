@@ -188,7 +188,18 @@ func (s *Sim) shardServers(n int) [][]int {
 
 // peersOf is node i's peer set, sorted (connections stay up; a partition
 // drops their messages). The caller may modify the slice.
-func (s *Sim) peersOf(i int) []peer.ID { return slices.Clone(s.net.connIDs[i]) }
+func (s *Sim) peersOf(i int) []peer.ID {
+	if len(s.score.bans) == 0 {
+		return slices.Clone(s.net.connIDs[i])
+	}
+	var out []peer.ID // without the links closed for a score (score.go)
+	for k, j := range s.net.conns[i] {
+		if !s.linkCut(i, j) {
+			out = append(out, s.net.connIDs[i][k])
+		}
+	}
+	return out
+}
 
 // Partition cuts the network into groups: nodes in different groups (and
 // nodes not listed, which form one more group) no longer reach each other.
@@ -220,7 +231,7 @@ func (s *Sim) At(sinceGenesis time.Duration, f func()) {
 // deliver on arrival, unless the message is lost or a partition separates
 // the nodes then.
 func (s *Sim) send(from, to int, label string, data []byte, size int, deliver func()) {
-	if s.nodes[from].down || s.nodes[to].down {
+	if s.nodes[from].down || s.nodes[to].down || s.linkCut(from, to) {
 		s.stats.Dropped++
 		return
 	}
@@ -248,7 +259,7 @@ func (s *Sim) send(from, to int, label string, data []byte, size int, deliver fu
 		s.net.last[from][to] = at
 	}
 	s.loop.schedule(at, func() {
-		if s.net.group[from] != s.net.group[to] || s.nodes[to].down {
+		if s.net.group[from] != s.net.group[to] || s.nodes[to].down || s.linkCut(from, to) {
 			s.stats.Dropped++
 			return
 		}
@@ -270,7 +281,7 @@ func (s *Sim) publish(from int, topic string, data []byte) {
 // it is down until the restart): the copy is counted as a duplicate and
 // not scheduled, which spares most of a mesh run's events.
 func (s *Sim) forward(from, except int, topic string, data []byte, id msgID) {
-	for _, to := range s.net.mesh[from] {
+	for _, to := range s.meshOf(from) {
 		switch {
 		case to == except:
 		case s.nodes[to].seen[id]:
@@ -304,6 +315,10 @@ func (s *Sim) request(from int, p peer.ID, protocol string, req []byte, maxChunk
 	to, ok := s.net.index[p]
 	if !ok {
 		s.loop.schedule(s.loop.now, func() { done(nil, fmt.Errorf("request %s: %w: %s", protocol, ErrUnknownPeer, p)) })
+		return
+	}
+	if s.linkCut(from, to) {
+		s.loop.schedule(s.loop.now, func() { done(nil, fmt.Errorf("request %s: %w: %s", protocol, ErrDisconnected, p)) })
 		return
 	}
 	answered := false

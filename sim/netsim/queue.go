@@ -96,6 +96,7 @@ const (
 	recResponse = 3
 	recTimer    = 4
 	recSlot     = 5
+	recScore    = 6 // a peer scored out (score.go)
 )
 
 // record adds one record: kind, time, receiving and sending node, a label

@@ -217,10 +217,13 @@ func (s *Sim) beaconEvent(n *node, ev bchain.Event) {
 // onGossip hands a gossip message to the node's handlers: shard topics to
 // the shard handler, the others to the beacon handler.
 func (n *node) onGossip(topic string, from peer.ID, data []byte) handler.Verdict {
+	v := n.h.OnGossip
 	if n.shard != nil && slices.Contains(n.shard.h.Topics(), topic) {
-		return n.shard.h.OnGossip(topic, from, data)
+		v = n.shard.h.OnGossip
 	}
-	return n.h.OnGossip(topic, from, data)
+	verdict := v(topic, from, data)
+	n.s.judged(n.index, from, topic, verdict) // peer scoring (score.go)
+	return verdict
 }
 
 // onRequest hands a request to the handler serving its protocol: the

@@ -212,7 +212,7 @@ func (s *Sim) sendGarbage(from int) {
 	g.sent++
 	id := newMsgID(topic, data)
 	s.nodes[from].seen[id] = true
-	for _, to := range s.net.mesh[from] {
+	for _, to := range s.meshOf(from) {
 		s.send(from, to, topic, data, len(data), func() {
 			n := s.nodes[to]
 			if n.seen[id] {

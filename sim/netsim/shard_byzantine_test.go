@@ -203,10 +203,12 @@ func TestClaimAttacks(t *testing.T) {
 	}
 }
 
-// TestGarbagePeer has beacon node 0 send garbage for two epochs: no node
-// accepts any, and the network finalizes as usual.
+// TestGarbagePeer has beacon node 0 send garbage for two epochs with peer
+// scoring off: no node accepts any, and the network finalizes as usual.
+// (With scoring on node 0 is cut off: TestGarbagePeerScoredOut.)
 func TestGarbagePeer(t *testing.T) {
 	s := runShardSim(t, 4)
+	s.score.cfg.Enabled = false
 	s.RunSlots(7)
 	if err := s.GarbagePeer(0, 8, 16); err != nil {
 		t.Fatal(err)

@@ -42,6 +42,7 @@ type Sim struct {
 	closed         bool
 	eth1           eth1Chain    // the simulated eth1 chain (registry.go)
 	bad            misbehaviour // validator misbehaviour (misbehave.go)
+	score          scoring      // peer scoring (score.go)
 }
 
 // New builds a simulation: the interop genesis of cfg.Validators, the nodes
@@ -66,6 +67,10 @@ func New(cfg Config) (*Sim, error) {
 	if err := pc.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	scoreCfg, err := cfg.scoreConfig()
+	if err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -76,6 +81,7 @@ func New(cfg Config) (*Sim, error) {
 		slot: time.Duration(pc.SecondsPerSlot) * time.Second,
 	}
 	s.requestTimeout = s.slot
+	s.score.cfg = scoreCfg
 	s.eth1.s = s
 	sh, err := newShared(cfg, pc)
 	if err != nil {
@@ -279,6 +285,8 @@ type Result struct {
 	Caches CacheStats
 	// FakeBLS says that no signature was verified (Config.FakeBLS).
 	FakeBLS bool
+	// ScoredOut are the peers disconnected for their score (score.go).
+	ScoredOut []ScoreEvent
 }
 
 // TraceHex is the trace hash in hex.
@@ -333,5 +341,6 @@ func (s *Sim) Run(ctx context.Context, onEpoch func(EpochReport)) (*Result, erro
 	res.SimTime = time.Duration(s.nextSlot) * s.slot
 	res.Wall = time.Since(wallStart)
 	res.Events, res.Stats, res.Caches = s.loop.events, s.stats, s.shared.stats()
+	res.ScoredOut = s.ScoredOut()
 	return res, nil
 }

@@ -127,7 +127,10 @@ type Expectation struct {
 	// with label matchers) and Role the nodes it is read from: "beacon"
 	// (default) or "shard" (testnet engine: the shard nodes).
 	Metric, Role string
-	line         int
+	// Peer is the scored node of scored_out: an index, "honest" or ""
+	// (any; scoring.go).
+	Peer string
+	line int
 }
 
 // The accepted keys, for errors that say what was expected.
@@ -138,8 +141,8 @@ var (
 	actionKeys  = append(append([]string{"partition", "heal", "isolate", "latency", "loss", "crash", "restart", "offline", "online", "equivocate", "double_vote", "surround_vote", "invalid_state_root"}, registryActions...), append(shardActionKeys, netActionKeys...)...)
 	stepKeys    = append([]string{"name", "at"}, actionKeys...)
 	selectKeys  = []string{"nodes", "validators", "fraction"}
-	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account", "metric", "role"}
-	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric", "synced"}, registryChecks...), shardChecks...)
+	expectKeys  = []string{"name", "check", "op", "value", "validators", "nodes", "at", "within", "shard", "reason", "account", "metric", "role", "node"}
+	checks      = append(append([]string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric", "synced"}, registryChecks...), append(shardChecks, scoreChecks...)...)
 	ops         = []string{">=", "<=", "=", "advancing", "not_advancing"}
 )
 
@@ -478,11 +481,14 @@ func (p *parser) expectation(n *yaml.Node) Expectation {
 			e.Within = p.when(v)
 		case "metric", "role":
 			p.metricKey(k, v, &e)
+		case "node":
+			p.scoredNode(v, &e)
 		default:
 			p.shardExpectKey(k, v, &e)
 		}
 	})
 	p.checkMetric(n, &e)
+	p.checkScored(n, &e, hasValue)
 	switch {
 	case e.Check == "":
 		p.errf(n, "expected key check: %s", strings.Join(checks, ", "))

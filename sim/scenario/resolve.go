@@ -99,6 +99,9 @@ func (p *parser) resolve(root *yaml.Node, sc *Scenario) {
 				p.errf(pos, "expectation %q names node %d, expected 0..%d", e.Name, n, nw.Nodes-1)
 			}
 		}
+		if err := checkScoredNode(*e, nw); err != nil {
+			p.errf(pos, "expectation %q: %v", e.Name, err)
+		}
 		if err := checkShardExpectation(*e, nw); err != nil {
 			p.errf(pos, "expectation %q: %v", e.Name, err)
 		}

@@ -90,6 +90,8 @@ type Report struct {
 	Events []Event  `json:"events,omitempty"`
 	// Shard is the shard layer's series (shard.go; nil without shards).
 	Shard *ShardSeries `json:"shard,omitempty"`
+	// ScoredOut are the peers disconnected for their score (scoring.go).
+	ScoredOut []ScoringOut `json:"scored_out,omitempty"`
 }
 
 // Hash is the sha256 of the report's JSON.
@@ -209,6 +211,9 @@ func (r *run) finish(end uint64) {
 		if isShardCheck(e.Check) {
 			o = evaluateShard(e, r.rep)
 		}
+		if e.Check == checkScoredOut {
+			o = evaluateScored(e, r.sc, r.rep)
+		}
 		r.rep.Expectations = append(r.rep.Expectations, o)
 		r.rep.Pass = r.rep.Pass && o.Pass
 	}
@@ -237,6 +242,7 @@ func (r *run) sample(slot uint64) error {
 		smp.Nodes = append(smp.Nodes, ns)
 	}
 	r.record(slot, smp)
+	r.sampleScores()
 	return r.sampleShard(slot)
 }
 

@@ -71,8 +71,9 @@ func TestAfterResolves(t *testing.T) {
 	}
 }
 
-// TestBuiltinsPass runs every built-in twice: all expectations hold and the
-// two reports are identical.
+// TestBuiltinsPass runs every built-in twice: all expectations hold, no
+// honest node is scored out for its gossip (only a garbage_peer or
+// claim_attack sender may be) and the two reports are identical.
 func TestBuiltinsPass(t *testing.T) {
 	list, err := Builtins()
 	if err != nil {
@@ -100,6 +101,11 @@ func TestBuiltinsPass(t *testing.T) {
 				}
 				if !r.Pass {
 					t.Fatalf("report does not pass")
+				}
+				for _, so := range r.ScoredOut {
+					if !slices.Contains(byzantineSenders(sc), so.Peer) {
+						t.Errorf("honest node %d scored out by node %d at slot %d (score %g)", so.Peer, so.Node, so.Slot, so.Score)
+					}
 				}
 				hashes = append(hashes, r.Hash())
 			}
