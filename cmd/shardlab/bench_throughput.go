@@ -66,7 +66,7 @@ func benchThroughputCommand() *cli.Command {
 			&cli.StringFlag{Name: "node-log-level", Usage: "the nodes' --log-level", Value: tn.LogLevel, Category: categoryBench},
 			&cli.PathFlag{Name: "out", Usage: "directory of results.json, results.csv and report.html", Value: "bench-results", Category: categoryOutput},
 			&cli.PathFlag{Name: "compare", Usage: "an earlier results.json to compare with", Category: categoryOutput},
-			&cli.PathFlag{Name: "cpuprofile", Usage: "write CPU profiles of every node and of the benchmark over the measured window into this directory (one subdirectory per sweep point); the nodes serve pprof on 127.0.0.1", Category: categoryOutput},
+			&cli.PathFlag{Name: "cpuprofile", Usage: "write CPU profiles of every node and of the benchmark over the measured window into this directory (one subdirectory per sweep point); the nodes serve pprof on 127.0.0.1. With --engine sim: the simulator's own profile of the whole run (bench.pprof)", Category: categoryOutput},
 			&cli.BoolFlag{Name: "plain", Usage: "print progress as lines even on a terminal", Category: categoryOutput},
 		},
 		Action: runBenchThroughput,

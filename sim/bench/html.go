@@ -26,6 +26,7 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}
 .note{color:#555;font-size:90%}figure.chart{margin:0 0 1em 0;width:650px}figcaption{font-weight:bold;font-size:90%}
+.scroll{max-width:100%;overflow-x:auto;margin:1em 0}.scroll table{margin:0}td.why{min-width:22em;max-width:40em}
 </style></head><body>
 <h1>shardlab bench throughput</h1>
 <p>{{.Created.Format "2006-01-02 15:04:05 MST"}} &middot; <code>{{.Command}}</code></p>
@@ -33,7 +34,7 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:w
 <table><tr><th class="l">CPUs</th><td>{{.Machine.CPUs}}</td></tr><tr><th class="l">CPU</th><td class="l">{{.Machine.CPUModel}}</td></tr>
 <tr><th class="l">memory</th><td>{{.Mem}}</td></tr><tr><th class="l">OS/arch</th><td class="l">{{.Machine.OS}}/{{.Machine.Arch}}, {{.Machine.GoVersion}}</td></tr></table>
 <h2>Runs</h2>
-<table id="runs"><tr><th>shards</th><th>slot</th><th>x-shard</th><th>mode</th><th>nodes (beacon+shard)</th><th>accounts</th><th>zipf</th><th>held rate</th><th>cap</th>
+<div class="scroll" id="runs-scroll"><table id="runs"><tr><th>shards</th><th>slot</th><th>x-shard</th><th>mode</th><th>nodes (beacon+shard)</th><th>accounts</th><th>zipf</th><th>held rate</th><th>cap</th>
 <th>offered</th><th>accepted</th><th>included</th><th>crosslinked</th><th>finalized</th><th>claimed</th>
 <th>incl. p50/p90/p99 s</th><th>crosslink p50/p99 s</th><th>finality p50/p99 s</th><th>claim p50/p99 s</th><th>CPU util</th><th>CPU-s/1000 tx</th><th>net bytes/tx</th><th class="l">bottleneck</th></tr>
 {{range .Runs}}<tr><td>{{.Point.Shards}}</td><td>{{.Point.SlotSeconds}}s</td><td>{{pct .Point.CrossShard}}</td><td>{{.Point.Mode}}</td><td>{{.Point.BeaconNodes}}+{{.Point.ShardNodes}}</td>
@@ -41,16 +42,16 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:w
 <td>{{f1 .Rates.Offered}}</td><td>{{f1 .Rates.Accepted}}</td><td>{{f1 .Rates.Included}}</td><td>{{f1 .Rates.Crosslinked}}</td><td>{{f1 .Rates.Finalized}}</td><td>{{f1 .Rates.Claimed}}</td>
 <td>{{f2 .Latency.Inclusion.P50}} / {{f2 .Latency.Inclusion.P90}} / {{f2 .Latency.Inclusion.P99}}</td><td>{{f1 .Latency.Crosslink.P50}} / {{f1 .Latency.Crosslink.P99}}</td>
 <td>{{f1 .Latency.Finality.P50}} / {{f1 .Latency.Finality.P99}}</td><td>{{f1 .Latency.Claim.P50}} / {{f1 .Latency.Claim.P99}}</td>
-<td>{{pct .CPUUtil}}</td><td>{{f2 .CPUPer1000}}</td><td>{{f0 .NetBytesPerTx}}</td><td class="l">{{.Bottleneck}}</td></tr>
-{{end}}</table>
+{{if eq .Point.Engine "sim"}}<td>-</td><td>-</td><td>-</td>{{else}}<td>{{pct .CPUUtil}}</td><td>{{f2 .CPUPer1000}}</td><td>{{f0 .NetBytesPerTx}}</td>{{end}}<td class="l why">{{.Bottleneck}}</td></tr>
+{{end}}</table></div>
 <p class="note">Rates are transactions per second over each run's measured window (warm-up excluded); a stage's rate counts the
 window's transactions that reached it by the end of the run. Latencies are from the moment a transaction was offered.
 Network bytes are the nodes' libp2p stream bytes sent in the window, per included transaction. See docs/benchmarks.md.</p>
 {{if .Scaling}}<h2>Scaling</h2>
-<table id="scaling"><tr><th>shards</th><th>x-shard</th><th>slot</th><th>included tx/s</th><th>p50 s</th><th>p99 s</th><th>CPU-s/1000 tx</th><th>efficiency vs 1 shard</th><th>per core tx/s</th><th>projection*</th></tr>
-{{range .Scaling}}<tr><td>{{.Shards}}</td><td>{{pct .CrossShard}}</td><td>{{.SlotSeconds}}s</td><td>{{f1 .Included}}</td><td>{{f2 .P50}}</td><td>{{f2 .P99}}</td><td>{{f2 .CPUPer1000}}</td>
-<td>{{if .Efficiency}}{{pct .Efficiency}}{{else}}-{{end}}</td><td>{{f1 .PerCore}}</td><td>{{if .Projection}}{{f0 .Projection}}{{else}}-{{end}}</td></tr>
-{{end}}</table>
+<div class="scroll" id="scaling-scroll"><table id="scaling"><tr><th>shards</th><th>x-shard</th><th>slot</th><th>included tx/s</th><th>p50 s</th><th>p99 s</th><th>CPU-s/1000 tx</th><th>efficiency vs 1 shard</th><th>per core tx/s</th><th>projection*</th></tr>
+{{range .Scaling}}<tr><td>{{.Shards}}</td><td>{{pct .CrossShard}}</td><td>{{.SlotSeconds}}s</td><td>{{f1 .Included}}</td><td>{{f2 .P50}}</td><td>{{f2 .P99}}</td><td>{{if .PerCore}}{{f2 .CPUPer1000}}{{else}}-{{end}}</td>
+<td>{{if .Efficiency}}{{pct .Efficiency}}{{else}}-{{end}}</td><td>{{if .PerCore}}{{f1 .PerCore}}{{else}}-{{end}}</td><td>{{if .Projection}}{{f0 .Projection}}{{else}}-{{end}}</td></tr>
+{{end}}</table></div>
 <p class="note">All shards share this machine's {{.Machine.CPUs}} cores: more shards add no cores here. Per core = included / {{.Machine.CPUs}}.
 * A projection, not a measurement: per-core tx/s &times; shard nodes, assuming one core per shard node and linear scaling; shown only for CPU-bound runs.</p>
 {{end}}
@@ -144,8 +145,10 @@ func (rs *Results) charts() []chart.Chart {
 		}
 		name := fmt.Sprintf("%.0f%% cross-shard", 100*x)
 		ts.Series = append(ts.Series, chart.Series{Name: name, X: sh, Y: inc})
-		ls.Series = append(ls.Series, chart.Series{Name: name + " p50", X: sh, Y: p50, Colour: chart.Colour(i)},
-			chart.Series{Name: name + " p99", X: sh, Y: p99, Dashed: true, Colour: chart.Colour(i)})
+		// p50 and p99 each get their own colour (and p99 a dashed line),
+		// named in the legend.
+		ls.Series = append(ls.Series, chart.Series{Name: name + " p50", X: sh, Y: p50, Colour: chart.Colour(2 * i)},
+			chart.Series{Name: name + " p99", X: sh, Y: p99, Dashed: true, Colour: chart.Colour(2*i + 1)})
 	}
 	for _, sh := range shardCounts(rs.Runs) {
 		t := plot.Tick{Value: float64(sh), Label: fmt.Sprint(sh)}

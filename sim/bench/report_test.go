@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -176,5 +177,52 @@ func TestWriteFilesAndCompare(t *testing.T) {
 		if !strings.Contains(tb.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, tb.String())
 		}
+	}
+}
+
+// TestLatencyChartColours: in the latency-vs-shards chart of a sweep over
+// two cross-shard fractions every series (p50 and p99 of each) has its own
+// colour, and the legend names each one.
+func TestLatencyChartColours(t *testing.T) {
+	t.Parallel()
+	rs := cannedResults()
+	for _, r := range slices.Clone(rs.Runs) {
+		r.Point.CrossShard = 0
+		rs.Runs = append(rs.Runs, r)
+	}
+	var found bool
+	for _, c := range rs.charts() {
+		if c.ID != "latency-vs-shards" {
+			continue
+		}
+		found = true
+		if len(c.Series) != 4 {
+			t.Fatalf("%d series, want p50 and p99 of 2 cross-shard fractions", len(c.Series))
+		}
+		svg, err := c.SVG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]string{}
+		for _, s := range c.Series {
+			if s.Colour == nil {
+				t.Fatalf("series %q has no colour", s.Name)
+			}
+			r, g, b, _ := s.Colour.RGBA()
+			hex := fmt.Sprintf("#%02X%02X%02X", r>>8, g>>8, b>>8)
+			if other, ok := seen[hex]; ok {
+				t.Errorf("series %q and %q share colour %s", s.Name, other, hex)
+			}
+			seen[hex] = s.Name
+			if !strings.Contains(string(svg), "stroke:"+hex) {
+				t.Errorf("series %q: no stroke %s in the SVG", s.Name, hex)
+			}
+			if !strings.Contains(string(svg), s.Name) {
+				t.Errorf("series %q is not in the legend", s.Name)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no latency-vs-shards chart")
 	}
 }

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -54,8 +56,8 @@ func TestRunSim(t *testing.T) {
 	}
 }
 
-// TestRunSimRefuses: the wall-clock rate controls and CPU profiles are
-// refused on the simulator.
+// TestRunSimRefuses: the wall-clock rate controls are refused on the
+// simulator.
 func TestRunSimRefuses(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -65,7 +67,6 @@ func TestRunSimRefuses(t *testing.T) {
 		{"find-max", func(c *Config) { c.FindMax = true }},
 		{"ramp", func(c *Config) { c.Ramp = time.Second }},
 		{"bursts", func(c *Config) { c.BurstFactor, c.BurstEvery, c.BurstLength = 2, 10*time.Second, time.Second }},
-		{"cpu profile", func(c *Config) { c.CPUProfile = t.TempDir() }},
 		{"cap fraction with find-max", func(c *Config) { c.CapFraction, c.FindMax = 0.5, true }},
 		{"cap fraction out of range", func(c *Config) { c.CapFraction = 5 }},
 	} {
@@ -92,5 +93,28 @@ func TestRunSimCapFraction(t *testing.T) {
 	}
 	if r.HeldRate != 256 || r.Counts.Offered != 2048 {
 		t.Fatalf("held %v, offered %d; want 256 tx/s, 2048 in 8 s", r.HeldRate, r.Counts.Offered)
+	}
+}
+
+// TestRunSimCPUProfile: with a CPU profile directory the simulator's run
+// writes its own profile there (bench.pprof, gzipped pprof) and lists it.
+func TestRunSimCPUProfile(t *testing.T) {
+	cfg := simTestConfig(t)
+	cfg.Drain = 0
+	cfg.CPUProfile = filepath.Join(t.TempDir(), "prof")
+	r, err := RunSim(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(cfg.CPUProfile, "bench.pprof")
+	if len(r.Profiles) != 1 || r.Profiles[0].Name != "bench" || r.Profiles[0].Path != want {
+		t.Fatalf("profiles %+v notes %q, want %s", r.Profiles, r.Notes, want)
+	}
+	b, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("%s: %d bytes, not a gzipped pprof profile", want, len(b))
 	}
 }
