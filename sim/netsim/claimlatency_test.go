@@ -21,17 +21,7 @@ import (
 // that beacon block arrives, not at the next slot start, at which the
 // proposer of that slot builds too (the claim then came a slot later).
 func TestClaimOneSlotAfterClaimable(t *testing.T) {
-	c := DefaultConfig()
-	c.Shard = ShardConfig{Nodes: 2, Shards: 8}
-	s, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	dom, err := s.TxDomain()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dom := newShardSim(t)
 	const src, dst = 1, 6
 	tx := &st.Transaction{Shard: src, From: 2, Nonce: 0, ToShard: dst, To: 3, Amount: 5}
 	shardcore.SignTx(dom, tx, shardcore.AccountKey(tx.Shard, tx.From))
@@ -74,6 +64,24 @@ func TestClaimOneSlotAfterClaimable(t *testing.T) {
 	if want := linkedAt + spe + 1; claimedAt != want {
 		t.Fatalf("sent at slot %d, crosslink written at slot %d, claimed at slot %d; want %d", sentAt, linkedAt, claimedAt, want)
 	}
+}
+
+// newShardSim starts a simulation of the default network with 2 shard
+// nodes and 8 shards (closed when t ends), with its transaction domain.
+func newShardSim(t *testing.T) (*Sim, shardcore.TxDomain) {
+	t.Helper()
+	c := DefaultConfig()
+	c.Shard = ShardConfig{Nodes: 2, Shards: 8}
+	s, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	dom, err := s.TxDomain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dom
 }
 
 // includedAt is the slot of shard's canonical block that holds tx (0: none
