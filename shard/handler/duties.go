@@ -15,8 +15,14 @@ import (
 // order: every new beacon block is looked at by the fisherman (included
 // fraud proofs, crosslink votes for proven blocks) and may release shard
 // blocks that waited for it; a new head is shown to the shard chains
-// (crosslinks, anchors, reorgs) and may make queued fraud proofs
-// submittable. all says events were dropped: refresh everything.
+// (crosslinks, anchors, reorgs), may make queued fraud proofs submittable
+// and starts a relay pass through it (startRelay): a head whose window
+// state holds a new crosslink makes its receipts claimable, and relaying
+// them now, a few milliseconds into the slot whose beacon block it
+// usually is, puts the claims in the destination's pool before the next
+// slot's proposer builds (the slot-start pass sees that head only when
+// the next slot's proposal already runs). all says events were dropped:
+// refresh everything.
 func (h *Handler) OnBeaconEvents(batch []bchain.Event, all bool) {
 	newHead, reorg, newBlock := all, all, all
 	for _, ev := range batch {
@@ -32,6 +38,9 @@ func (h *Handler) OnBeaconEvents(batch []bchain.Event, all bool) {
 	if newHead {
 		h.ObserveHead(reorg)
 		h.fraud.flush()
+		if !h.beaconSyncing() {
+			h.startRelay(h.currentSlot(), nil, nil)
+		}
 	}
 	if newBlock {
 		h.retryPending(bt.Root{})
@@ -68,20 +77,45 @@ func (h *Handler) OnSlotStart(slot bt.Slot) {
 	h.startRelay(slot, head, window)
 }
 
-// startRelay starts a relay pass through Config.Background, unless the
-// previous pass still runs (its successor then covers this slot's receipts
-// at the next slot start). Building claims can take longer than a slot
-// under load; run inline it delayed the slot loop, which then skipped
-// slots and their proposals. It reports whether it started a pass. The
-// relayer guards its own state, so a pass may run beside other handler
-// calls.
+// startRelay starts a relay pass through Config.Background, through head
+// and its window state window, or through the beacon head of the moment
+// when head is nil. Building claims can take longer than a slot under
+// load; run inline it delayed the slot loop, which then skipped slots and
+// their proposals. Passes never overlap: while one runs, a call only
+// marks that another is wanted, and the running pass then goes on with a
+// pass through the beacon head of that moment (so a head that arrives
+// during a slow pass is relayed as soon as the pass ends, not a slot
+// later). It reports whether it started a pass. The relayer guards its
+// own state, so a pass may run beside other handler calls; its sent
+// bookkeeping keeps a second pass in a slot from publishing the claims
+// the first published.
 func (h *Handler) startRelay(slot bt.Slot, head, window *bt.BeaconState) bool {
-	if !h.relaying.CompareAndSwap(false, true) {
+	h.relayMu.Lock()
+	if h.relaying {
+		h.relayAgain = true
+		h.relayMu.Unlock()
 		return false
 	}
+	h.relaying = true
+	h.relayMu.Unlock()
 	pass := func() {
-		defer h.relaying.Store(false)
-		h.relay.run(slot, head, window)
+		for {
+			if head == nil {
+				var root bt.Root
+				root, _ = h.bchain.Head()
+				head = h.bchain.HeadState()
+				window = h.WindowState(root, head)
+			}
+			h.relay.run(slot, head, window)
+			h.relayMu.Lock()
+			again := h.relayAgain
+			h.relaying, h.relayAgain = again, false
+			h.relayMu.Unlock()
+			if !again {
+				return
+			}
+			slot, head, window = h.currentSlot(), nil, nil
+		}
 	}
 	if h.cfg.Background == nil {
 		pass()

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -145,8 +144,11 @@ type Handler struct {
 
 	fraud *fisherman
 	relay *relayer
-	// relaying is set while a relay pass runs (startRelay).
-	relaying atomic.Bool
+	// relaying is set while a relay pass runs, relayAgain when another
+	// was asked for meanwhile (startRelay).
+	relayMu    sync.Mutex
+	relaying   bool
+	relayAgain bool
 }
 
 // New returns the Handler of cfg on env.

@@ -358,7 +358,7 @@ func TestRelayRunsInBackground(t *testing.T) {
 		t.Error("a second pass started while the first runs")
 	}
 	queued[0]()
-	if h.relaying.Load() {
+	if relayBusy(h) {
 		t.Fatal("the pass ended but still counts as running")
 	}
 	if !h.startRelay(3, head, nil) || len(queued) != 2 {
@@ -367,7 +367,64 @@ func TestRelayRunsInBackground(t *testing.T) {
 	queued[1]()
 
 	h.cfg.Background = nil
-	if !h.startRelay(4, head, nil) || h.relaying.Load() {
+	if !h.startRelay(4, head, nil) || relayBusy(h) {
 		t.Error("without Background the pass must run inline and end")
+	}
+}
+
+// relayBusy reports whether a relay pass counts as running.
+func relayBusy(h *Handler) bool {
+	h.relayMu.Lock()
+	defer h.relayMu.Unlock()
+	return h.relaying
+}
+
+// TestRelayOnNewHead checks that a new beacon head starts a relay pass
+// right away, not at the next slot start (the head of slot n arrives just
+// after slot n starts; relayed only at slot n+1's start, the claims it
+// made claimable missed slot n+1's proposer, who builds at that same
+// instant), at the slot of the moment; that a head arriving while a pass
+// runs is relayed by a second pass as soon as the first ends; that no
+// pass starts while the beacon node syncs; and that other events start
+// none.
+func TestRelayOnNewHead(t *testing.T) {
+	t.Parallel()
+	h, env := newTestHandler(t, []bt.Shard{0, 3}, nil, 8)
+	var queued []func()
+	h.cfg.Background = func(f func()) { queued = append(queued, f) }
+	env.now = env.now.Add(5*time.Duration(h.pcfg.SecondsPerSlot)*time.Second + 100*time.Millisecond)
+
+	h.OnBeaconEvents([]bchain.Event{{Kind: bchain.EventNewBlock}}, false)
+	if len(queued) != 0 {
+		t.Fatalf("%d relay passes after a block that is not the head, want 0", len(queued))
+	}
+	h.OnBeaconEvents([]bchain.Event{{Kind: bchain.EventNewBlock}, {Kind: bchain.EventNewHead}}, false)
+	if len(queued) != 1 || !relayBusy(h) {
+		t.Fatalf("%d relay passes after a new head, want 1 (running: %v)", len(queued), relayBusy(h))
+	}
+	// Another head while the pass runs: no second pass beside it, one
+	// after it, in the same Background call.
+	h.OnBeaconEvents([]bchain.Event{{Kind: bchain.EventNewHead}}, false)
+	if len(queued) != 1 {
+		t.Fatalf("%d relay passes while one runs, want 1", len(queued))
+	}
+	queued[0]()
+	h.relay.mu.Lock()
+	passes := h.relay.passes
+	h.relay.mu.Unlock()
+	if relayBusy(h) || passes != 2 {
+		t.Fatalf("after the pass: running %v, %d passes run, want 2 (the second for the head that came meanwhile)", relayBusy(h), passes)
+	}
+	h.relayMu.Lock()
+	again := h.relayAgain
+	h.relayMu.Unlock()
+	if again {
+		t.Fatal("the head that arrived during the pass is still waiting")
+	}
+
+	h.cfg.BeaconSyncing = func() bool { return true }
+	h.OnBeaconEvents([]bchain.Event{{Kind: bchain.EventNewHead}}, false)
+	if len(queued) != 1 {
+		t.Fatal("a relay pass started while the beacon node syncs")
 	}
 }

@@ -37,9 +37,10 @@ type relayer struct {
 	h         *Handler
 	emptyRoot bt.Root // the data root of a crosslink listing no block
 
-	mu    sync.Mutex
-	sent  map[relayKey]relayRec
-	inbox map[bt.Shard]*inboxView // unserved destinations
+	mu     sync.Mutex
+	sent   map[relayKey]relayRec
+	inbox  map[bt.Shard]*inboxView // unserved destinations
+	passes uint64                  // relay passes run so far
 }
 
 type relayKey struct {
@@ -68,6 +69,7 @@ func (r *relayer) run(slot bt.Slot, head, window *bt.BeaconState) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.passes++
 	for dst := range bt.Shard(h.pcfg.ShardCount) {
 		if _, served := h.chains[dst]; served || int(dst) >= len(head.CurrentCrosslinks) {
 			continue

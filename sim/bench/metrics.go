@@ -65,13 +65,16 @@ type Latencies struct {
 	Crosslink Latency `json:"crosslink"`
 	Finality  Latency `json:"finality"`
 	Claim     Latency `json:"claim"`
+	// ClaimStages break Claim down (nil: no chain clock or no claim).
+	ClaimStages *ClaimStages `json:"claim_stages,omitempty"`
 }
 
 // cohort computes the counts, rates and latencies of the transactions
 // offered in [from, to) (tracker nanoseconds): each rate is the number of
 // them that reached the stage by the end of the run, over the window's
-// length; each latency is from the offer to the stage.
-func cohort(recs []txRecord, from, to int64) (Counts, Rates, Latencies) {
+// length; each latency is from the offer to the stage; the claim stages
+// are measured with clk.
+func cohort(recs []txRecord, from, to int64, clk stageClock) (Counts, Rates, Latencies) {
 	var c Counts
 	var inc, xl, fin, claim []float64
 	sec := func(d int64) float64 { return float64(d) / float64(time.Second) }
@@ -118,7 +121,8 @@ func cohort(recs []txRecord, from, to int64) (Counts, Rates, Latencies) {
 	}
 	return c, Rates{Offered: rate(c.Offered), Accepted: rate(c.Accepted), Included: rate(c.Included), Crosslinked: rate(c.Crosslinked),
 			Finalized: rate(c.Finalized), Claimed: rate(c.Claimed)},
-		Latencies{Inclusion: newLatency(inc), Crosslink: newLatency(xl), Finality: newLatency(fin), Claim: newLatency(claim)}
+		Latencies{Inclusion: newLatency(inc), Crosslink: newLatency(xl), Finality: newLatency(fin), Claim: newLatency(claim),
+			ClaimStages: claimStages(recs, from, to, clk)}
 }
 
 // stepStats are what find-max judges a step by: over [from, to), the

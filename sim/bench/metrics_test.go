@@ -124,7 +124,7 @@ func TestTrackerStages(t *testing.T) {
 	tr.block(1, 40, &st.ShardBlock{Body: st.ShardBlockBody{Claims: []*st.ReceiptClaim{other, claim}}}, at(90))
 
 	recs, rej, timeline := tr.snapshot()
-	c, rates, lat := cohort(recs, tr.at(at(5)), tr.at(at(15)))
+	c, rates, lat := cohort(recs, tr.at(at(5)), tr.at(at(15)), stageClock{})
 	want := Counts{Offered: 3, Accepted: 2, Rejected: 1, Included: 2, Crosslinked: 2, Finalized: 2, CrossShard: 1, Claimed: 1}
 	if c != want {
 		t.Errorf("counts %+v, want %+v", c, want)

@@ -124,6 +124,7 @@ func writeRun(w io.Writer, m Machine, r *Result) {
 	rate("finalized", r.Rates.Finalized, r.Counts.Finalized, &r.Latency.Finality)
 	rate("claimed (x-shard)", r.Rates.Claimed, r.Counts.Claimed, &r.Latency.Claim)
 	tw.Flush()
+	writeClaimStages(w, r)
 	if len(r.Rejections) > 0 {
 		keys := make([]string, 0, len(r.Rejections))
 		for k := range r.Rejections {

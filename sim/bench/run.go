@@ -122,11 +122,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	r.tr = newTracker(start)
+	r.tr.setChain(r.slot, r.chain.SlotsPerEpoch, r.chain.Shard.ChallengeWindow)
 	obsCtx, stopObs := context.WithCancel(ctx)
 	defer stopObs()
 	obs := &observer{tr: r.tr, log: r.cfg.Log, shardNodes: shardNodes, shardOf: shardOf, beacon: beacon,
 		genesis: r.genesis, slot: r.slot, slotsPerEpoch: r.chain.SlotsPerEpoch}
-	wg.Go(func() { obs.run(obsCtx, r.slot/4) })
+	wg.Go(func() { obs.run(obsCtx, r.slot/pollsPerSlot) })
 	res := &sampler{procs: procs}
 	wg.Go(func() { res.run(obsCtx, time.Second) })
 
@@ -382,7 +383,7 @@ func (t *tracker) settled(from, to int64) bool {
 // result computes the window's figures.
 func (r *runner) result(capTPS float64, from, to time.Time, held float64, steps []Step) *Result {
 	recs, rej, timeline := r.tr.snapshot()
-	c, rates, lat := cohort(recs, r.tr.at(from), r.tr.at(to))
+	c, rates, lat := cohort(recs, r.tr.at(from), r.tr.at(to), r.tr.chain)
 	mode := "fixed"
 	switch {
 	case r.cfg.FindMax:

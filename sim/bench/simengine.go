@@ -27,7 +27,7 @@ const simTick = 10 * time.Millisecond
 // shard nodes, chain, shards) on virtual time, the same workload
 // (generator, accounts, Zipf, cross-shard fraction) submitted to the node
 // serving each sender's shard, and the same tracker, window and figures,
-// read from the simulated nodes every quarter slot. It measures the
+// read from the simulated nodes every 1/pollsPerSlot slot. It measures the
 // protocol's throughput and latency with 50±20 ms links and no CPU limit:
 // no CPU, memory or network bytes, and no find-max, ramp or bursts (fixed
 // rate only). The result depends only on cfg (seeds included). With
@@ -164,6 +164,7 @@ func newSimRun(s *netsim.Sim, cfg Config) (*simRun, error) {
 	r.from = r.start.Add(cfg.Warmup)
 	r.to = r.from.Add(cfg.Duration)
 	r.tr = newTracker(r.start)
+	r.tr.setChain(r.slot, chain.SlotsPerEpoch, chain.Shard.ChallengeWindow)
 	return r, nil
 }
 
@@ -175,7 +176,7 @@ func (r *simRun) run(ctx context.Context) error {
 		r.s.At(t.Sub(g), r.submitDue)
 	}
 	drainEnd := r.to.Add(r.cfg.Drain)
-	for t := r.start; !t.After(drainEnd.Add(r.slot)); t = t.Add(r.slot / 4) {
+	for t := r.start; !t.After(drainEnd.Add(r.slot)); t = t.Add(r.slot / pollsPerSlot) {
 		r.s.At(t.Sub(g), r.observe)
 	}
 	for slot := types.Slot(0); ; slot++ {
@@ -271,7 +272,7 @@ func (r *simRun) observe() {
 // result computes the window's figures, as the testnet engine does.
 func (r *simRun) result() *Result {
 	recs, rej, timeline := r.tr.snapshot()
-	c, rates, lat := cohort(recs, r.tr.at(r.from), r.tr.at(r.to))
+	c, rates, lat := cohort(recs, r.tr.at(r.from), r.tr.at(r.to), r.tr.chain)
 	tn := r.cfg.Testnet
 	out := &Result{
 		Point: Point{Shards: r.loaded, ChainShards: r.chain.ShardCount, SlotsPerEpoch: r.chain.SlotsPerEpoch, Engine: EngineSim,

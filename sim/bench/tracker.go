@@ -34,6 +34,10 @@ type txRecord struct {
 
 	slot                                               uint64 // of the including block
 	offered, included, crosslinked, finalized, claimed int64
+	// linkedAt is the beacon slot in which the crosslink covering the
+	// including block was first seen, claimSlot the slot of the claiming
+	// block (cross-shard; 0 until then).
+	linkedAt, claimSlot uint64
 }
 
 func (r *txRecord) cross() bool { return r.toShard != r.acct.shard }
@@ -63,6 +67,9 @@ type finalWait struct {
 // stages as the observer reports blocks, crosslinks, finality and claims.
 type tracker struct {
 	start time.Time
+	// chain is the slot time and epoch length the claim stages are
+	// measured in (setChain; zero: no claim stages).
+	chain stageClock
 
 	mu         sync.Mutex
 	all        []*txRecord
@@ -82,6 +89,13 @@ type slotStats struct{ blocks, empty, full int }
 func newTracker(start time.Time) *tracker {
 	return &tracker{start: start, byNonce: make(map[nonceKey]*txRecord), byReceipt: make(map[receiptKey][]*txRecord),
 		unlinked: make(map[uint64][]*txRecord), rejections: make(map[string]uint64), slots: make(map[uint64]*slotStats)}
+}
+
+// setChain sets the slot time, epoch length and challenge window (epochs)
+// of the chain, for the claim stages; the tracker's start is slot 1's
+// start.
+func (t *tracker) setChain(slot time.Duration, slotsPerEpoch, window uint64) {
+	t.chain = stageClock{slot: slot, spe: slotsPerEpoch, window: window}
 }
 
 // at converts a wall time to tracker time.
@@ -190,7 +204,7 @@ func (t *tracker) block(shard, slot uint64, b *st.ShardBlock, now time.Time) {
 		if len(rs) == 0 {
 			continue
 		}
-		rs[0].claimed = ns
+		rs[0].claimed, rs[0].claimSlot = ns, slot
 		if len(rs) == 1 {
 			delete(t.byReceipt, k)
 		} else {
@@ -240,7 +254,7 @@ func (t *tracker) crosslink(shard, headerSlot, beaconSlot uint64, now time.Time)
 	rest := t.unlinked[shard][:0]
 	for _, r := range t.unlinked[shard] {
 		if r.slot <= headerSlot {
-			r.crosslinked = ns
+			r.crosslinked, r.linkedAt = ns, beaconSlot
 			t.unfinal = append(t.unfinal, finalWait{rec: r, beaconSlot: beaconSlot})
 		} else {
 			rest = append(rest, r)

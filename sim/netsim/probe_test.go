@@ -15,17 +15,7 @@ import (
 // lands in a canonical block of its shard, the shard's crosslink moves
 // past it, and the chain finalizes.
 func TestProbeSubmitAndFollow(t *testing.T) {
-	c := DefaultConfig()
-	c.Shard = ShardConfig{Nodes: 2, Shards: 8}
-	s, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	dom, err := s.TxDomain()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dom := newShardSim(t)
 	tx := &st.Transaction{Shard: 3, From: 7, Nonce: 0, ToShard: 3, To: 8, Amount: 5}
 	shardcore.SignTx(dom, tx, shardcore.AccountKey(tx.Shard, tx.From))
 	var first, replay, unsigned error
@@ -47,16 +37,7 @@ func TestProbeSubmitAndFollow(t *testing.T) {
 	if !ok || head < 8 {
 		t.Fatalf("head slot %d %v", head, ok)
 	}
-	var at uint64
-	for slot := uint64(1); slot <= head && at == 0; slot++ {
-		if b, ok := s.ShardBlock(3, slot); ok {
-			for _, x := range b.Body.Transactions {
-				if x.From == 7 && x.Nonce == 0 {
-					at = slot
-				}
-			}
-		}
-	}
+	at := includedAt(s, 3, tx)
 	if at == 0 || at > 3 {
 		t.Fatalf("transaction included at slot %d, want 1 to 3", at)
 	}
