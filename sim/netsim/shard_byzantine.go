@@ -277,29 +277,13 @@ func (s *Sim) WrongDataRootVotes(shard types.Shard, share float64) error {
 	if s.nextSlot%spe != 0 {
 		return fmt.Errorf("wrong data root votes: %w: call at an epoch's start, not slot %d", ErrByzantine, s.nextSlot)
 	}
-	bst := s.nodes[0].chain.HeadState().Copy()
-	if bst.Slot < s.nextSlot {
-		if err := s.tr.ProcessSlots(bst, s.nextSlot); err != nil {
-			return fmt.Errorf("wrong data root votes: %w", err)
-		}
+	slot, sc, voters, err := s.nodes[0].h.WrongDataRootDuty(shard, share, s.nextSlot)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrByzantine, err)
 	}
-	for slot := s.nextSlot; slot < s.nextSlot+spe; slot++ {
-		coms, err := validator.SlotCommittees(s.tr, bst, slot)
-		if err != nil {
-			return fmt.Errorf("wrong data root votes: %w", err)
-		}
-		for _, sc := range coms {
-			if sc.Shard != shard {
-				continue
-			}
-			k := int(math.Ceil(share * float64(len(sc.Committee))))
-			voters := slices.Clone(sc.Committee[:k])
-			s.byz.complicit = append(s.byz.complicit, voters...)
-			s.At(time.Duration(slot)*s.slot+time.Millisecond, func() { s.castWrongDataRoot(slot, sc, voters) })
-			return nil
-		}
-	}
-	return fmt.Errorf("wrong data root votes: %w: shard %d has no committee this epoch", ErrByzantine, shard)
+	s.byz.complicit = append(s.byz.complicit, voters...)
+	s.At(time.Duration(slot)*s.slot+time.Millisecond, func() { s.castWrongDataRoot(slot, sc, voters) })
+	return nil
 }
 
 // castWrongDataRoot has each host of voters sign and gossip their vote.
@@ -322,33 +306,10 @@ func (s *Sim) castWrongDataRoot(slot types.Slot, sc validator.SlotCommittee, vot
 	}
 }
 
-// castWrongVote signs, records and gossips n's voters' wrong vote.
+// castWrongVote has n's handler build, sign and record its voters' wrong
+// vote (beacon/handler, as a real node's debug API does) and gossips it.
 func (s *Sim) castWrongVote(n *node, slot types.Slot, sc validator.SlotCommittee, voters []types.ValidatorIndex) error {
-	head, _ := n.chain.Head()
-	bst := n.chain.HeadState().Copy()
-	if bst.Slot < slot {
-		if err := s.tr.ProcessSlots(bst, slot); err != nil {
-			return err
-		}
-	}
-	d, err := validator.ProduceAttestationData(s.tr, bst, head, slot, sc.Shard)
-	if err != nil {
-		return err
-	}
-	if d.Crosslink.DataRoot, err = s.wrongDataRoot(d.Crosslink); err != nil {
-		return err
-	}
-	msg := (&types.AttestationDataAndCustodyBit{Data: *d}).TreeRoot()
-	var signed []types.ValidatorIndex
-	for _, v := range voters {
-		if err := n.chain.Store().CheckAndRecordAttestation(v, d.Source.Epoch, d.Target.Epoch, msg); err == nil {
-			signed = append(signed, v)
-		}
-	}
-	if len(signed) == 0 {
-		return fmt.Errorf("slashing protection refused every voter")
-	}
-	a, err := validator.AggregateCommittee(s.tr, bst, d, sc.Committee, signed, n.keys)
+	a, signed, err := n.h.WrongDataRootVote(slot, sc, voters, s.wrongDataRoot)
 	if err != nil {
 		return err
 	}
@@ -356,11 +317,10 @@ func (s *Sim) castWrongVote(n *node, slot types.Slot, sc validator.SlotCommittee
 	if err != nil {
 		return err
 	}
-	_ = n.chain.OnAttestation(a)
-	if !slices.Contains(s.byz.wrong, d.Crosslink.DataRoot) {
-		s.byz.wrong = append(s.byz.wrong, d.Crosslink.DataRoot)
+	if root := a.Data.Crosslink.DataRoot; !slices.Contains(s.byz.wrong, root) {
+		s.byz.wrong = append(s.byz.wrong, root)
 	}
-	n.log.Info("wrong data root vote", "slot", slot, "shard", uint64(sc.Shard), "validators", len(signed), "root", d.Crosslink.DataRoot)
+	n.log.Info("wrong data root vote", "slot", slot, "shard", uint64(sc.Shard), "validators", len(signed), "root", a.Data.Crosslink.DataRoot)
 	s.publish(n.index, p2p.BeaconAttestationTopic, data)
 	return nil
 }
