@@ -30,6 +30,9 @@ import (
 //	POST /shardlab/v1/debug/double_vote     {"validator": V}    a second vote for V's target
 //	POST /shardlab/v1/debug/surround_vote   {"validator": V}    a vote surrounding V's last one
 //	POST /shardlab/v1/debug/equivocate      {"slot": S}         a second block if the node proposes S
+//	POST /shardlab/v1/debug/exit            {"validator": V}    V's voluntary exit, signed and gossiped
+//	POST /shardlab/v1/debug/validators/duties {"validators": [V...], "enabled": BOOL}  single validators on or offline
+//	POST /shardlab/v1/debug/wrong_data_root {"shard": S, "share": F}  crosslink votes for a wrong data root
 const DebugPathPrefix = "/shardlab/v1/debug/"
 
 // maxDebugBody bounds a debug request body.
@@ -49,6 +52,9 @@ func (n *Node) mountDebug(srv *api.Server, logger *slog.Logger) {
 	route("POST", "double_vote", n.serveByzantineVote(DoubleVote))
 	route("POST", "surround_vote", n.serveByzantineVote(SurroundVote))
 	route("POST", "equivocate", n.serveEquivocate)
+	route("POST", "exit", n.serveExit)
+	route("POST", "validators/duties", n.serveValidatorDuties)
+	route("POST", "wrong_data_root", n.serveWrongDataRoot)
 }
 
 // readDebugBody decodes a JSON request body into v, rejecting unknown
