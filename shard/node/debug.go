@@ -17,6 +17,7 @@ import (
 // (Config.Beacon.DebugAPI, --debug-api; docs/api.md "Debug API"):
 //
 //	POST /shardlab/v1/debug/shards/{shard}/invalid_block  a block with a wrong state root
+//	POST /shardlab/v1/debug/shards/{shard}/claim_attack {"kind": "twice"|"wrong_shard"}  a claim replayed
 //
 // It stages the fraud a fisherman must catch: the node builds the next
 // slot's block of the shard on its head, as that slot's scheduled
@@ -38,6 +39,7 @@ type InvalidBlock struct {
 // mountDebug mounts the shard debug route on srv.
 func (n *Node) mountDebug(srv *beaconapi.Server, logger *slog.Logger) {
 	srv.Mount("POST "+InvalidBlockPath, beaconapi.NewHandler(logger, beaconapi.JSONOnly(n.serveInvalidBlock)))
+	srv.Mount("POST "+ClaimAttackPath, beaconapi.NewHandler(logger, beaconapi.JSONOnly(n.serveClaimAttack)))
 }
 
 // serveInvalidBlock answers with {"shard", "slot", "proposer", "root"} of

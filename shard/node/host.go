@@ -102,6 +102,7 @@ func (n *Node) openHandler() error {
 			GossipRejected: n.m.gossipRejected,
 			ClaimRelayed:   func(bt.Shard, bt.Shard) { n.m.claimsRelayed.Inc() },
 			FraudBuilt:     n.m.fraudBuilt.Inc,
+			ClaimRejected:  n.m.claimRejected,
 		},
 	}, hostEnv{n: n, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))})
 	if err != nil {
