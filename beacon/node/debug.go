@@ -57,9 +57,9 @@ func (n *Node) mountDebug(srv *api.Server, logger *slog.Logger) {
 	route("POST", "wrong_data_root", n.serveWrongDataRoot)
 }
 
-// readDebugBody decodes a JSON request body into v, rejecting unknown
-// fields.
-func readDebugBody(w http.ResponseWriter, r *http.Request, v any) error {
+// ReadDebugBody decodes a JSON request body into v, rejecting unknown
+// fields (a 400 error); the shard node's debug routes read theirs so too.
+func ReadDebugBody(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := api.ReadBody(w, r, maxDebugBody)
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func (n *Node) serveBlockPeers(block bool) api.HandlerFunc {
 		var req struct {
 			Peers []string `json:"peers"`
 		}
-		if err := readDebugBody(w, r, &req); err != nil {
+		if err := ReadDebugBody(w, r, &req); err != nil {
 			return err
 		}
 		ids := make([]peer.ID, 0, len(req.Peers))
@@ -120,7 +120,7 @@ func (n *Node) serveDuties(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Enabled *bool `json:"enabled"`
 	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	if err := ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
 	if req.Enabled == nil {
@@ -150,16 +150,11 @@ const (
 // slot at which the vote is cast: {"slot": S}.
 func (n *Node) serveByzantineVote(kind ByzantineVote) api.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var req struct {
-			Validator *uint64 `json:"validator"`
-		}
-		if err := readDebugBody(w, r, &req); err != nil {
+		v, err := readValidator(w, r)
+		if err != nil {
 			return err
 		}
-		if req.Validator == nil {
-			return api.Errorf(http.StatusBadRequest, "expected {\"validator\": INDEX}")
-		}
-		slot, err := n.ScheduleByzantineVote(types.ValidatorIndex(*req.Validator), kind)
+		slot, err := n.ScheduleByzantineVote(v, kind)
 		if err != nil {
 			return api.Errorf(http.StatusBadRequest, "%v", err)
 		}
@@ -226,7 +221,7 @@ func (n *Node) serveEquivocate(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Slot *uint64 `json:"slot"`
 	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	if err := ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
 	if req.Slot == nil {

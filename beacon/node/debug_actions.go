@@ -23,20 +23,29 @@ import (
 // the current epoch, adds it to the node's pool and gossips it; the answer
 // is {"validator": V, "epoch": E}.
 func (n *Node) serveExit(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Validator *uint64 `json:"validator"`
-	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	v, err := readValidator(w, r)
+	if err != nil {
 		return err
 	}
-	if req.Validator == nil {
-		return api.Errorf(http.StatusBadRequest, "expected {\"validator\": INDEX}")
-	}
-	epoch, err := n.VoluntaryExit(types.ValidatorIndex(*req.Validator))
+	epoch, err := n.VoluntaryExit(v)
 	if err != nil {
 		return api.Errorf(http.StatusBadRequest, "%v", err)
 	}
-	return api.WriteData(w, map[string]uint64{"validator": *req.Validator, "epoch": uint64(epoch)})
+	return api.WriteData(w, map[string]uint64{"validator": uint64(v), "epoch": uint64(epoch)})
+}
+
+// readValidator reads a {"validator": INDEX} request body.
+func readValidator(w http.ResponseWriter, r *http.Request) (types.ValidatorIndex, error) {
+	var req struct {
+		Validator *uint64 `json:"validator"`
+	}
+	if err := ReadDebugBody(w, r, &req); err != nil {
+		return 0, err
+	}
+	if req.Validator == nil {
+		return 0, api.Errorf(http.StatusBadRequest, "expected {\"validator\": INDEX}")
+	}
+	return types.ValidatorIndex(*req.Validator), nil
 }
 
 // VoluntaryExit has hosted validator v exit from the current epoch: the
@@ -73,7 +82,7 @@ func (n *Node) serveValidatorDuties(w http.ResponseWriter, r *http.Request) erro
 		Validators []uint64 `json:"validators"`
 		Enabled    *bool    `json:"enabled"`
 	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	if err := ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
 	switch {
@@ -122,7 +131,7 @@ func (n *Node) serveWrongDataRoot(w http.ResponseWriter, r *http.Request) error 
 		Shard *uint64  `json:"shard"`
 		Share *float64 `json:"share"`
 	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	if err := ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
 	if req.Shard == nil || req.Share == nil {

@@ -109,6 +109,7 @@ func (n *Node) openHandler() error {
 		return fmt.Errorf("open shard handler: %w", err)
 	}
 	n.h = h
+	n.m.initClaimsRejected(n.shards)
 	n.dataSource.Store(h)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/sigcache"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 )
 
 // metrics are the shard node's own metrics (the beacon follower's and
@@ -93,6 +94,16 @@ func (m *metrics) gossipRejected(s bt.Shard, kind string) {
 
 func (m *metrics) claimRejected(s bt.Shard, reason string) {
 	m.claimsRejected.WithLabelValues(shardLabel(s), reason).Inc()
+}
+
+// initClaimsRejected makes the rejected claims series of shards exist at
+// 0, so that a scrape tells "none rejected" from "not counted".
+func (m *metrics) initClaimsRejected(shards []bt.Shard) {
+	for _, s := range shards {
+		for _, r := range []string{shardhandler.ClaimWrongShard, shardhandler.ClaimInvalidProof, shardhandler.ClaimAlreadyClaimed, shardhandler.ClaimRefusedByPool} {
+			m.claimsRejected.WithLabelValues(shardLabel(s), r)
+		}
+	}
 }
 
 // updateMetrics refreshes the gauges.
