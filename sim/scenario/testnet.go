@@ -86,8 +86,17 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 	cfg := testnet.DefaultConfig()
 	cfg.Dir, cfg.Binary, cfg.BasePort, cfg.Keep = to.Dir, to.Binary, to.BasePort, to.Keep
 	cfg.BeaconNodes, cfg.ShardNodes, cfg.Fishermen, cfg.Shards = nw.Nodes, to.ShardNodes, to.Fishermen, to.Shards
-	cfg.Validators, cfg.SlotTime, cfg.Epochs, cfg.TxRate, cfg.Seed = nw.Validators, slotTime, nw.Epochs, 0, nw.Seed
+	cfg.Validators, cfg.SlotTime, cfg.Epochs, cfg.TxRate, cfg.CrossShard, cfg.Seed = nw.Validators, slotTime, nw.Epochs, nw.TxRate, nw.CrossShard, nw.Seed
 	cfg.DebugAPI, cfg.Out, cfg.LogLevel = true, to.TestnetOut, "info"
+	if cfg.LateBeacon, err = lateNodes(sc); err != nil {
+		return fail(err)
+	}
+	chainConfig, removeConfig, err := writeChainConfig(nw)
+	if err != nil {
+		return fail(err)
+	}
+	defer removeConfig()
+	cfg.ChainConfig = chainConfig
 	for _, st := range sc.Timeline {
 		if st.Action.Kind == "invalid_state_root" && (st.Action.InvalidShard >= cfg.Shards || cfg.ShardNodes == 0) {
 			return fail(fmt.Errorf("%w: invalid_state_root of shard %d: the testnet has %d shards and %d shard nodes", ErrInvalid, st.Action.InvalidShard, cfg.Shards, cfg.ShardNodes))
@@ -112,12 +121,17 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 				Steps: []Fired{}, Windows: []Window{}, Slashings: []Slashing{}}},
 		tn: tn, peers: map[string]string{}, want: wantedMetrics(sc), log: logger,
 	}
+	r.watch = watchedValidators(sc)
+	r.openLateWindows()
 	if err := tn.Start(ctx); err != nil {
 		return fail(err)
 	}
 	if !to.Keep {
 		defer tn.Stop()
 	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	_, waitLoad := tn.StartLoad(loadCtx) // network.tx_rate through the shard nodes
+	defer func() { stopLoad(); waitLoad() }()
 	for _, p := range tn.Processes() {
 		if p.Spec.Role == testnet.RoleBeacon {
 			r.beacon = append(r.beacon, p)
@@ -191,6 +205,9 @@ func wantedMetrics(sc *Scenario) map[string][]string {
 // readPeerIDs asks every process for its libp2p peer ID.
 func (r *tnRun) readPeerIDs(ctx context.Context) error {
 	for _, p := range r.tn.Processes() {
+		if !p.Running() {
+			continue // a late joiner: read when it joins
+		}
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
 		id, err := testnet.NewClient(p.Spec.URL()).PeerID(c)
 		cancel()
@@ -218,14 +235,14 @@ func (r *tnRun) sampleTestnet(ctx context.Context, slot uint64) {
 		if i < len(r.last.Nodes) {
 			prev = r.last.Nodes[i]
 		}
-		wg.Go(func() { smp.Nodes[i] = r.sampleNode(ctx, p, prev, true, r.want[RoleBeacon]) })
+		wg.Go(func() { smp.Nodes[i] = r.sampleNode(ctx, p, slot, prev, true, r.want[RoleBeacon]) })
 	}
 	for i := range smp.ShardNodes {
 		prev := NodeSample{}
 		if i < len(r.last.ShardNodes) {
 			prev = r.last.ShardNodes[i]
 		}
-		wg.Go(func() { smp.ShardNodes[i] = r.sampleNode(ctx, r.shard[i], prev, false, r.want[RoleShard]) })
+		wg.Go(func() { smp.ShardNodes[i] = r.sampleNode(ctx, r.shard[i], slot, prev, false, r.want[RoleShard]) })
 	}
 	wg.Wait()
 	for i := range smp.Nodes {
@@ -243,7 +260,7 @@ func (r *tnRun) offline(i int) bool {
 
 // sampleNode reads one node (full: finality, head and slashed validators)
 // and the wanted metrics; prev fills what could not be read.
-func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, prev NodeSample, full bool, metrics []string) NodeSample {
+func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, slot uint64, prev NodeSample, full bool, metrics []string) NodeSample {
 	ns := prev
 	ns.Up, ns.Duties = p.Running(), true
 	if !ns.Up {
@@ -262,8 +279,9 @@ func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, prev NodeSam
 		} else {
 			errs = append(errs, err)
 		}
-		if s, err := c.Slashed(ctx); err == nil {
-			ns.Slashed = s
+		if vs, err := c.Validators(ctx); err == nil {
+			ns.Slashed = testnet.SlashedOf(vs)
+			r.watchOf(&ns, vs, slot)
 		} else {
 			errs = append(errs, err)
 		}

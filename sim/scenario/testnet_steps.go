@@ -75,12 +75,27 @@ func (r *tnRun) fireTestnet(ctx context.Context, st Step) error {
 		r.background(ctx, func(ctx context.Context) (string, error) { return r.restart(ctx, a.Nodes) }, done)
 	case "offline", "online":
 		nodes, err := offlineNodes(r, a)
+		if len(a.Nodes) == 0 && (err != nil || !r.wholeNodes(nodes, a)) {
+			// Not exactly whole nodes' validators: single validators.
+			detail, err := r.offlineValidators(cctx, a, slot)
+			if err != nil {
+				return err
+			}
+			done(detail)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		for _, n := range nodes {
-			if err := testnet.NewClient(r.beacon[n].Spec.URL()).SetDuties(cctx, a.Kind == "online"); err != nil {
+			c := testnet.NewClient(r.beacon[n].Spec.URL())
+			if err := c.SetDuties(cctx, a.Kind == "online"); err != nil {
 				return fmt.Errorf("%s node %d: %w", a.Kind, n, err)
+			}
+			if a.Kind == "online" { // single validators taken offline too
+				if _, err := c.SetValidatorDuties(cctx, nil, true); err != nil {
+					return fmt.Errorf("online node %d: %w", n, err)
+				}
 			}
 			key := fmt.Sprintf("offline %d", n)
 			if a.Kind == "offline" {
@@ -138,6 +153,9 @@ func (r *tnRun) fireTestnet(ctx context.Context, st Step) error {
 			return fmt.Sprintf("shard %d block of slot %d by proposer %d, from %s", a.InvalidShard, bslot, proposer, p.Spec.Name), nil
 		}, done)
 	default:
+		if ok, err := r.fireMore(ctx, cctx, st, done); ok || err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: action %s is not supported on the testnet engine", ErrInvalid, a.Kind)
 	}
 	return nil
@@ -221,8 +239,8 @@ func (r *tnRun) blockFor(ctx context.Context, p *testnet.Process, groups [][]int
 	group := r.groupOf(p.Spec.Name, groups)
 	var block []string
 	for _, q := range r.tn.Processes() {
-		if q != p && r.groupOf(q.Spec.Name, groups) != group {
-			block = append(block, r.peers[q.Spec.Name])
+		if id := r.peerID(q.Spec.Name); q != p && id != "" && r.groupOf(q.Spec.Name, groups) != group {
+			block = append(block, id)
 		}
 	}
 	c := testnet.NewClient(p.Spec.URL())
