@@ -2,7 +2,6 @@ package netsim
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
+	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	shardhandler "github.com/shardlab/shardlab/shard/handler"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -196,7 +196,7 @@ func (s *Sim) publishFraud(n *node, from int, shard types.Shard, slot types.Slot
 	case FraudReceiptsRoot:
 		b.ReceiptsRoot = fraudRoot("receipts root", slot)
 	case FraudEarlyClaim:
-		claim, err := s.earlyClaim(n.shard.h.WindowState(beaconRoot, beacon), beacon, pre)
+		claim, err := shardhandler.EarlyClaim(s.pcfg, n.shard.h.WindowState(beaconRoot, beacon), beacon, pre, s.sourceChain)
 		if err != nil {
 			return err
 		}
@@ -358,53 +358,11 @@ func (s *Sim) wrongDataRoot(c types.Crosslink) (types.Root, error) {
 	return fraudRoot(fmt.Sprintf("data root of shard %d", c.Shard), types.Slot(c.EndEpoch)), nil
 }
 
-// earlyClaim builds, for the shard of pre (a destination head state), the
-// claim of its next receipt from some source (its inbox nonce) whose block
-// is in the source's current crosslink in beacon but whose crosslink is
-// not past the challenge window: the window proof is made against beacon
-// itself rather than the state at the window slot, which a destination
-// block must not accept.
-func (s *Sim) earlyClaim(window, beacon *types.BeaconState, pre *st.ShardState) (*st.ReceiptClaim, error) {
-	dst := pre.Shard
-	for src := range types.Shard(s.pcfg.ShardCount) {
-		n := s.firstServing(src)
-		if src == dst || n == nil {
-			continue
-		}
-		ch := n.shard.chains[src]
-		cur := beacon.CurrentCrosslinks[src]
-		links := ch.CrosslinkChain(cur, 1)
-		if len(links) == 0 || !links[0].Resolved || len(links[0].Headers) == 0 {
-			continue
-		}
-		for pos, root := range links[0].Headers {
-			_, receipts, found := ch.Block(root)
-			if !found {
-				continue
-			}
-			for i, r := range receipts {
-				if r.DstShard != dst || r.Nonce != pre.InboxNonces[src] {
-					continue
-				}
-				header, rb, err := ch.ReceiptProof(root, i)
-				if err != nil {
-					return nil, err
-				}
-				hb, err := shardcore.HeaderProof(s.pcfg, links[0].Headers, pos)
-				if err != nil {
-					return nil, err
-				}
-				c := cur
-				cs := &shardcore.ClaimSource{Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
-					Header: header, HeaderIndex: uint64(pos), HeaderBranch: hb, Chain: []*types.Crosslink{&c}}
-				if window != nil {
-					if _, err := shardcore.NewClaimBuilder(s.pcfg, window.Copy()).Build(cs); !errors.Is(err, shardcore.ErrNotClaimable) {
-						continue // claimable already (or broken): not an early claim
-					}
-				}
-				return shardcore.NewClaimBuilder(s.pcfg, beacon.Copy()).Build(cs)
-			}
-		}
+// sourceChain is the chain of shard src of its first serving node (nil:
+// none serves it).
+func (s *Sim) sourceChain(src types.Shard) *chain.Service {
+	if n := s.firstServing(src); n != nil {
+		return n.shard.chains[src]
 	}
-	return nil, fmt.Errorf("no receipt to shard %d is next in its inbox and in a crosslink inside the challenge window", dst)
+	return nil
 }
