@@ -135,11 +135,18 @@ func (c *Client) Equivocate(ctx context.Context, slot uint64) error {
 // of shard with a wrong state root; it returns the block's slot and
 // proposer.
 func (c *Client) InvalidShardBlock(ctx context.Context, shard uint64) (slot, proposer uint64, err error) {
+	return c.FraudShardBlock(ctx, shard, "state_root")
+}
+
+// FraudShardBlock is InvalidShardBlock for a kind of fraud: "state_root"
+// or "early_claim" (a claim of a receipt not yet past the challenge
+// window).
+func (c *Client) FraudShardBlock(ctx context.Context, shard uint64, kind string) (slot, proposer uint64, err error) {
 	var d struct {
 		Slot     u64 `json:"slot"`
 		Proposer u64 `json:"proposer"`
 	}
-	if err := c.post(ctx, debugPath+"shards/"+strconv.FormatUint(shard, 10)+"/invalid_block", struct{}{}, &d); err != nil {
+	if err := c.post(ctx, debugPath+"shards/"+strconv.FormatUint(shard, 10)+"/invalid_block", map[string]string{"kind": kind}, &d); err != nil {
 		return 0, 0, err
 	}
 	return uint64(d.Slot), uint64(d.Proposer), nil
