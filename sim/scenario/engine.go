@@ -32,7 +32,11 @@ const (
 // shaping, for one, needs the simulator's network: real processes talk
 // over loopback TCP).
 var testnetActions = []string{"partition", "heal", "isolate", "crash", "restart", "offline", "online",
-	"equivocate", "double_vote", "surround_vote", "invalid_state_root", "late_join", "exit", "wrong_data_root", "claim_attack"}
+	"equivocate", "double_vote", "surround_vote", "invalid_state_root", "late_join", "exit", "wrong_data_root", "claim_attack", "shard_fraud"}
+
+// testnetFraudKinds are the kinds of shard_fraud the shard nodes' debug
+// API stages.
+var testnetFraudKinds = []string{"state_root", "early_claim"}
 
 // testnetChecks are the checks the testnet engine samples: the others
 // read the simulator's state (participation, reorgs, the shard layer's
@@ -51,6 +55,9 @@ func CheckEngine(sc *Scenario, engine string) error {
 		k := st.Action.Kind
 		if engine == EngineSim && slices.Contains(testnetOnly, k) || engine == EngineTestnet && !slices.Contains(testnetActions, k) {
 			bad = append(bad, fmt.Sprintf("step %s: action %s", stepLabel(st), k))
+		}
+		if engine == EngineTestnet && k == "shard_fraud" && !slices.Contains(testnetFraudKinds, st.Action.Shard.Kind) {
+			bad = append(bad, fmt.Sprintf("step %s: action shard_fraud of kind %s (only %s)", stepLabel(st), st.Action.Shard.Kind, strings.Join(testnetFraudKinds, ", ")))
 		}
 	}
 	for _, e := range sc.Expect {

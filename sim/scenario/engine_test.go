@@ -86,6 +86,8 @@ func TestCheckEngine(t *testing.T) {
 		"late-join":            nil, // late_join and synced run on real processes
 		"deposits-exits":       {"action deposit"},
 		"wrong-data-root":      {"check fraud_crosslinked", "check receipts_conserved", "check receipts_claimed"},
+		"receipt-early-claim":  {"check fraud_proofs", "check offenders_slashed"},
+		"withheld-body":        {"action shard_fraud of kind withheld (only state_root, early_claim)"},
 	} {
 		sc, _ := LoadBuiltin(name)
 		err := CheckEngine(sc, EngineTestnet)
@@ -97,6 +99,9 @@ func TestCheckEngine(t *testing.T) {
 				t.Errorf("built-in %s on the testnet: %v, want %q", name, err, w)
 			}
 		}
+	}
+	if sc, _ := LoadBuiltin("receipt-early-claim"); CheckEngine(sc, EngineTestnet) == nil || strings.Contains(CheckEngine(sc, EngineTestnet).Error(), "action") {
+		t.Errorf("built-in receipt-early-claim: shard_fraud of kind early_claim refused on the testnet: %v", CheckEngine(sc, EngineTestnet))
 	}
 	many, err := Parse("many.yaml", []byte("name: many\nnetwork:\n  nodes: 4\n  epochs: 4\ntimeline:\n"+
 		"  - name: skew\n    at: {slot: 3}\n    clock_skew: {nodes: [1], offset: 500ms}\n"+

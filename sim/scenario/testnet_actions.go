@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shardlab/shardlab/sim/testnet"
 )
@@ -92,6 +93,8 @@ func (r *tnRun) fireMore(ctx, cctx context.Context, st Step, done func(string)) 
 		r.openWindow("byzantine", key, fmt.Sprintf("wrong data root votes on shard %d", a.Shard.Shard), slot)
 		r.closeWindow(key, slot+slotsPerEpoch)
 		done(detail)
+	case "shard_fraud":
+		return true, r.fraudBlock(ctx, a.Shard.Shard, a.Shard.Kind, slot, done)
 	case "claim_attack":
 		sa := a.Shard
 		p := r.shardServer(sa.Shard)
@@ -108,6 +111,42 @@ func (r *tnRun) fireMore(ctx, cctx context.Context, st Step, done func(string)) 
 		return false, nil
 	}
 	return true, nil
+}
+
+// fraudBlock has a shard node serving shard (with every key) publish the
+// next slot's block of the shard made fraudulent as kind says (state_root
+// or early_claim), in the background (it waits for the next slot).
+func (r *tnRun) fraudBlock(ctx context.Context, shard uint64, kind string, slot uint64, done func(string)) error {
+	p := r.shardServer(shard)
+	if p == nil {
+		return fmt.Errorf("fraudulent block (%s): no running shard node with keys serves shard %d", kind, shard)
+	}
+	key := fmt.Sprintf("fraud %d", slot)
+	what := map[string]string{"state_root": "a wrong state root", "early_claim": "an early claim"}[kind]
+	r.openWindow("byzantine", key, fmt.Sprintf("shard %d block with %s", shard, what), slot)
+	r.closeWindow(key, slot+1)
+	slotTime := time.Duration(r.tn.ChainConfig().SecondsPerSlot) * time.Second
+	tries := 1
+	if kind == "early_claim" {
+		tries = 2 * int(slotsPerEpoch) // until a receipt is claimable early
+	}
+	r.background(ctx, func(ctx context.Context) (string, error) {
+		for try := 1; ; try++ {
+			cctx, cancel := context.WithTimeout(ctx, stepTimeout+2*slotTime)
+			bslot, proposer, err := testnet.NewClient(p.Spec.URL()).FraudShardBlock(cctx, shard, kind)
+			cancel()
+			if err == nil {
+				return fmt.Sprintf("shard %d block of slot %d (%s) by proposer %d, from %s (try %d)", shard, bslot, kind, proposer, p.Spec.Name, try), nil
+			}
+			if try >= tries || !strings.Contains(err.Error(), "no receipt to claim early") {
+				return "", fmt.Errorf("%s (try %d): %w", p.Spec.Name, try, err)
+			}
+			if err := sleepUntil(ctx, time.Now().Add(slotTime)); err != nil {
+				return "", err
+			}
+		}
+	}, done)
+	return nil
 }
 
 // join starts the late nodes with empty data dirs, reads their peer IDs

@@ -137,21 +137,7 @@ func (r *tnRun) fireTestnet(ctx context.Context, st Step) error {
 		r.closeWindow(fmt.Sprintf("equivocate %d", slot), slot+1)
 		done(fmt.Sprintf("proposer of slot %d", slot))
 	case "invalid_state_root":
-		p := r.shardServer(a.InvalidShard)
-		if p == nil {
-			return fmt.Errorf("invalid_state_root: no running shard node with keys serves shard %d", a.InvalidShard)
-		}
-		r.openWindow("byzantine", fmt.Sprintf("fraud %d", slot), fmt.Sprintf("shard %d block with a wrong state root", a.InvalidShard), slot)
-		r.closeWindow(fmt.Sprintf("fraud %d", slot), slot+1)
-		r.background(ctx, func(ctx context.Context) (string, error) {
-			ctx, cancel := context.WithTimeout(ctx, stepTimeout+2*time.Duration(r.tn.ChainConfig().SecondsPerSlot)*time.Second)
-			defer cancel()
-			bslot, proposer, err := testnet.NewClient(p.Spec.URL()).InvalidShardBlock(ctx, a.InvalidShard)
-			if err != nil {
-				return "", fmt.Errorf("%s: %w", p.Spec.Name, err)
-			}
-			return fmt.Sprintf("shard %d block of slot %d by proposer %d, from %s", a.InvalidShard, bslot, proposer, p.Spec.Name), nil
-		}, done)
+		return r.fraudBlock(ctx, a.InvalidShard, "state_root", slot, done)
 	default:
 		if ok, err := r.fireMore(ctx, cctx, st, done); ok || err != nil {
 			return err
