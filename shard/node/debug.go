@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	bnode "github.com/shardlab/shardlab/beacon/node"
@@ -47,29 +49,14 @@ func (n *Node) mountDebug(srv *beaconapi.Server, logger *slog.Logger) {
 // serveInvalidBlock answers with {"shard", "slot", "proposer", "root"} of
 // the published block.
 func (n *Node) serveInvalidBlock(w http.ResponseWriter, r *http.Request) error {
-	s, err := strconv.ParseUint(r.PathValue("shard"), 10, 64)
+	s, kind, err := n.readShardKind(w, r, FraudStateRoot, FraudStateRoot, FraudEarlyClaim)
 	if err != nil {
-		return beaconapi.Errorf(http.StatusBadRequest, "shard %q: expected a shard number", r.PathValue("shard"))
-	}
-	var req struct {
-		Kind string `json:"kind"`
-	}
-	if err := bnode.ReadDebugBody(w, r, &req); err != nil {
 		return err
-	}
-	if req.Kind == "" {
-		req.Kind = FraudStateRoot
-	}
-	if req.Kind != FraudStateRoot && req.Kind != FraudEarlyClaim {
-		return beaconapi.Errorf(http.StatusBadRequest, "kind %q: expected %s (default) or %s", req.Kind, FraudStateRoot, FraudEarlyClaim)
-	}
-	if _, ok := n.chains[bt.Shard(s)]; !ok {
-		return beaconapi.Errorf(http.StatusBadRequest, "shard %d is not served by this node (it serves %s)", s, shardList(n.shards))
 	}
 	cur, _ := n.beacon.Slots().CurrentSlot()
 	// The next slot's: a gossip block may be a slot early, and the head
 	// is older than it (the slot's honest proposal comes at its start).
-	ib, err := n.PublishFraudBlock(bt.Shard(s), cur+1, req.Kind)
+	ib, err := n.PublishFraudBlock(s, cur+1, kind)
 	if err != nil {
 		return beaconapi.Errorf(http.StatusConflict, "%v", err)
 	}
@@ -86,6 +73,32 @@ const (
 	// source shard the node serves.
 	FraudEarlyClaim = "early_claim"
 )
+
+// readShardKind reads a shard debug route's request: the path's shard,
+// which the node must serve, and the body's {"kind": K}, one of kinds
+// (def when the body has none and def is not "").
+func (n *Node) readShardKind(w http.ResponseWriter, r *http.Request, def string, kinds ...string) (bt.Shard, string, error) {
+	s, err := strconv.ParseUint(r.PathValue("shard"), 10, 64)
+	if err != nil {
+		return 0, "", beaconapi.Errorf(http.StatusBadRequest, "shard %q: expected a shard number", r.PathValue("shard"))
+	}
+	var req struct {
+		Kind string `json:"kind"`
+	}
+	if err := bnode.ReadDebugBody(w, r, &req); err != nil {
+		return 0, "", err
+	}
+	if req.Kind == "" {
+		req.Kind = def
+	}
+	if !slices.Contains(kinds, req.Kind) {
+		return 0, "", beaconapi.Errorf(http.StatusBadRequest, "kind %q: expected %s", req.Kind, strings.Join(kinds, " or "))
+	}
+	if _, ok := n.chains[bt.Shard(s)]; !ok {
+		return 0, "", beaconapi.Errorf(http.StatusBadRequest, "shard %d is not served by this node (it serves %s)", s, shardList(n.shards))
+	}
+	return bt.Shard(s), req.Kind, nil
+}
 
 // PublishInvalidBlock builds shard s's block of slot on the node's shard
 // and beacon heads with a wrong state root, signs it with the scheduled

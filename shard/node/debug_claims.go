@@ -38,23 +38,11 @@ type ReplayedClaim struct {
 
 // serveClaimAttack answers with {"shard", "target", "src", "nonce"}.
 func (n *Node) serveClaimAttack(w http.ResponseWriter, r *http.Request) error {
-	s, err := strconv.ParseUint(r.PathValue("shard"), 10, 64)
+	s, kind, err := n.readShardKind(w, r, "", ClaimTwice, ClaimWrongShard)
 	if err != nil {
-		return beaconapi.Errorf(http.StatusBadRequest, "shard %q: expected a shard number", r.PathValue("shard"))
-	}
-	var req struct {
-		Kind string `json:"kind"`
-	}
-	if err := bnode.ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
-	if req.Kind != ClaimTwice && req.Kind != ClaimWrongShard {
-		return beaconapi.Errorf(http.StatusBadRequest, "kind %q: expected %s or %s", req.Kind, ClaimTwice, ClaimWrongShard)
-	}
-	if _, ok := n.chains[bt.Shard(s)]; !ok {
-		return beaconapi.Errorf(http.StatusBadRequest, "shard %d is not served by this node (it serves %s)", s, shardList(n.shards))
-	}
-	rc, err := n.ReplayClaim(bt.Shard(s), req.Kind == ClaimWrongShard)
+	rc, err := n.ReplayClaim(s, kind == ClaimWrongShard)
 	if errors.Is(err, shardhandler.ErrNoClaim) {
 		return beaconapi.Errorf(http.StatusConflict, "%v", err)
 	}

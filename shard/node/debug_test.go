@@ -85,7 +85,7 @@ func TestDebugInvalidBlockRoute(t *testing.T) {
 		}{
 			{"/shardlab/v1/debug/shards/x/invalid_block", "{}", http.StatusBadRequest, "expected a shard number"},
 			{"/shardlab/v1/debug/shards/3/invalid_block", "{}", http.StatusBadRequest, "not served"},
-			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "overdraft"}`, http.StatusBadRequest, "expected state_root (default) or early_claim"},
+			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "overdraft"}`, http.StatusBadRequest, "expected state_root or early_claim"},
 			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "early_claim", "x": 1}`, http.StatusBadRequest, "unknown field"},
 			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "early_claim"}`, http.StatusConflict, "hosts no proposer keys"},
 		} {
