@@ -1,7 +1,10 @@
 package handler
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
@@ -129,4 +132,97 @@ func (h *Handler) EquivocatingBlock(first types.AnyBlock, graffiti string) (type
 		return nil, fmt.Errorf("equivocate at slot %d: %w", first.GetSlot(), err)
 	}
 	return b, nil
+}
+
+// WrongDataRootDuty finds shard's crosslink committee in the epoch that
+// begins at epochStart (by the head state advanced to it) and its first
+// share of members, rounded up: the voters of WrongDataRootVote. Every
+// node finds the same committee; each casts for the voters it hosts.
+func (h *Handler) WrongDataRootDuty(shard types.Shard, share float64, epochStart types.Slot) (types.Slot, validator.SlotCommittee, []types.ValidatorIndex, error) {
+	fail := func(err error) (types.Slot, validator.SlotCommittee, []types.ValidatorIndex, error) {
+		return 0, validator.SlotCommittee{}, nil, fmt.Errorf("wrong data root votes of shard %d: %w", shard, err)
+	}
+	spe := types.Slot(h.pcfg.SlotsPerEpoch)
+	switch {
+	case !(share > 0 && share <= 1):
+		return fail(fmt.Errorf("%w: share %v not in (0, 1]", ErrByzantine, share))
+	case epochStart%spe != 0:
+		return fail(fmt.Errorf("%w: call at an epoch's start, not slot %d", ErrByzantine, epochStart))
+	case uint64(shard) >= h.pcfg.ShardCount:
+		return fail(fmt.Errorf("%w: shard %d of %d", ErrByzantine, shard, h.pcfg.ShardCount))
+	}
+	st := h.chain.HeadState()
+	if st.Slot < epochStart {
+		if err := h.tr.ProcessSlots(st, epochStart); err != nil {
+			return fail(err)
+		}
+	}
+	for slot := epochStart; slot < epochStart+spe; slot++ {
+		coms, err := validator.SlotCommittees(h.tr, st, slot)
+		if err != nil {
+			return fail(err)
+		}
+		for _, sc := range coms {
+			if sc.Shard != shard {
+				continue
+			}
+			k := int(math.Ceil(share * float64(len(sc.Committee))))
+			return slot, sc, slices.Clone(sc.Committee[:k]), nil
+		}
+	}
+	return fail(fmt.Errorf("%w: shard %d has no committee this epoch", ErrByzantine, shard))
+}
+
+// WrongDataRootVote builds the crosslink vote of the hosted voters (members
+// of sc, from WrongDataRootDuty) at slot on the handler's head with the
+// data root wrongRoot gives for the honest crosslink. Each voter's vote is
+// recorded in the node's slashing protection first, so its honest attester
+// refuses to sign the other vote: the voters vote only the wrong root (a
+// voter whose protection refuses is left out). The aggregate, signed by
+// the voters recorded, goes to the node's own fork choice and pool; the
+// caller gossips it.
+func (h *Handler) WrongDataRootVote(slot types.Slot, sc validator.SlotCommittee, voters []types.ValidatorIndex, wrongRoot func(types.Crosslink) (types.Root, error)) (*types.Attestation, []types.ValidatorIndex, error) {
+	fail := func(err error) (*types.Attestation, []types.ValidatorIndex, error) {
+		return nil, nil, fmt.Errorf("wrong data root vote of shard %d at slot %d: %w", sc.Shard, slot, err)
+	}
+	if h.cfg.Keys == nil {
+		return fail(fmt.Errorf("%w: the node hosts no validators", ErrByzantine))
+	}
+	head, _ := h.chain.Head()
+	st := h.chain.HeadState()
+	if st.Slot < slot {
+		if err := h.tr.ProcessSlots(st, slot); err != nil {
+			return fail(err)
+		}
+	}
+	d, err := validator.ProduceAttestationData(h.tr, st, head, slot, sc.Shard)
+	if err != nil {
+		return fail(err)
+	}
+	if d.Crosslink.DataRoot, err = wrongRoot(d.Crosslink); err != nil {
+		return fail(err)
+	}
+	msg := (&types.AttestationDataAndCustodyBit{Data: *d}).TreeRoot()
+	var signed []types.ValidatorIndex
+	for _, v := range voters {
+		if err := h.chain.Store().CheckAndRecordAttestation(v, d.Source.Epoch, d.Target.Epoch, msg); err == nil {
+			signed = append(signed, v)
+		}
+	}
+	if len(signed) == 0 {
+		return fail(fmt.Errorf("%w: slashing protection refused every voter", ErrByzantine))
+	}
+	a, err := validator.AggregateCommittee(h.tr, st, d, sc.Committee, signed, h.cfg.Keys)
+	if err != nil {
+		return fail(err)
+	}
+	_ = h.chain.OnAttestation(a)
+	return a, signed, nil
+}
+
+// UnknownDataRoot is a crosslink data root no shard chain gives, for
+// wrong data root votes on a node that knows no fraudulent block: a hash
+// of what is voted.
+func UnknownDataRoot(c types.Crosslink) (types.Root, error) {
+	return sha256.Sum256(fmt.Appendf(nil, "shardlab wrong data root of shard %d for epochs %d..%d", c.Shard, c.StartEpoch, c.EndEpoch)), nil
 }

@@ -92,6 +92,7 @@ type Handler struct {
 	fetching map[types.Root]bool
 	future   map[types.Root]types.AnyBlock // blocks whose slot has not started
 	offline  bool                          // SetDuties(false): the validators are offline
+	offVals  map[types.ValidatorIndex]bool // SetValidatorsOffline: single validators offline
 }
 
 // envClock reads the host's time.

@@ -30,6 +30,9 @@ import (
 //	POST /shardlab/v1/debug/double_vote     {"validator": V}    a second vote for V's target
 //	POST /shardlab/v1/debug/surround_vote   {"validator": V}    a vote surrounding V's last one
 //	POST /shardlab/v1/debug/equivocate      {"slot": S}         a second block if the node proposes S
+//	POST /shardlab/v1/debug/exit            {"validator": V}    V's voluntary exit, signed and gossiped
+//	POST /shardlab/v1/debug/validators/duties {"validators": [V...], "enabled": BOOL}  single validators on or offline
+//	POST /shardlab/v1/debug/wrong_data_root {"shard": S, "share": F}  crosslink votes for a wrong data root
 const DebugPathPrefix = "/shardlab/v1/debug/"
 
 // maxDebugBody bounds a debug request body.
@@ -49,11 +52,14 @@ func (n *Node) mountDebug(srv *api.Server, logger *slog.Logger) {
 	route("POST", "double_vote", n.serveByzantineVote(DoubleVote))
 	route("POST", "surround_vote", n.serveByzantineVote(SurroundVote))
 	route("POST", "equivocate", n.serveEquivocate)
+	route("POST", "exit", n.serveExit)
+	route("POST", "validators/duties", n.serveValidatorDuties)
+	route("POST", "wrong_data_root", n.serveWrongDataRoot)
 }
 
-// readDebugBody decodes a JSON request body into v, rejecting unknown
-// fields.
-func readDebugBody(w http.ResponseWriter, r *http.Request, v any) error {
+// ReadDebugBody decodes a JSON request body into v, rejecting unknown
+// fields (a 400 error); the shard node's debug routes read theirs so too.
+func ReadDebugBody(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := api.ReadBody(w, r, maxDebugBody)
 	if err != nil {
 		return err
@@ -80,7 +86,7 @@ func (n *Node) serveBlockPeers(block bool) api.HandlerFunc {
 		var req struct {
 			Peers []string `json:"peers"`
 		}
-		if err := readDebugBody(w, r, &req); err != nil {
+		if err := ReadDebugBody(w, r, &req); err != nil {
 			return err
 		}
 		ids := make([]peer.ID, 0, len(req.Peers))
@@ -114,7 +120,7 @@ func (n *Node) serveDuties(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Enabled *bool `json:"enabled"`
 	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	if err := ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
 	if req.Enabled == nil {
@@ -144,16 +150,11 @@ const (
 // slot at which the vote is cast: {"slot": S}.
 func (n *Node) serveByzantineVote(kind ByzantineVote) api.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var req struct {
-			Validator *uint64 `json:"validator"`
-		}
-		if err := readDebugBody(w, r, &req); err != nil {
+		v, err := readValidator(w, r)
+		if err != nil {
 			return err
 		}
-		if req.Validator == nil {
-			return api.Errorf(http.StatusBadRequest, "expected {\"validator\": INDEX}")
-		}
-		slot, err := n.ScheduleByzantineVote(types.ValidatorIndex(*req.Validator), kind)
+		slot, err := n.ScheduleByzantineVote(v, kind)
 		if err != nil {
 			return api.Errorf(http.StatusBadRequest, "%v", err)
 		}
@@ -220,7 +221,7 @@ func (n *Node) serveEquivocate(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Slot *uint64 `json:"slot"`
 	}
-	if err := readDebugBody(w, r, &req); err != nil {
+	if err := ReadDebugBody(w, r, &req); err != nil {
 		return err
 	}
 	if req.Slot == nil {

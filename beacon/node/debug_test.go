@@ -74,6 +74,18 @@ func TestDebugAPIRoutes(t *testing.T) {
 		{"surround vote", "POST", "surround_vote", `{"validator": 4}`, 200, `"slot"`},
 		{"equivocate in the past", "POST", "equivocate", `{"slot": 0}`, 400, "has begun"},
 		{"equivocate", "POST", "equivocate", `{"slot": 100}`, 200, `"slot":"100"`},
+		{"exit without validator", "POST", "exit", `{}`, 400, "expected"},
+		{"exit of a validator hosted elsewhere", "POST", "exit", `{"validator": 40}`, 400, "not hosted"},
+		{"exit before the persistent committee period", "POST", "exit", `{"validator": 3}`, 400, "exit validator 3"},
+		{"validators offline", "POST", "validators/duties", `{"validators": [3, 5], "enabled": false}`, 200, `"offline":["3","5"]`},
+		{"validators offline hosted elsewhere", "POST", "validators/duties", `{"validators": [40], "enabled": false}`, 400, "not hosted"},
+		{"validators offline, none named", "POST", "validators/duties", `{"enabled": false}`, 400, "no validators"},
+		{"validators without enabled", "POST", "validators/duties", `{"validators": [3]}`, 400, "expected"},
+		{"validator back online", "POST", "validators/duties", `{"validators": [3], "enabled": true}`, 200, `"offline":["5"]`},
+		{"wrong data root without share", "POST", "wrong_data_root", `{"shard": 1}`, 400, "expected"},
+		{"wrong data root share over 1", "POST", "wrong_data_root", `{"shard": 1, "share": 2}`, 400, "share"},
+		{"wrong data root of no shard", "POST", "wrong_data_root", `{"shard": 99, "share": 0.5}`, 400, "shard 99"},
+		{"wrong data root", "POST", "wrong_data_root", `{"shard": 1, "share": 0.5}`, 200, `"voters":["`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

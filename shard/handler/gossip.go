@@ -131,6 +131,9 @@ func (h *Handler) ValidateMessage(shard bt.Shard, data []byte) handler.Verdict {
 		err = c.AddClaim(m.Claim[0])
 	}
 	res := verdict(err)
+	if err != nil && len(m.Claim) == 1 {
+		h.cfg.Hooks.claimRejected(c, shard, m.Claim[0])
+	}
 	if res == handler.Reject {
 		h.cfg.Hooks.gossipRejected(shard, "message")
 	}

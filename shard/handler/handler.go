@@ -86,6 +86,9 @@ type Hooks struct {
 	ClaimRelayed func(src, dst bt.Shard)
 	// FraudBuilt counts a built fraud proof.
 	FraudBuilt func()
+	// ClaimRejected counts a gossip claim the node refused, by reason
+	// (ClaimReason, else ClaimRefusedByPool).
+	ClaimRejected func(shard bt.Shard, reason string)
 }
 
 func (k *Hooks) block(s bt.Shard, result string) {

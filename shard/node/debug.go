@@ -4,19 +4,24 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	beaconapi "github.com/shardlab/shardlab/beacon/api"
 	bnode "github.com/shardlab/shardlab/beacon/node"
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/p2p"
+	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 )
 
 // The shard node's debug route, mounted with the embedded beacon node's
 // (Config.Beacon.DebugAPI, --debug-api; docs/api.md "Debug API"):
 //
-//	POST /shardlab/v1/debug/shards/{shard}/invalid_block  a block with a wrong state root
+//	POST /shardlab/v1/debug/shards/{shard}/invalid_block {"kind": K}  a block with a wrong state root (or an early claim)
+//	POST /shardlab/v1/debug/shards/{shard}/claim_attack {"kind": "twice"|"wrong_shard"}  a claim replayed
 //
 // It stages the fraud a fisherman must catch: the node builds the next
 // slot's block of the shard on its head, as that slot's scheduled
@@ -38,22 +43,20 @@ type InvalidBlock struct {
 // mountDebug mounts the shard debug route on srv.
 func (n *Node) mountDebug(srv *beaconapi.Server, logger *slog.Logger) {
 	srv.Mount("POST "+InvalidBlockPath, beaconapi.NewHandler(logger, beaconapi.JSONOnly(n.serveInvalidBlock)))
+	srv.Mount("POST "+ClaimAttackPath, beaconapi.NewHandler(logger, beaconapi.JSONOnly(n.serveClaimAttack)))
 }
 
 // serveInvalidBlock answers with {"shard", "slot", "proposer", "root"} of
 // the published block.
 func (n *Node) serveInvalidBlock(w http.ResponseWriter, r *http.Request) error {
-	s, err := strconv.ParseUint(r.PathValue("shard"), 10, 64)
+	s, kind, err := n.readShardKind(w, r, FraudStateRoot, FraudStateRoot, FraudEarlyClaim)
 	if err != nil {
-		return beaconapi.Errorf(http.StatusBadRequest, "shard %q: expected a shard number", r.PathValue("shard"))
-	}
-	if _, ok := n.chains[bt.Shard(s)]; !ok {
-		return beaconapi.Errorf(http.StatusBadRequest, "shard %d is not served by this node (it serves %s)", s, shardList(n.shards))
+		return err
 	}
 	cur, _ := n.beacon.Slots().CurrentSlot()
 	// The next slot's: a gossip block may be a slot early, and the head
 	// is older than it (the slot's honest proposal comes at its start).
-	ib, err := n.PublishInvalidBlock(bt.Shard(s), cur+1)
+	ib, err := n.PublishFraudBlock(s, cur+1, kind)
 	if err != nil {
 		return beaconapi.Errorf(http.StatusConflict, "%v", err)
 	}
@@ -61,10 +64,53 @@ func (n *Node) serveInvalidBlock(w http.ResponseWriter, r *http.Request) error {
 		"proposer": strconv.FormatUint(ib.Proposer, 10), "root": ib.Root.String()})
 }
 
+// The kinds of fraudulent blocks of the invalid block route.
+const (
+	// FraudStateRoot commits to a wrong post-state root.
+	FraudStateRoot = "state_root"
+	// FraudEarlyClaim includes the claim of a receipt whose crosslink is
+	// not yet past the challenge window (shardhandler.EarlyClaim), from a
+	// source shard the node serves.
+	FraudEarlyClaim = "early_claim"
+)
+
+// readShardKind reads a shard debug route's request: the path's shard,
+// which the node must serve, and the body's {"kind": K}, one of kinds
+// (def when the body has none and def is not "").
+func (n *Node) readShardKind(w http.ResponseWriter, r *http.Request, def string, kinds ...string) (bt.Shard, string, error) {
+	s, err := strconv.ParseUint(r.PathValue("shard"), 10, 64)
+	if err != nil {
+		return 0, "", beaconapi.Errorf(http.StatusBadRequest, "shard %q: expected a shard number", r.PathValue("shard"))
+	}
+	var req struct {
+		Kind string `json:"kind"`
+	}
+	if err := bnode.ReadDebugBody(w, r, &req); err != nil {
+		return 0, "", err
+	}
+	if req.Kind == "" {
+		req.Kind = def
+	}
+	if !slices.Contains(kinds, req.Kind) {
+		return 0, "", beaconapi.Errorf(http.StatusBadRequest, "kind %q: expected %s", req.Kind, strings.Join(kinds, " or "))
+	}
+	if _, ok := n.chains[bt.Shard(s)]; !ok {
+		return 0, "", beaconapi.Errorf(http.StatusBadRequest, "shard %d is not served by this node (it serves %s)", s, shardList(n.shards))
+	}
+	return bt.Shard(s), req.Kind, nil
+}
+
 // PublishInvalidBlock builds shard s's block of slot on the node's shard
 // and beacon heads with a wrong state root, signs it with the scheduled
 // proposer's hosted key and gossips it (without importing it).
 func (n *Node) PublishInvalidBlock(s bt.Shard, slot bt.Slot) (InvalidBlock, error) {
+	return n.PublishFraudBlock(s, slot, FraudStateRoot)
+}
+
+// PublishFraudBlock is PublishInvalidBlock for a kind of fraud:
+// FraudStateRoot, or FraudEarlyClaim (the block, built without it, gets
+// an early claim appended).
+func (n *Node) PublishFraudBlock(s bt.Shard, slot bt.Slot, kind string) (InvalidBlock, error) {
 	c, ok := n.chains[s]
 	if !ok {
 		return InvalidBlock{}, fmt.Errorf("invalid block of shard %d: not served", s)
@@ -88,7 +134,15 @@ func (n *Node) PublishInvalidBlock(s bt.Shard, slot bt.Slot) (InvalidBlock, erro
 	if !ok {
 		return InvalidBlock{}, fmt.Errorf("invalid block of shard %d slot %d: proposer %d not hosted here", s, slot, b.ProposerIndex)
 	}
-	b.StateRoot[0] ^= 0xff // any other root is wrong
+	if kind == FraudEarlyClaim {
+		claim, err := shardhandler.EarlyClaim(n.pcfg, n.h.WindowState(beaconRoot, beacon), beacon, c.HeadState(), n.servedChain)
+		if err != nil {
+			return InvalidBlock{}, fmt.Errorf("invalid block of shard %d slot %d: %w", s, slot, err)
+		}
+		b.Body.Claims = append(b.Body.Claims, claim)
+	} else {
+		b.StateRoot[0] ^= 0xff // any other root is wrong
+	}
 	if err := shardcore.SignBlock(n.tr, b, sk); err != nil {
 		return InvalidBlock{}, fmt.Errorf("invalid block of shard %d slot %d: sign: %w", s, slot, err)
 	}
@@ -103,6 +157,9 @@ func (n *Node) PublishInvalidBlock(s bt.Shard, slot bt.Slot) (InvalidBlock, erro
 	if err := n.p2p.Publish(n.ctx, p2p.ShardBlockTopic(uint64(s)), buf); err != nil {
 		return InvalidBlock{}, fmt.Errorf("invalid block of shard %d slot %d: publish: %w", s, slot, err)
 	}
-	n.log.Warn("debug api: published a shard block with a wrong state root", "shard", uint64(s), "slot", slot, "root", root, "validator", uint64(b.ProposerIndex))
+	n.log.Warn("debug api: published a fraudulent shard block", "kind", kind, "shard", uint64(s), "slot", slot, "root", root, "validator", uint64(b.ProposerIndex))
 	return InvalidBlock{Shard: uint64(s), Slot: uint64(slot), Proposer: uint64(b.ProposerIndex), Root: root}, nil
 }
+
+// servedChain is the node's chain of shard src (nil: not served).
+func (n *Node) servedChain(src bt.Shard) *chain.Service { return n.chains[src] }

@@ -79,15 +79,18 @@ func TestDebugInvalidBlockRoute(t *testing.T) {
 		}
 		defer n.Close()
 		for _, tc := range []struct {
-			path     string
-			code     int
-			contains string
+			path, body string
+			code       int
+			contains   string
 		}{
-			{"/shardlab/v1/debug/shards/x/invalid_block", http.StatusBadRequest, "expected a shard number"},
-			{"/shardlab/v1/debug/shards/3/invalid_block", http.StatusBadRequest, "not served"},
+			{"/shardlab/v1/debug/shards/x/invalid_block", "{}", http.StatusBadRequest, "expected a shard number"},
+			{"/shardlab/v1/debug/shards/3/invalid_block", "{}", http.StatusBadRequest, "not served"},
+			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "overdraft"}`, http.StatusBadRequest, "expected state_root or early_claim"},
+			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "early_claim", "x": 1}`, http.StatusBadRequest, "unknown field"},
+			{"/shardlab/v1/debug/shards/0/invalid_block", `{"kind": "early_claim"}`, http.StatusConflict, "hosts no proposer keys"},
 		} {
 			rec := httptest.NewRecorder()
-			n.HTTPHandler().ServeHTTP(rec, httptest.NewRequest("POST", tc.path, strings.NewReader("{}")))
+			n.HTTPHandler().ServeHTTP(rec, httptest.NewRequest("POST", tc.path, strings.NewReader(tc.body)))
 			if !debug {
 				if rec.Code != http.StatusNotFound && rec.Code != http.StatusMethodNotAllowed {
 					t.Fatalf("without the debug API: POST %s = %d", tc.path, rec.Code)

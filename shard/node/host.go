@@ -102,12 +102,14 @@ func (n *Node) openHandler() error {
 			GossipRejected: n.m.gossipRejected,
 			ClaimRelayed:   func(bt.Shard, bt.Shard) { n.m.claimsRelayed.Inc() },
 			FraudBuilt:     n.m.fraudBuilt.Inc,
+			ClaimRejected:  n.m.claimRejected,
 		},
 	}, hostEnv{n: n, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))})
 	if err != nil {
 		return fmt.Errorf("open shard handler: %w", err)
 	}
 	n.h = h
+	n.m.initClaimsRejected(n.shards)
 	n.dataSource.Store(h)
 	return nil
 }

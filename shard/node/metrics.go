@@ -7,6 +7,7 @@ import (
 
 	bt "github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/crypto/sigcache"
+	shardhandler "github.com/shardlab/shardlab/shard/handler"
 )
 
 // metrics are the shard node's own metrics (the beacon follower's and
@@ -22,6 +23,7 @@ type metrics struct {
 	fraudSeen       prometheus.Gauge
 	fraudBuilt      prometheus.Counter
 	claimsRelayed   prometheus.Counter
+	claimsRejected  *prometheus.CounterVec
 }
 
 // newMetrics registers the node's metrics with reg, with counters that read
@@ -59,6 +61,10 @@ func newMetrics(reg prometheus.Registerer, txCache *sigcache.Cache) (*metrics, e
 		claimsRelayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shard_claims_relayed_total", Help: "Receipt claims published by this node's relayer.",
 		}),
+		claimsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shard_claims_rejected_total",
+			Help: "Gossip receipt claims refused, by reason: wrong shard, invalid proof, already claimed, refused by the pool.",
+		}, []string{"shard", "reason"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -72,7 +78,7 @@ func newMetrics(reg prometheus.Registerer, txCache *sigcache.Cache) (*metrics, e
 		Help: "Transaction signature checks the verified-signature cache could not answer.",
 	}, func() float64 { return float64(txCache.Stats().Misses) })
 	for _, c := range []prometheus.Collector{m.headSlot, m.receiptsSent, m.receiptsClaimed, m.txPool, m.claimPool,
-		m.blocks, m.rejected, m.fraudSeen, m.fraudBuilt, m.claimsRelayed, cacheHits, cacheMisses} {
+		m.blocks, m.rejected, m.fraudSeen, m.fraudBuilt, m.claimsRelayed, m.claimsRejected, cacheHits, cacheMisses} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -84,6 +90,20 @@ func shardLabel(s bt.Shard) string { return strconv.FormatUint(uint64(s), 10) }
 
 func (m *metrics) gossipRejected(s bt.Shard, kind string) {
 	m.rejected.WithLabelValues(shardLabel(s), kind).Inc()
+}
+
+func (m *metrics) claimRejected(s bt.Shard, reason string) {
+	m.claimsRejected.WithLabelValues(shardLabel(s), reason).Inc()
+}
+
+// initClaimsRejected makes the rejected claims series of shards exist at
+// 0, so that a scrape tells "none rejected" from "not counted".
+func (m *metrics) initClaimsRejected(shards []bt.Shard) {
+	for _, s := range shards {
+		for _, r := range []string{shardhandler.ClaimWrongShard, shardhandler.ClaimInvalidProof, shardhandler.ClaimAlreadyClaimed, shardhandler.ClaimRefusedByPool} {
+			m.claimsRejected.WithLabelValues(shardLabel(s), r)
+		}
+	}
 }
 
 // updateMetrics refreshes the gauges.

@@ -3,8 +3,10 @@ package netsim
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
+	"github.com/shardlab/shardlab/beacon/handler"
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
@@ -128,20 +130,13 @@ func (s *Sim) Deposit(count uint64) (first uint64, err error) {
 // (say, before PERSISTENT_COMMITTEE_PERIOD epochs of activity).
 func (s *Sim) Exit(v types.ValidatorIndex) error {
 	for _, n := range s.nodes[:s.cfg.Nodes] {
-		st := n.chain.HeadState()
-		if n.keys == nil || uint64(v) >= uint64(len(st.Validators)) {
-			continue
-		}
-		if _, ok := n.keys.SecretKeyOf(st.Validators[v].Pubkey); !ok {
-			continue
-		}
 		epoch := types.Epoch(uint64(n.chain.CurrentSlot()) / s.pcfg.SlotsPerEpoch) // the node's clock
-		e, err := validator.SignVoluntaryExit(s.tr, st, v, epoch, n.keys)
-		if err != nil {
-			return fmt.Errorf("exit validator %d: %w", v, err)
+		e, err := n.h.VoluntaryExit(v, epoch)
+		if errors.Is(err, handler.ErrNotHosted) {
+			continue
 		}
-		if err := n.chain.AddVoluntaryExit(e); err != nil {
-			return fmt.Errorf("exit validator %d: %w", v, err)
+		if err != nil {
+			return err
 		}
 		data, err := e.MarshalSSZ()
 		if err != nil {

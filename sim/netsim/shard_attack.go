@@ -77,17 +77,11 @@ func (s *Sim) ReplayClaim(from int, dst types.Shard, kind ClaimAttackKind) error
 	if src == nil {
 		return fmt.Errorf("replay claim: %w: no shard node serves shard %d", ErrByzantine, dst)
 	}
-	claim, ok := latestClaim(src.shard.chains[dst].Head().Root, src.shard.chains[dst].Block)
+	claim, ok := shardhandler.LatestClaim(src.shard.chains[dst].Head().Root, src.shard.chains[dst].Block)
 	if !ok {
 		return fmt.Errorf("replay claim: %w: no claim on shard %d's chain yet", ErrByzantine, dst)
 	}
-	target := dst
-	if kind == ClaimWrongShard {
-		target = types.Shard((uint64(dst) + 1) % s.pcfg.ShardCount)
-		if target == claim.Receipt.SrcShard {
-			target = types.Shard((uint64(target) + 1) % s.pcfg.ShardCount)
-		}
-	}
+	target := shardhandler.ReplayTarget(dst, claim, kind == ClaimWrongShard, s.pcfg.ShardCount)
 	to := s.firstServing(target)
 	if to == nil || to.index == from {
 		return fmt.Errorf("replay claim: %w: node %d serves shard %d itself or none does", ErrByzantine, from, target)
@@ -102,13 +96,13 @@ func (s *Sim) ReplayClaim(from int, dst types.Shard, kind ClaimAttackKind) error
 		s.send(from, to.index, topic, data, len(data), func() {
 			s.trace.record(recGossip, s.loop.now, to.index, from, topic, data)
 			v := to.onGossip(topic, s.net.peers[from], data)
-			reason := claimReason(to, target, claim)
+			reason := shardhandler.ClaimReason(to.shard.chains[target], target, claim)
 			if v == handler.Accept && reason == "" {
 				s.byz.claims.accepted++
 				return
 			}
 			if reason == "" {
-				reason = "refused by the pool"
+				reason = shardhandler.ClaimRefusedByPool
 			}
 			if s.byz.claims.refused == nil {
 				s.byz.claims.refused = make(map[string]uint64)
@@ -118,39 +112,6 @@ func (s *Sim) ReplayClaim(from int, dst types.Shard, kind ClaimAttackKind) error
 		})
 	})
 	return nil
-}
-
-// latestClaim walks a chain back from head (at most two epochs' worth of
-// blocks of the minimal preset) to the latest block with a claim.
-func latestClaim(head types.Root, block func(types.Root) (*st.ShardBlock, []st.Receipt, bool)) (*st.ReceiptClaim, bool) {
-	for range 64 {
-		b, _, ok := block(head)
-		if !ok {
-			return nil, false
-		}
-		if n := len(b.Body.Claims); n > 0 {
-			return b.Body.Claims[n-1], true
-		}
-		head = b.ParentRoot
-	}
-	return nil, false
-}
-
-// claimReason says why node n's chain of shard refuses claim ("" when
-// nothing refuses it): the claim's own checks, then its nonce against the
-// head state's inbox.
-func claimReason(n *node, shard types.Shard, claim *st.ReceiptClaim) string {
-	c := n.shard.chains[shard]
-	if claim.Receipt.DstShard != shard {
-		return "wrong shard"
-	}
-	if err := c.CheckClaim(claim); err != nil {
-		return "invalid proof"
-	}
-	if next := c.Inbox(claim.Receipt.SrcShard); claim.Receipt.Nonce < next {
-		return "already claimed"
-	}
-	return ""
 }
 
 // GarbagePeer has node from send perSlot malformed or invalid gossip

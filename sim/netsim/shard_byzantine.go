@@ -2,7 +2,6 @@ package netsim
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/shardlab/shardlab/beacon/types"
 	"github.com/shardlab/shardlab/beacon/validator"
 	"github.com/shardlab/shardlab/p2p"
+	"github.com/shardlab/shardlab/shard/chain"
 	shardcore "github.com/shardlab/shardlab/shard/core"
 	shardhandler "github.com/shardlab/shardlab/shard/handler"
 	st "github.com/shardlab/shardlab/shard/types"
@@ -196,7 +196,7 @@ func (s *Sim) publishFraud(n *node, from int, shard types.Shard, slot types.Slot
 	case FraudReceiptsRoot:
 		b.ReceiptsRoot = fraudRoot("receipts root", slot)
 	case FraudEarlyClaim:
-		claim, err := s.earlyClaim(n.shard.h.WindowState(beaconRoot, beacon), beacon, pre)
+		claim, err := shardhandler.EarlyClaim(s.pcfg, n.shard.h.WindowState(beaconRoot, beacon), beacon, pre, s.sourceChain)
 		if err != nil {
 			return err
 		}
@@ -277,29 +277,13 @@ func (s *Sim) WrongDataRootVotes(shard types.Shard, share float64) error {
 	if s.nextSlot%spe != 0 {
 		return fmt.Errorf("wrong data root votes: %w: call at an epoch's start, not slot %d", ErrByzantine, s.nextSlot)
 	}
-	bst := s.nodes[0].chain.HeadState().Copy()
-	if bst.Slot < s.nextSlot {
-		if err := s.tr.ProcessSlots(bst, s.nextSlot); err != nil {
-			return fmt.Errorf("wrong data root votes: %w", err)
-		}
+	slot, sc, voters, err := s.nodes[0].h.WrongDataRootDuty(shard, share, s.nextSlot)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrByzantine, err)
 	}
-	for slot := s.nextSlot; slot < s.nextSlot+spe; slot++ {
-		coms, err := validator.SlotCommittees(s.tr, bst, slot)
-		if err != nil {
-			return fmt.Errorf("wrong data root votes: %w", err)
-		}
-		for _, sc := range coms {
-			if sc.Shard != shard {
-				continue
-			}
-			k := int(math.Ceil(share * float64(len(sc.Committee))))
-			voters := slices.Clone(sc.Committee[:k])
-			s.byz.complicit = append(s.byz.complicit, voters...)
-			s.At(time.Duration(slot)*s.slot+time.Millisecond, func() { s.castWrongDataRoot(slot, sc, voters) })
-			return nil
-		}
-	}
-	return fmt.Errorf("wrong data root votes: %w: shard %d has no committee this epoch", ErrByzantine, shard)
+	s.byz.complicit = append(s.byz.complicit, voters...)
+	s.At(time.Duration(slot)*s.slot+time.Millisecond, func() { s.castWrongDataRoot(slot, sc, voters) })
+	return nil
 }
 
 // castWrongDataRoot has each host of voters sign and gossip their vote.
@@ -322,33 +306,10 @@ func (s *Sim) castWrongDataRoot(slot types.Slot, sc validator.SlotCommittee, vot
 	}
 }
 
-// castWrongVote signs, records and gossips n's voters' wrong vote.
+// castWrongVote has n's handler build, sign and record its voters' wrong
+// vote (beacon/handler, as a real node's debug API does) and gossips it.
 func (s *Sim) castWrongVote(n *node, slot types.Slot, sc validator.SlotCommittee, voters []types.ValidatorIndex) error {
-	head, _ := n.chain.Head()
-	bst := n.chain.HeadState().Copy()
-	if bst.Slot < slot {
-		if err := s.tr.ProcessSlots(bst, slot); err != nil {
-			return err
-		}
-	}
-	d, err := validator.ProduceAttestationData(s.tr, bst, head, slot, sc.Shard)
-	if err != nil {
-		return err
-	}
-	if d.Crosslink.DataRoot, err = s.wrongDataRoot(d.Crosslink); err != nil {
-		return err
-	}
-	msg := (&types.AttestationDataAndCustodyBit{Data: *d}).TreeRoot()
-	var signed []types.ValidatorIndex
-	for _, v := range voters {
-		if err := n.chain.Store().CheckAndRecordAttestation(v, d.Source.Epoch, d.Target.Epoch, msg); err == nil {
-			signed = append(signed, v)
-		}
-	}
-	if len(signed) == 0 {
-		return fmt.Errorf("slashing protection refused every voter")
-	}
-	a, err := validator.AggregateCommittee(s.tr, bst, d, sc.Committee, signed, n.keys)
+	a, signed, err := n.h.WrongDataRootVote(slot, sc, voters, s.wrongDataRoot)
 	if err != nil {
 		return err
 	}
@@ -356,11 +317,10 @@ func (s *Sim) castWrongVote(n *node, slot types.Slot, sc validator.SlotCommittee
 	if err != nil {
 		return err
 	}
-	_ = n.chain.OnAttestation(a)
-	if !slices.Contains(s.byz.wrong, d.Crosslink.DataRoot) {
-		s.byz.wrong = append(s.byz.wrong, d.Crosslink.DataRoot)
+	if root := a.Data.Crosslink.DataRoot; !slices.Contains(s.byz.wrong, root) {
+		s.byz.wrong = append(s.byz.wrong, root)
 	}
-	n.log.Info("wrong data root vote", "slot", slot, "shard", uint64(sc.Shard), "validators", len(signed), "root", d.Crosslink.DataRoot)
+	n.log.Info("wrong data root vote", "slot", slot, "shard", uint64(sc.Shard), "validators", len(signed), "root", a.Data.Crosslink.DataRoot)
 	s.publish(n.index, p2p.BeaconAttestationTopic, data)
 	return nil
 }
@@ -398,53 +358,11 @@ func (s *Sim) wrongDataRoot(c types.Crosslink) (types.Root, error) {
 	return fraudRoot(fmt.Sprintf("data root of shard %d", c.Shard), types.Slot(c.EndEpoch)), nil
 }
 
-// earlyClaim builds, for the shard of pre (a destination head state), the
-// claim of its next receipt from some source (its inbox nonce) whose block
-// is in the source's current crosslink in beacon but whose crosslink is
-// not past the challenge window: the window proof is made against beacon
-// itself rather than the state at the window slot, which a destination
-// block must not accept.
-func (s *Sim) earlyClaim(window, beacon *types.BeaconState, pre *st.ShardState) (*st.ReceiptClaim, error) {
-	dst := pre.Shard
-	for src := range types.Shard(s.pcfg.ShardCount) {
-		n := s.firstServing(src)
-		if src == dst || n == nil {
-			continue
-		}
-		ch := n.shard.chains[src]
-		cur := beacon.CurrentCrosslinks[src]
-		links := ch.CrosslinkChain(cur, 1)
-		if len(links) == 0 || !links[0].Resolved || len(links[0].Headers) == 0 {
-			continue
-		}
-		for pos, root := range links[0].Headers {
-			_, receipts, found := ch.Block(root)
-			if !found {
-				continue
-			}
-			for i, r := range receipts {
-				if r.DstShard != dst || r.Nonce != pre.InboxNonces[src] {
-					continue
-				}
-				header, rb, err := ch.ReceiptProof(root, i)
-				if err != nil {
-					return nil, err
-				}
-				hb, err := shardcore.HeaderProof(s.pcfg, links[0].Headers, pos)
-				if err != nil {
-					return nil, err
-				}
-				c := cur
-				cs := &shardcore.ClaimSource{Receipt: r, ReceiptIndex: uint64(i), ReceiptBranch: rb,
-					Header: header, HeaderIndex: uint64(pos), HeaderBranch: hb, Chain: []*types.Crosslink{&c}}
-				if window != nil {
-					if _, err := shardcore.NewClaimBuilder(s.pcfg, window.Copy()).Build(cs); !errors.Is(err, shardcore.ErrNotClaimable) {
-						continue // claimable already (or broken): not an early claim
-					}
-				}
-				return shardcore.NewClaimBuilder(s.pcfg, beacon.Copy()).Build(cs)
-			}
-		}
+// sourceChain is the chain of shard src of its first serving node (nil:
+// none serves it).
+func (s *Sim) sourceChain(src types.Shard) *chain.Service {
+	if n := s.firstServing(src); n != nil {
+		return n.shard.chains[src]
 	}
-	return nil, fmt.Errorf("no receipt to shard %d is next in its inbox and in a crosslink inside the challenge window", dst)
+	return nil
 }

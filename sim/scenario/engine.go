@@ -27,9 +27,22 @@ const (
 	RoleShard  = "shard"
 )
 
-// simOnly are the actions the testnet engine cannot stage: link shaping
-// needs the simulator's network (real processes talk over loopback TCP).
-var simOnly = []string{"latency", "loss", "degrade", "restore"}
+// testnetActions are the actions fireTestnet stages on real processes;
+// every other action is refused up front on the testnet engine (link
+// shaping, for one, needs the simulator's network: real processes talk
+// over loopback TCP).
+var testnetActions = []string{"partition", "heal", "isolate", "crash", "restart", "offline", "online",
+	"equivocate", "double_vote", "surround_vote", "invalid_state_root", "late_join", "exit", "wrong_data_root", "claim_attack", "shard_fraud"}
+
+// testnetFraudKinds are the kinds of shard_fraud the shard nodes' debug
+// API stages.
+var testnetFraudKinds = []string{"state_root", "early_claim"}
+
+// testnetChecks are the checks the testnet engine samples: the others
+// read the simulator's state (participation, reorgs, the shard layer's
+// series) and are refused up front.
+var testnetChecks = []string{"finalized", "justified", "head_agreement", "slashed", "participation", "metric", "synced",
+	"active", "exited", "registry", "balance"}
 
 // testnetOnly are the actions and checks the simulator does not support.
 var testnetOnly = []string{"invalid_state_root", "metric"}
@@ -40,12 +53,15 @@ func CheckEngine(sc *Scenario, engine string) error {
 	var bad []string
 	for _, st := range sc.Timeline {
 		k := st.Action.Kind
-		if engine == EngineSim && slices.Contains(testnetOnly, k) || engine == EngineTestnet && slices.Contains(simOnly, k) {
-			bad = append(bad, fmt.Sprintf("step at slot %d: action %s", st.Slot, k))
+		if engine == EngineSim && slices.Contains(testnetOnly, k) || engine == EngineTestnet && !slices.Contains(testnetActions, k) {
+			bad = append(bad, fmt.Sprintf("step %s: action %s", stepLabel(st), k))
+		}
+		if engine == EngineTestnet && k == "shard_fraud" && !slices.Contains(testnetFraudKinds, st.Action.Shard.Kind) {
+			bad = append(bad, fmt.Sprintf("step %s: action shard_fraud of kind %s (only %s)", stepLabel(st), st.Action.Shard.Kind, strings.Join(testnetFraudKinds, ", ")))
 		}
 	}
 	for _, e := range sc.Expect {
-		if engine == EngineSim && slices.Contains(testnetOnly, e.Check) || engine == EngineTestnet && e.Check == checkScoredOut {
+		if engine == EngineSim && slices.Contains(testnetOnly, e.Check) || engine == EngineTestnet && !slices.Contains(testnetChecks, e.Check) {
 			bad = append(bad, fmt.Sprintf("expectation %q: check %s", e.Name, e.Check))
 		}
 	}
@@ -59,6 +75,19 @@ func CheckEngine(sc *Scenario, engine string) error {
 		return fmt.Errorf("%w: not supported on the %s engine: %s", ErrInvalid, engine, strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// stepLabel names a step for an error: its name and its slot (an event
+// step's slot is not known before the run).
+func stepLabel(st Step) string {
+	at := fmt.Sprintf("at slot %d", st.Slot)
+	if st.At.Event != nil {
+		at = "after " + st.At.Event.String()
+	}
+	if st.Name != "" {
+		return fmt.Sprintf("%q %s", st.Name, at)
+	}
+	return at
 }
 
 // metricKey reads the metric and role keys of an expectation.

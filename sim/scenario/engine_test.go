@@ -80,6 +80,45 @@ func TestCheckEngine(t *testing.T) {
 			t.Errorf("built-in %s on the testnet: %v, want %q", name, err, want)
 		}
 	}
+	for name, want := range map[string][]string{
+		"garbage-peer":         {"action garbage_peer"},
+		"receipt-double-claim": {"check claims_rejected", "check receipts_conserved"},
+		"late-join":            nil, // late_join and synced run on real processes
+		"deposits-exits":       {"action deposit"},
+		"wrong-data-root":      {"check fraud_crosslinked", "check receipts_conserved", "check receipts_claimed"},
+		"receipt-early-claim":  {"check fraud_proofs", "check offenders_slashed"},
+		"withheld-body":        {"action shard_fraud of kind withheld (only state_root, early_claim)"},
+	} {
+		sc, _ := LoadBuiltin(name)
+		err := CheckEngine(sc, EngineTestnet)
+		if len(want) == 0 && err != nil {
+			t.Errorf("built-in %s on the testnet: %v", name, err)
+		}
+		for _, w := range want {
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), w) {
+				t.Errorf("built-in %s on the testnet: %v, want %q", name, err, w)
+			}
+		}
+	}
+	if sc, _ := LoadBuiltin("receipt-early-claim"); CheckEngine(sc, EngineTestnet) == nil || strings.Contains(CheckEngine(sc, EngineTestnet).Error(), "action") {
+		t.Errorf("built-in receipt-early-claim: shard_fraud of kind early_claim refused on the testnet: %v", CheckEngine(sc, EngineTestnet))
+	}
+	many, err := Parse("many.yaml", []byte("name: many\nnetwork:\n  nodes: 4\n  epochs: 4\ntimeline:\n"+
+		"  - name: skew\n    at: {slot: 3}\n    clock_skew: {nodes: [1], offset: 500ms}\n"+
+		"  - at: {epoch: 1}\n    withhold: {validators: \"0..8\"}\n"+
+		"  - at: {epoch: 2}\n    crash: [2]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckEngine(many, EngineTestnet)
+	for _, w := range []string{`step "skew" at slot 3: action clock_skew`, "step at slot 8: action withhold"} {
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), w) {
+			t.Errorf("two unsupported steps: %v, want %q", err, w)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "crash") {
+		t.Errorf("crash refused: %v", err)
+	}
 	sc, _ := LoadBuiltin("double-vote", "network.slasher=false")
 	if err := CheckEngine(sc, EngineTestnet); err == nil {
 		t.Error("testnet engine accepted network.slasher false")

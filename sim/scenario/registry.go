@@ -483,12 +483,7 @@ type watched struct {
 func (r *run) sampleMore(slot uint64, i int, ns *NodeSample, head types.Root, hs *types.BeaconState) {
 	if r.prevHead == nil {
 		r.prevHead = make([]types.Root, r.sim.NodeCount())
-		r.watch = map[uint64]bool{}
-		for _, e := range r.sc.Expect {
-			for _, v := range e.Validators {
-				r.watch[v] = true
-			}
-		}
+		r.watch = watchedValidators(r.sc)
 	}
 	if prev := r.prevHead[i]; prev != (types.Root{}) && prev != head {
 		if d, err := r.sim.ReorgDepth(i, prev, head); err == nil {

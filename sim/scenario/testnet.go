@@ -89,8 +89,17 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 	cfg := testnet.DefaultConfig()
 	cfg.Dir, cfg.Binary, cfg.BasePort, cfg.Keep = to.Dir, to.Binary, to.BasePort, to.Keep
 	cfg.BeaconNodes, cfg.ShardNodes, cfg.Fishermen, cfg.Shards = nw.Nodes, to.ShardNodes, to.Fishermen, to.Shards
-	cfg.Validators, cfg.SlotTime, cfg.Epochs, cfg.TxRate, cfg.Seed = nw.Validators, slotTime, nw.Epochs, 0, nw.Seed
+	cfg.Validators, cfg.SlotTime, cfg.Epochs, cfg.TxRate, cfg.CrossShard, cfg.Seed = nw.Validators, slotTime, nw.Epochs, nw.TxRate, nw.CrossShard, nw.Seed
 	cfg.DebugAPI, cfg.Out, cfg.LogLevel = true, to.TestnetOut, "info"
+	if cfg.LateBeacon, err = lateNodes(sc); err != nil {
+		return fail(err)
+	}
+	chainConfig, removeConfig, err := writeChainConfig(nw)
+	if err != nil {
+		return fail(err)
+	}
+	defer removeConfig()
+	cfg.ChainConfig = chainConfig
 	for _, st := range sc.Timeline {
 		if st.Action.Kind == "invalid_state_root" && (st.Action.InvalidShard >= cfg.Shards || cfg.ShardNodes == 0) {
 			return fail(fmt.Errorf("%w: invalid_state_root of shard %d: the testnet has %d shards and %d shard nodes", ErrInvalid, st.Action.InvalidShard, cfg.Shards, cfg.ShardNodes))
@@ -115,6 +124,8 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 				Steps: []Fired{}, Windows: []Window{}, Slashings: []Slashing{}}},
 		tn: tn, peers: map[string]string{}, want: wantedMetrics(sc), log: logger,
 	}
+	r.watch = watchedValidators(sc)
+	r.openLateWindows()
 	if err := tn.Start(ctx); err != nil {
 		return fail(err)
 	}
@@ -122,6 +133,9 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 	if !to.Keep {
 		defer tn.Stop()
 	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	_, waitLoad := tn.StartLoad(loadCtx) // network.tx_rate through the shard nodes
+	defer func() { stopLoad(); waitLoad() }()
 	for _, p := range tn.Processes() {
 		if p.Spec.Role == testnet.RoleBeacon {
 			r.beacon = append(r.beacon, p)
@@ -200,6 +214,9 @@ func wantedMetrics(sc *Scenario) map[string][]string {
 // readPeerIDs asks every process for its libp2p peer ID.
 func (r *tnRun) readPeerIDs(ctx context.Context) error {
 	for _, p := range r.tn.Processes() {
+		if !p.Running() {
+			continue // a late joiner: read when it joins
+		}
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
 		id, err := testnet.NewClient(p.Spec.URL()).PeerID(c)
 		cancel()
@@ -272,8 +289,9 @@ func (r *tnRun) sampleNode(ctx context.Context, p *testnet.Process, prev NodeSam
 		} else {
 			errs = append(errs, err)
 		}
-		if s, err := c.Slashed(ctx); err == nil {
-			ns.Slashed = s
+		if vs, err := c.Validators(ctx); err == nil {
+			ns.Slashed = testnet.SlashedOf(vs)
+			r.watchOf(&ns, vs, slot)
 		} else {
 			errs = append(errs, err)
 		}

@@ -75,12 +75,27 @@ func (r *tnRun) fireTestnet(ctx context.Context, st Step) error {
 		r.background(ctx, func(ctx context.Context) (string, error) { return r.restart(ctx, a.Nodes) }, done)
 	case "offline", "online":
 		nodes, err := offlineNodes(r, a)
+		if len(a.Nodes) == 0 && (err != nil || !r.wholeNodes(nodes, a)) {
+			// Not exactly whole nodes' validators: single validators.
+			detail, err := r.offlineValidators(cctx, a, slot)
+			if err != nil {
+				return err
+			}
+			done(detail)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		for _, n := range nodes {
-			if err := testnet.NewClient(r.beacon[n].Spec.URL()).SetDuties(cctx, a.Kind == "online"); err != nil {
+			c := testnet.NewClient(r.beacon[n].Spec.URL())
+			if err := c.SetDuties(cctx, a.Kind == "online"); err != nil {
 				return fmt.Errorf("%s node %d: %w", a.Kind, n, err)
+			}
+			if a.Kind == "online" { // single validators taken offline too
+				if _, err := c.SetValidatorDuties(cctx, nil, true); err != nil {
+					return fmt.Errorf("online node %d: %w", n, err)
+				}
 			}
 			key := fmt.Sprintf("offline %d", n)
 			if a.Kind == "offline" {
@@ -122,22 +137,11 @@ func (r *tnRun) fireTestnet(ctx context.Context, st Step) error {
 		r.closeWindow(fmt.Sprintf("equivocate %d", slot), slot+1)
 		done(fmt.Sprintf("proposer of slot %d", slot))
 	case "invalid_state_root":
-		p := r.shardServer(a.InvalidShard)
-		if p == nil {
-			return fmt.Errorf("invalid_state_root: no running shard node with keys serves shard %d", a.InvalidShard)
-		}
-		r.openWindow("byzantine", fmt.Sprintf("fraud %d", slot), fmt.Sprintf("shard %d block with a wrong state root", a.InvalidShard), slot)
-		r.closeWindow(fmt.Sprintf("fraud %d", slot), slot+1)
-		r.background(ctx, func(ctx context.Context) (string, error) {
-			ctx, cancel := context.WithTimeout(ctx, stepTimeout+2*time.Duration(r.tn.ChainConfig().SecondsPerSlot)*time.Second)
-			defer cancel()
-			bslot, proposer, err := testnet.NewClient(p.Spec.URL()).InvalidShardBlock(ctx, a.InvalidShard)
-			if err != nil {
-				return "", fmt.Errorf("%s: %w", p.Spec.Name, err)
-			}
-			return fmt.Sprintf("shard %d block of slot %d by proposer %d, from %s", a.InvalidShard, bslot, proposer, p.Spec.Name), nil
-		}, done)
+		return r.fraudBlock(ctx, a.InvalidShard, "state_root", slot, done)
 	default:
+		if ok, err := r.fireMore(ctx, cctx, st, done); ok || err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: action %s is not supported on the testnet engine", ErrInvalid, a.Kind)
 	}
 	return nil
@@ -221,8 +225,8 @@ func (r *tnRun) blockFor(ctx context.Context, p *testnet.Process, groups [][]int
 	group := r.groupOf(p.Spec.Name, groups)
 	var block []string
 	for _, q := range r.tn.Processes() {
-		if q != p && r.groupOf(q.Spec.Name, groups) != group {
-			block = append(block, r.peers[q.Spec.Name])
+		if id := r.peerID(q.Spec.Name); q != p && id != "" && r.groupOf(q.Spec.Name, groups) != group {
+			block = append(block, id)
 		}
 	}
 	c := testnet.NewClient(p.Spec.URL())

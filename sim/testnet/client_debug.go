@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,26 +71,57 @@ func (c *Client) HeadState(ctx context.Context, cfg *params.Config) (*bt.BeaconS
 // minimal-preset state is about 2 MB).
 const maxStateBytes = 64 << 20
 
-// Slashed returns the indices of the slashed validators of the node's head
-// state, ascending.
-func (c *Client) Slashed(ctx context.Context) ([]uint64, error) {
+// ValidatorInfo is one validator of a state, as the validators route
+// gives it.
+type ValidatorInfo struct {
+	Index, Balance             uint64
+	Slashed                    bool
+	ActivationEpoch, ExitEpoch uint64
+}
+
+// Validators returns every validator of the node's head state, by index.
+func (c *Client) Validators(ctx context.Context) ([]ValidatorInfo, error) {
 	var d []struct {
 		Index     u64 `json:"index"`
+		Balance   u64 `json:"balance"`
 		Validator struct {
-			Slashed bool `json:"slashed"`
+			Slashed         bool `json:"slashed"`
+			ActivationEpoch u64  `json:"activation_epoch"`
+			ExitEpoch       u64  `json:"exit_epoch"`
 		} `json:"validator"`
 	}
 	if err := c.get(ctx, "/eth/v1/beacon/states/head/validators", &d); err != nil {
 		return nil, err
 	}
+	out := make([]ValidatorInfo, len(d))
+	for i, v := range d {
+		out[i] = ValidatorInfo{Index: uint64(v.Index), Balance: uint64(v.Balance), Slashed: v.Validator.Slashed,
+			ActivationEpoch: uint64(v.Validator.ActivationEpoch), ExitEpoch: uint64(v.Validator.ExitEpoch)}
+	}
+	slices.SortFunc(out, func(a, b ValidatorInfo) int { return cmp.Compare(a.Index, b.Index) })
+	return out, nil
+}
+
+// Slashed returns the indices of the slashed validators of the node's head
+// state, ascending.
+func (c *Client) Slashed(ctx context.Context) ([]uint64, error) {
+	vs, err := c.Validators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return SlashedOf(vs), nil
+}
+
+// SlashedOf returns the indices of the slashed validators among vs, in
+// their order.
+func SlashedOf(vs []ValidatorInfo) []uint64 {
 	var out []uint64
-	for _, v := range d {
-		if v.Validator.Slashed {
-			out = append(out, uint64(v.Index))
+	for _, v := range vs {
+		if v.Slashed {
+			out = append(out, v.Index)
 		}
 	}
-	slices.Sort(out)
-	return out, nil
+	return out
 }
 
 // post sends a JSON body to a debug route and decodes the answer's data.
@@ -142,11 +174,18 @@ func (c *Client) Equivocate(ctx context.Context, slot uint64) error {
 // of shard with a wrong state root; it returns the block's slot and
 // proposer.
 func (c *Client) InvalidShardBlock(ctx context.Context, shard uint64) (slot, proposer uint64, err error) {
+	return c.FraudShardBlock(ctx, shard, "state_root")
+}
+
+// FraudShardBlock is InvalidShardBlock for a kind of fraud: "state_root"
+// or "early_claim" (a claim of a receipt not yet past the challenge
+// window).
+func (c *Client) FraudShardBlock(ctx context.Context, shard uint64, kind string) (slot, proposer uint64, err error) {
 	var d struct {
 		Slot     u64 `json:"slot"`
 		Proposer u64 `json:"proposer"`
 	}
-	if err := c.post(ctx, debugPath+"shards/"+strconv.FormatUint(shard, 10)+"/invalid_block", struct{}{}, &d); err != nil {
+	if err := c.post(ctx, debugPath+"shards/"+strconv.FormatUint(shard, 10)+"/invalid_block", map[string]string{"kind": kind}, &d); err != nil {
 		return 0, 0, err
 	}
 	return uint64(d.Slot), uint64(d.Proposer), nil

@@ -173,7 +173,7 @@ func TestDebugClient(t *testing.T) {
 		`POST /shardlab/v1/debug/duties {"enabled":false}`,
 		`POST /shardlab/v1/debug/double_vote {"validator":3}`,
 		`POST /shardlab/v1/debug/equivocate {"slot":20}`,
-		`POST /shardlab/v1/debug/shards/3/invalid_block {}`,
+		`POST /shardlab/v1/debug/shards/3/invalid_block {"kind":"state_root"}`,
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

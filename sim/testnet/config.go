@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -46,6 +47,10 @@ type Config struct {
 	// whistleblower), so that every shard has a fisherman besides its
 	// proposing node. 0: none.
 	Fishermen int
+	// LateBeacon are beacon nodes (indices among BeaconNodes) that Start
+	// lays out but does not start: late joiners, each started later with
+	// an empty data dir by Join, hosting its share of the validators.
+	LateBeacon []int
 	// DebugAPI starts every node with --debug-api (the routes that stage
 	// faults and byzantine behaviour; docs/api.md).
 	DebugAPI bool
@@ -153,6 +158,8 @@ func (c Config) ValidateNetwork() error {
 	switch {
 	case c.BeaconNodes < 1:
 		return bad("%d beacon nodes: at least one", c.BeaconNodes)
+	case len(c.LateBeacon) >= c.BeaconNodes:
+		return bad("%d late beacon nodes of %d: at least one must start at genesis", len(c.LateBeacon), c.BeaconNodes)
 	case c.ShardNodes < 0:
 		return bad("%d shard nodes", c.ShardNodes)
 	case c.Validators < uint64(c.BeaconNodes):
@@ -171,6 +178,11 @@ func (c Config) ValidateNetwork() error {
 		return bad("tx rate %v: 0 to 10000 per second", c.TxRate)
 	case c.CrossShard < 0 || c.CrossShard > 1:
 		return bad("cross-shard fraction %v: 0 to 1", c.CrossShard)
+	}
+	for i, n := range c.LateBeacon {
+		if n < 0 || n >= c.BeaconNodes || slices.Contains(c.LateBeacon[:i], n) {
+			return bad("late beacon node %d: expected distinct nodes among 0..%d", n, c.BeaconNodes-1)
+		}
 	}
 	return nil
 }

@@ -165,7 +165,10 @@ func TestConfigValidate(t *testing.T) {
 		"shard nodes, no shards": func(c *Config) {
 			c.Shards = 0
 		},
-		"too many": func(c *Config) { c.BeaconNodes = 60 },
+		"too many":           func(c *Config) { c.BeaconNodes = 60 },
+		"every node late":    func(c *Config) { c.LateBeacon = []int{0, 1, 2, 3} },
+		"late node too high": func(c *Config) { c.LateBeacon = []int{4} },
+		"late node twice":    func(c *Config) { c.LateBeacon = []int{1, 1} },
 	} {
 		c := ok
 		mut(&c)

@@ -130,15 +130,26 @@ func (t *Testnet) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	up := 0
 	for _, s := range specs {
+		if t.late(s) {
+			t.register(&Process{Spec: s})
+			continue
+		}
 		if _, err := t.startNew(ctx, s); err != nil {
+			return err
+		}
+		up++
+	}
+	if up < len(specs) {
+		if err := t.writeManifest(); err != nil {
 			return err
 		}
 	}
 	if left := time.Until(t.genesis); left > 0 {
-		t.out.progress("all %d processes up; genesis in %.1fs", len(specs), left.Seconds())
+		t.out.progress("all %d processes up; genesis in %.1fs", up, left.Seconds())
 	} else {
-		t.out.progress("all %d processes up, %.1fs after genesis (raise the genesis delay if this recurs)", len(specs), -left.Seconds())
+		t.out.progress("all %d processes up, %.1fs after genesis (raise the genesis delay if this recurs)", up, -left.Seconds())
 	}
 	return nil
 }
@@ -331,12 +342,27 @@ func freePort(udp bool) (int, error) {
 	return 0, errors.New("find a free port: none free for both TCP and UDP")
 }
 
-// startNew registers and starts a new process.
-func (t *Testnet) startNew(ctx context.Context, s NodeSpec) (*Process, error) {
-	p := &Process{Spec: s}
+// register adds p to the testnet's processes.
+func (t *Testnet) register(p *Process) {
 	t.mu.Lock()
 	t.procs = append(t.procs, p)
 	t.mu.Unlock()
+}
+
+// late reports whether s is a beacon node Config.LateBeacon holds back.
+func (t *Testnet) late(s NodeSpec) bool {
+	for _, n := range t.cfg.LateBeacon {
+		if s.Role == RoleBeacon && s.Name == fmt.Sprintf("beacon-%d", n) {
+			return true
+		}
+	}
+	return false
+}
+
+// startNew registers and starts a new process.
+func (t *Testnet) startNew(ctx context.Context, s NodeSpec) (*Process, error) {
+	p := &Process{Spec: s}
+	t.register(p)
 	for attempt := 1; ; attempt++ {
 		err := t.launch(ctx, p)
 		if err == nil {
@@ -494,6 +520,23 @@ func (t *Testnet) Restart(ctx context.Context, name string) error {
 	}
 	if p.Running() {
 		return fmt.Errorf("restart %s: still running", name)
+	}
+	return t.launch(ctx, p)
+}
+
+// Join starts the named process, one that is not running, as a new node:
+// its data dir is emptied first, so it syncs from the running processes
+// (a late joiner of Config.LateBeacon, or a node that left for good).
+func (t *Testnet) Join(ctx context.Context, name string) error {
+	p := t.Process(name)
+	switch {
+	case p == nil:
+		return fmt.Errorf("join %s: no such process", name)
+	case p.Running():
+		return fmt.Errorf("join %s: %w", name, ErrNodeRunning)
+	}
+	if err := os.RemoveAll(p.Spec.DataDir()); err != nil {
+		return fmt.Errorf("join %s: empty the data dir: %w", name, err)
 	}
 	return t.launch(ctx, p)
 }
