@@ -50,7 +50,7 @@ MAINNET_DIR   := $(SPEC_CACHE_DIR)
 MAINNET_FETCH := $(SPEC_CACHE)/.extracted-all
 endif
 
-.PHONY: chromium scenarios-testnet check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
+.PHONY: chromium scenarios-testnet scenarios-testnet-all check-deps help build static image e2e-docker test spectest spectest-mainnet gen check-gen fuzz bench bench-throughput bench-sweep bench-e2e bench-report-test report-test fmt lint run e2e clean distclean spec-vectors
 
 help: #? list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -239,6 +239,10 @@ e2e: build #? end-to-end test on real processes: 4 beacon + 4 shard nodes, kill 
 # directory (node logs) and report.
 SCENARIOS_TESTNET ?= sim/scenario/testdata/testnet/baseline.yaml sim/scenario/testdata/testnet/fisherman.yaml double-vote partition-half sim/scenario/testdata/testnet/crash-restart.yaml
 SCENARIO_OUT      ?= out/scenarios-testnet
+# The other testnet files: the rest of the actions the testnet engine stages
+# (make scenarios-testnet-all runs both lists).
+T := sim/scenario/testdata/testnet
+SCENARIOS_TESTNET_MORE ?= $(T)/late-join.yaml $(T)/exit.yaml $(T)/offline-fraction.yaml $(T)/offline-half.yaml $(T)/wrong-data-root.yaml $(T)/claim-attack.yaml $(T)/early-claim.yaml $(T)/double-proposal.yaml surround-vote partition-majority offline-third
 
 scenarios-testnet: build #? run SCENARIOS_TESTNET on the testnet engine (real processes; about 2 min each; not in make test)
 	@failed=""; for s in $(SCENARIOS_TESTNET); do \
@@ -248,6 +252,9 @@ scenarios-testnet: build #? run SCENARIOS_TESTNET on the testnet engine (real pr
 	done; \
 	if [ -n "$$failed" ]; then echo "scenarios-testnet: failed:$$failed" >&2; exit 1; fi; \
 	echo "scenarios-testnet: all passed"
+
+scenarios-testnet-all: #? scenarios-testnet, then every other testnet scenario (SCENARIOS_TESTNET_MORE; about 40 min)
+	@$(MAKE) --no-print-directory scenarios-testnet SCENARIOS_TESTNET="$(SCENARIOS_TESTNET) $(SCENARIOS_TESTNET_MORE)"
 
 e2e-docker: #? the 4 + 4 node testnet as Docker containers: installs Docker if needed, builds the image, checks finality, agreement and crosslinks, removes all it started (about 5 min)
 	GO='$(GO)' sim/deploy/e2e-docker.sh

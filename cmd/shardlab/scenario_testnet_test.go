@@ -16,8 +16,8 @@ func TestScenarioEngineFlag(t *testing.T) {
 		want string
 	}{
 		{"unknown engine", []string{"scenario", "run", "baseline", "--engine", "docker"}, `--engine "docker": expected sim or testnet`},
-		{"link shaping on the testnet", []string{"scenario", "run", "--engine", "testnet", "latency-spike"}, "not supported on the testnet engine: step at slot 24: action latency"},
-		{"participation on the testnet", []string{"scenario", "run", "baseline", "--engine", "testnet", "--testnet-dir", t.TempDir()}, "check participation"},
+		{"link shaping on the testnet", []string{"scenario", "run", "--engine", "testnet", "latency-spike"}, `not supported on the testnet engine: step "spike" at slot 24: action latency`},
+		{"garbage peer on the testnet", []string{"scenario", "run", "garbage-peer", "--engine", "testnet", "--testnet-dir", t.TempDir()}, `step "spam" at slot 8: action garbage_peer`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
