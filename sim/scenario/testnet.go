@@ -21,14 +21,14 @@ import (
 // The testnet engine: the scenario's timeline on a local testnet of real
 // processes (sim/testnet). Network node i is the beacon node beacon-i (the
 // validators split evenly); shard nodes and fishermen run beside them. The
-// runner follows the real clock from the genesis: a third into each slot
-// it samples every node over its HTTP API (and metrics endpoint), then
-// fires the slot's steps through the nodes' debug API (--debug-api,
-// docs/api.md) and the process lifecycle (kill -9, restart on the data
-// dir). The Report
-// is the simulator's, so the same evaluate checks the expectations and the
-// same report writer draws it; it is not deterministic (real time and
-// scheduling), so its TraceHash is a hash of the samples.
+// runner follows the real clock from the genesis: a tenth of a slot before
+// each slot it samples every node over its HTTP API (and metrics
+// endpoint), and at the slot's start it fires the slot's steps through the
+// nodes' debug API (--debug-api, docs/api.md) and the process lifecycle
+// (kill -9, restart on the data dir). The Report is the simulator's, so
+// the same evaluate checks the expectations and the same report writer
+// draws it; it is not deterministic (real time and scheduling), so its
+// TraceHash is a hash of the samples.
 
 // TestnetOptions configure the testnet engine.
 type TestnetOptions struct {
@@ -149,16 +149,25 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 	end := nw.Epochs * slotsPerEpoch
 	genesis := tn.GenesisTime()
 	for slot := uint64(0); slot <= end; slot++ {
-		// A slot is sampled a third into it, when the nodes attest: at
-		// its start its block is still on its way, and nodes that have
-		// and have not yet received it show two heads. The slot's steps
-		// follow the sample, as on the simulator, so a sample shows the
-		// network before the steps of its slot.
-		if err := sleepUntil(ctx, genesis.Add(time.Duration(slot)*slotTime+slotTime/3)); err != nil {
+		// A slot is sampled at the end of the slot before it, a tenth of
+		// a slot before its start: as on the simulator, which samples a
+		// slot before any of its events, the sample shows the network
+		// after the previous slot's block and before this slot's block
+		// and steps. (Sampled at the slot's start, nodes that had and
+		// had not yet received the new slot's block showed two heads;
+		// sampled a third into the slot, after the steps, a step such as
+		// offline missed that slot's attestations, which the simulator's
+		// step does not.) The steps fire at the slot's start.
+		start := genesis.Add(time.Duration(slot) * slotTime)
+		if err := sleepUntil(ctx, start.Add(-slotTime/10)); err != nil {
 			r.pending.Wait()
 			return fail(err)
 		}
 		r.sampleTestnet(ctx, slot)
+		if err := sleepUntil(ctx, start); err != nil {
+			r.pending.Wait()
+			return fail(err)
+		}
 		for _, st := range sc.Timeline {
 			fireAt := st.Slot
 			if st.Action.Kind == "equivocate" && fireAt > 0 {
@@ -228,7 +237,7 @@ func (r *tnRun) readPeerIDs(ctx context.Context) error {
 	return nil
 }
 
-// sampleTestnet records every node's view of slot (a third into it), in parallel.
+// sampleTestnet records every node's view of slot (just before it starts), in parallel.
 // A node that is down or does not answer keeps its last view (Up false
 // when down).
 func (r *tnRun) sampleTestnet(ctx context.Context, slot uint64) {
