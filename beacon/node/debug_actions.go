@@ -50,10 +50,13 @@ func readValidator(w http.ResponseWriter, r *http.Request) (types.ValidatorIndex
 
 // VoluntaryExit has hosted validator v exit from the current epoch: the
 // exit is signed with v's key, added to the node's pool and gossiped on
-// the voluntary exit topic. It returns the exit's epoch.
+// the voluntary exit topic. It returns the exit's epoch. The epoch is the
+// chain's current one, the one the pool checks the exit against: the wall
+// clock's may be one ahead in the instant between a new epoch's start and
+// the chain's tick into it, and the pool then refused the exit as too
+// early (seen on a testnet exit step fired at an epoch's first slot).
 func (n *Node) VoluntaryExit(v types.ValidatorIndex) (types.Epoch, error) {
-	cur, _ := n.slots.CurrentSlot()
-	epoch := types.Epoch(uint64(cur) / n.pcfg.SlotsPerEpoch)
+	epoch := types.Epoch(uint64(n.chain.CurrentSlot()) / n.pcfg.SlotsPerEpoch)
 	var (
 		e   *types.VoluntaryExit
 		err = errors.New("the node is closed")
