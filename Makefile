@@ -242,7 +242,7 @@ SCENARIO_OUT      ?= out/scenarios-testnet
 # The other testnet files: the rest of the actions the testnet engine stages
 # (make scenarios-testnet-all runs both lists).
 T := sim/scenario/testdata/testnet
-SCENARIOS_TESTNET_MORE ?= $(T)/late-join.yaml $(T)/exit.yaml $(T)/offline-fraction.yaml $(T)/offline-half.yaml $(T)/wrong-data-root.yaml $(T)/claim-attack.yaml $(T)/early-claim.yaml $(T)/double-proposal.yaml surround-vote partition-majority offline-third
+SCENARIOS_TESTNET_MORE ?= $(T)/late-join.yaml $(T)/exit.yaml $(T)/offline-fraction.yaml $(T)/offline-half.yaml $(T)/wrong-data-root.yaml $(T)/claim-attack.yaml $(T)/early-claim.yaml $(T)/double-proposal.yaml surround-vote $(T)/partition-majority.yaml offline-third
 
 scenarios-testnet: build #? run SCENARIOS_TESTNET on the testnet engine (real processes; about 2 min each; not in make test)
 	@failed=""; for s in $(SCENARIOS_TESTNET); do \
