@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shardlab/shardlab/beacon/clock"
 	"github.com/shardlab/shardlab/beacon/core"
 	"github.com/shardlab/shardlab/sim/testnet"
 )
@@ -29,6 +30,9 @@ import (
 // the same evaluate checks the expectations and the same report writer
 // draws it; it is not deterministic (real time and scheduling), so its
 // TraceHash is a hash of the samples.
+
+// wallClock paces the testnet runner's slots and steps.
+var wallClock clock.Real
 
 // TestnetOptions configure the testnet engine.
 type TestnetOptions struct {
@@ -159,12 +163,12 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 		// offline missed that slot's attestations, which the simulator's
 		// step does not.) The steps fire at the slot's start.
 		start := genesis.Add(time.Duration(slot) * slotTime)
-		if err := sleepUntil(ctx, start.Add(-slotTime/10)); err != nil {
+		if err := wallClock.WaitUntil(ctx, start.Add(-slotTime/10)); err != nil {
 			r.pending.Wait()
 			return fail(err)
 		}
 		r.sampleTestnet(ctx, slot)
-		if err := sleepUntil(ctx, start); err != nil {
+		if err := wallClock.WaitUntil(ctx, start); err != nil {
 			r.pending.Wait()
 			return fail(err)
 		}
@@ -191,22 +195,6 @@ func RunTestnet(ctx context.Context, sc *Scenario, opt Options, to TestnetOption
 	r.rep.TraceHash = hex.EncodeToString(sum[:])
 	r.finish(end)
 	return r.rep, nil
-}
-
-// sleepUntil waits for t or ctx's end.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }
 
 // wantedMetrics are the metrics the expectations check, by role.

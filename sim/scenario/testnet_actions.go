@@ -141,7 +141,7 @@ func (r *tnRun) fraudBlock(ctx context.Context, shard uint64, kind string, slot 
 			if try >= tries || !strings.Contains(err.Error(), "no receipt to claim early") {
 				return "", fmt.Errorf("%s (try %d): %w", p.Spec.Name, try, err)
 			}
-			if err := sleepUntil(ctx, time.Now().Add(slotTime)); err != nil {
+			if err := wallClock.WaitUntil(ctx, time.Now().Add(slotTime)); err != nil {
 				return "", err
 			}
 		}
